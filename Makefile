@@ -1,0 +1,51 @@
+# Two commands a newcomer needs: `make run` and `make test`. Everything else
+# they depend on is set up here, so a clean clone on Debian with python3 works.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+PORT   ?= 5000
+HOST   ?= 127.0.0.1
+FLASK  := $(BIN)/flask --app peerapp
+CHROMIUM := /usr/bin/chromium
+
+.PHONY: run test setup setup-dev browser bench clean
+
+# Marker files let make skip the install when the lock files have not changed.
+$(VENV)/.installed: requirements.lock pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q --require-hashes -r requirements.lock
+	$(BIN)/pip install -q --no-deps --no-build-isolation -e . || $(BIN)/pip install -q --no-deps -e .
+	touch $@
+
+$(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.lock
+	$(BIN)/pip install -q --require-hashes -r requirements-dev.lock
+	touch $@
+
+setup: $(VENV)/.installed
+
+setup-dev: $(VENV)/.installed-dev browser
+
+# Debian's own Chromium: Playwright never downloads a browser here.
+browser:
+	@if [ ! -x $(CHROMIUM) ]; then \
+	  echo "Installing Debian's chromium for the browser tests"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; \
+	fi
+
+run: setup
+	$(FLASK) init-db
+	$(FLASK) demo-data --if-empty
+	@echo "peerapp on http://$(HOST):$(PORT)  (Ctrl-C stops it)"
+	$(BIN)/waitress-serve --host=$(HOST) --port=$(PORT) --call peerapp:create_app
+
+# pytest exits 5 when it collected no test: that is a failure here, not a pass.
+test: setup-dev
+	$(BIN)/python -m pytest
+
+bench: setup-dev
+	$(BIN)/python bench/matching.py
+
+clean:
+	rm -rf $(VENV)

@@ -1,0 +1,127 @@
+"""peerapp: a peer support programme inside an NHS mental-health team."""
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+import importlib.util
+import os
+import secrets
+from pathlib import Path
+
+from flask import Flask, session
+from flask_login import LoginManager
+from flask_wtf import CSRFProtect
+
+from . import clock
+
+# The areas of the product, in the order of the domain map. Each is a package
+# peerapp/<area>/ whose views.py holds the blueprint ``bp``; an area that is not
+# built yet is simply absent.
+AREAS = ("home", "auth", "admin", "training", "workforce", "wrap", "referrals",
+         "matching", "outcomes", "presence", "readiness", "reports")
+
+csrf = CSRFProtect()
+login_manager = LoginManager()
+
+
+def _secret_key(instance: Path) -> str:
+    """Generated on first run and kept in instance/ (git-ignored), never committed."""
+    path = instance / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def _has_module(name: str) -> bool:
+    parent = name.rsplit(".", 1)[0]
+    return importlib.util.find_spec(parent) is not None and importlib.util.find_spec(name) is not None
+
+
+def installed_areas() -> list[str]:
+    return [a for a in AREAS if _has_module(f"peerapp.{a}.views")]
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    app = Flask(__name__, instance_relative_config=True,
+                template_folder="../templates", static_folder="../static")
+    instance = Path(app.instance_path)
+    instance.mkdir(parents=True, exist_ok=True)
+
+    app.config.from_mapping(
+        DATABASE=str(instance / "peerapp.sqlite3"),
+        SESSION_COOKIE_NAME="peerapp_session",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=False,  # set True behind the Trust's HTTPS proxy
+        IDLE_TIMEOUT_MINUTES=30,      # tablets are shared
+        ABSOLUTE_TIMEOUT_HOURS=12,
+        LOGIN_MAX_FAILURES=5,
+        LOGIN_WINDOW_MINUTES=15,
+        WTF_CSRF_TIME_LIMIT=None,     # tied to the session: a tablet left open still works
+        WTF_CSRF_SSL_STRICT=True,
+        MAX_CONTENT_LENGTH=2 * 1024 * 1024,
+        MAX_FORM_MEMORY_SIZE=1024 * 1024,
+        MAX_FORM_PARTS=2000,
+        SMALL_NUMBER_LIMIT=7,         # aggregates of 1-7 people are suppressed
+        CLOCK=None,
+    )
+    if test_config is None:
+        app.config.from_pyfile("config.py", silent=True)
+        app.config.from_prefixed_env("PEERAPP")
+    else:
+        app.config.from_mapping(test_config)
+    if os.environ.get("PEERAPP_DATABASE"):
+        app.config["DATABASE"] = os.environ["PEERAPP_DATABASE"]
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = _secret_key(instance)
+    if app.config["SESSION_COOKIE_SECURE"]:
+        app.config.setdefault("PREFERRED_URL_SCHEME", "https")
+
+    from . import db, pages
+    db.init_app(app)
+    csrf.init_app(app)
+    _init_login(app)
+    pages.init_app(app)
+
+    from .access import check_request
+    app.before_request(check_request)
+
+    for area in installed_areas():
+        module = importlib.import_module(f"peerapp.{area}.views")
+        app.register_blueprint(module.bp)
+
+    from .cli import register_commands
+    register_commands(app)
+
+    from . import templating
+    templating.init_app(app)
+    return app
+
+
+def _init_login(app: Flask) -> None:
+    from .models import LoginSession, User
+
+    login_manager.init_app(app)
+    # The server-side session record below is the real guard; Flask-Login's own
+    # "strong" mode weakens silently for permanent sessions, so we do not rely on it.
+    login_manager.session_protection = None
+
+    @login_manager.user_loader
+    def load_user(user_id: str):
+        record = LoginSession.for_token(session.get("sid"))
+        if record is None or str(record.user_id) != str(user_id):
+            return None
+        now = clock.now()
+        idle = dt.timedelta(minutes=app.config["IDLE_TIMEOUT_MINUTES"])
+        absolute = dt.timedelta(hours=app.config["ABSOLUTE_TIMEOUT_HOURS"])
+        user = record.user
+        if now - record.last_seen_at > idle or now - record.created_at > absolute or not user.active:
+            record.delete_instance()
+            session.pop("sid", None)
+            session.pop("_user_id", None)
+            return None
+        # Touch at most once a minute: a write per request would cost every page.
+        if now - record.last_seen_at > dt.timedelta(seconds=60):
+            LoginSession.update(last_seen_at=now).where(LoginSession.id == record.id).execute()
+        return user

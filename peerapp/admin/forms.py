@@ -1,0 +1,75 @@
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, EmailField, SelectField, SelectMultipleField, widgets
+from wtforms.validators import DataRequired, Length, Regexp, ValidationError
+
+from ..forms import long_text, text_field
+from ..models import ROLES, Team, User
+
+
+class TeamForm(FlaskForm):
+    name = text_field("Team name", 120, validators=[DataRequired("Enter the team's name")])
+    base_address = long_text("Team base address", 1000,
+                             description="Where peers sign in and out, and where first meetings can happen.")
+    active = BooleanField("Active", default=True)
+
+    def __init__(self, *args, team=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.team = team
+
+    def validate_name(self, field):
+        clash = Team.get_or_none(Team.name == (field.data or "").strip())
+        if clash and (self.team is None or clash.id != self.team.id):
+            raise ValidationError("There is already a team with this name")
+
+
+class CheckboxesField(SelectMultipleField):
+    widget = widgets.ListWidget(prefix_label=False)
+    option_widget = widgets.CheckboxInput()
+
+
+class UserForm(FlaskForm):
+    name = text_field("Full name", 120, validators=[DataRequired("Enter the person's name")])
+    email = EmailField("Email address", validators=[DataRequired("Enter an email address"),
+                                                    Regexp(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", message="Enter an email address like name@nhs.net"), Length(max=254)])
+    team = SelectField("Team", coerce=int)
+    roles = CheckboxesField("Roles", choices=list(ROLES.items()),
+                            description="A person may hold several roles.")
+
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        self.team.choices = [(0, "No team")] + [(t.id, t.name) for t in Team.listed()]
+
+    def validate_email(self, field):
+        clash = User.by_email(field.data)
+        if clash and (self.user is None or clash.id != self.user.id):
+            raise ValidationError("Someone already has this email address")
+
+    def validate_roles(self, field):
+        if not field.data:
+            raise ValidationError("Choose at least one role")
+
+
+class UserFilterForm(FlaskForm):
+    q = text_field("Name or email", 100)
+    role = SelectField("Role", choices=[("", "Any role")] + list(ROLES.items()))
+    team = SelectField("Team", coerce=int)
+    status = SelectField("Status", choices=[("active", "Active"), ("inactive", "Deactivated"), ("all", "All")])
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.team.choices = [(0, "Any team")] + [(t.id, t.name) for t in Team.listed()]
+
+
+class AuditFilterForm(FlaskForm):
+    class Meta:
+        csrf = False  # a read-only GET filter
+
+    action = text_field("Action", 40)
+    record_type = text_field("Kind of record", 40)
+    record_id = text_field("Record id", 40)
+    user = SelectField("Who", coerce=int)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user.choices = [(0, "Anyone")] + [(u.id, u.name) for u in User.select().order_by(User.name)]

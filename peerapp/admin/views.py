@@ -1,0 +1,225 @@
+"""Administration: teams, users and the audit log. Admins only."""
+from __future__ import annotations
+
+import secrets
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from .. import passwords
+from ..access import allow
+from ..audit import AuditEvent, audit
+from ..db import db
+from ..forms import ActionForm
+from ..models import Team, User, UserRole
+from ..navigation import home_panel, nav_item
+from ..pages import render, render_form
+from .forms import AuditFilterForm, TeamForm, UserFilterForm, UserForm
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+nav_item("Admin", "admin.users", order=90, hint="Teams, users and the audit log")
+home_panel("admin/_home_panel.html", "admin.users", order=90)
+
+PAGE_SIZE = 100
+
+
+def _user_or_404(user_id: int) -> User:
+    return User.get_or_none(User.id == user_id) or abort(404)
+
+
+@bp.get("/teams")
+@allow("admin")
+def teams():
+    """Admins: every team with its base and number of active members."""
+    return render_template("admin/teams.html", teams=Team.listed())
+
+
+@bp.route("/teams/new", methods=["GET", "POST"])
+@allow("admin")
+def team_new():
+    """Admins: create a team."""
+    form = TeamForm()
+    if form.validate_on_submit():
+        with db.atomic():
+            team = Team.create(name=form.name.data.strip(), base_address=form.base_address.data or "",
+                               active=form.active.data)
+            audit("create", team, summary="team created")
+        flash(f"Team {team.name} created.", "success")
+        return redirect(url_for("admin.teams"))
+    return render_form("admin/team_form.html", form, team=None)
+
+
+@bp.route("/teams/<int:team_id>", methods=["GET", "POST"])
+@allow("admin")
+def team_edit(team_id: int):
+    """Admins: rename a team, change its base address, or retire it."""
+    team = Team.get_or_none(Team.id == team_id) or abort(404)
+    form = TeamForm(obj=team, team=team)
+    if form.validate_on_submit():
+        with db.atomic():
+            team.name = form.name.data.strip()
+            team.base_address = form.base_address.data or ""
+            team.active = form.active.data
+            team.save()
+            audit("update", team, summary="team details changed")
+        flash("Team saved.", "success")
+        return redirect(url_for("admin.teams"))
+    return render_form("admin/team_form.html", form, team=team)
+
+
+def _filtered_users(form: UserFilterForm):
+    query = User.select().order_by(User.name)
+    status = form.status.data or "active"
+    if status != "all":
+        query = query.where(User.active == (status == "active"))
+    if form.q.data:
+        needle = form.q.data.strip()
+        query = query.where(User.name.contains(needle) | User.email.contains(needle.lower()))
+    if form.role.data:
+        query = query.where(User.id.in_(UserRole.select(UserRole.user).where(UserRole.role == form.role.data)))
+    if form.team.data:
+        query = query.where(User.team == form.team.data)
+    return query.limit(PAGE_SIZE)
+
+
+@bp.route("/users", methods=["GET", "POST"])
+@allow("admin")
+def users():
+    """Admins: the user list. The filter is a POST so names stay out of URLs;
+    htmx swaps just the list, without JavaScript the whole page comes back."""
+    form = UserFilterForm(formdata=request.form if request.method == "POST" else None)
+    if request.method == "POST" and not form.validate():
+        return render_form("admin/users.html", form, fragment="admin/_user_list.html", users=[])
+    return render("admin/users.html", "admin/_user_list.html", form=form, users=list(_filtered_users(form)))
+
+
+@bp.route("/users/new", methods=["GET", "POST"])
+@allow("admin")
+def user_new():
+    """Admins: create a user with a one-time password they must change at first login."""
+    form = UserForm()
+    if form.validate_on_submit():
+        one_time = _one_time_password()
+        with db.atomic():
+            user = User.create(email=User.normalise_email(form.email.data), name=form.name.data.strip(),
+                               team=form.team.data or None, must_change_password=True,
+                               password_hash=passwords.hash_password(one_time))
+            user.set_roles(form.roles.data)
+            audit("create", user, summary=f"user created with roles {', '.join(sorted(form.roles.data))}")
+        return render_template("admin/one_time_password.html", user=user, password=one_time)
+    return render_form("admin/user_form.html", form, user=None)
+
+
+@bp.route("/users/<int:user_id>", methods=["GET", "POST"])
+@allow("admin")
+def user_edit(user_id: int):
+    """Admins: change a user's name, email, team and roles. A change of roles or
+    team ends their sessions, so the new rights apply from their next request."""
+    user = _user_or_404(user_id)
+    form = UserForm(obj=user, user=user)
+    if request.method == "GET":
+        form.team.data = user.team_id or 0
+        form.roles.data = sorted(user.roles)
+    if form.validate_on_submit():
+        before = (sorted(user.roles), user.team_id)
+        with db.atomic():
+            user.name = form.name.data.strip()
+            user.email = User.normalise_email(form.email.data)
+            user.team = form.team.data or None
+            user.save()
+            user.set_roles(form.roles.data)
+            changed_rights = before != (sorted(user.roles), user.team_id)
+            if changed_rights:
+                user.end_sessions()
+            audit("update", user, summary="roles or team changed" if changed_rights else "details changed")
+        flash("User saved." + (" Their sessions have ended so new rights apply." if changed_rights else ""), "success")
+        return redirect(url_for("admin.users"))
+    return render_form("admin/user_form.html", form, user=user,
+                       history=AuditEvent.for_record("user", user.id).limit(20))
+
+
+@bp.post("/users/<int:user_id>/deactivate")
+@allow("admin")
+def user_deactivate(user_id: int):
+    """Admins: stop someone logging in. Their history stays."""
+    user = _user_or_404(user_id)
+    if ActionForm().validate_on_submit():
+        if user.id == current_user.id:
+            flash("You cannot deactivate your own account.", "error")
+        else:
+            with db.atomic():
+                user.active = False
+                user.save()
+                user.end_sessions()
+                audit("deactivate", user, summary="account deactivated")
+            flash(f"{user.name} can no longer sign in. Their records are kept.", "success")
+    return redirect(url_for("admin.user_edit", user_id=user.id))
+
+
+@bp.post("/users/<int:user_id>/reactivate")
+@allow("admin")
+def user_reactivate(user_id: int):
+    """Admins: let a deactivated person sign in again."""
+    user = _user_or_404(user_id)
+    if ActionForm().validate_on_submit():
+        with db.atomic():
+            user.active = True
+            user.save()
+            audit("reactivate", user, summary="account reactivated")
+        flash(f"{user.name} can sign in again.", "success")
+    return redirect(url_for("admin.user_edit", user_id=user.id))
+
+
+@bp.post("/users/<int:user_id>/reset-password")
+@allow("admin")
+def user_reset_password(user_id: int):
+    """Admins: give a one-time password, shown once; all their sessions end."""
+    user = _user_or_404(user_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    one_time = _one_time_password()
+    with db.atomic():
+        user.password_hash = passwords.hash_password(one_time)
+        user.must_change_password = True
+        user.save()
+        user.end_sessions()
+        audit("password_reset", user, summary="one-time password issued by an admin")
+    return render_template("admin/one_time_password.html", user=user, password=one_time)
+
+
+@bp.post("/users/<int:user_id>/sign-out")
+@allow("admin")
+def user_sign_out(user_id: int):
+    """Admins: end every session of this user (a lost tablet, a leaver)."""
+    user = _user_or_404(user_id)
+    if ActionForm().validate_on_submit():
+        with db.atomic():
+            ended = user.end_sessions()
+            audit("signed_out_everywhere", user, summary=f"by an admin ({ended} session(s))")
+        flash(f"{user.name} has been signed out everywhere.", "success")
+    return redirect(url_for("admin.user_edit", user_id=user.id))
+
+
+@bp.get("/audit")
+@allow("admin")
+def audit_log():
+    """Admins: read the audit log, newest first, filtered. Nobody can edit it."""
+    form = AuditFilterForm(request.args)
+    query = AuditEvent.select(AuditEvent, User).join(User, on=(AuditEvent.user == User.id), join_type="LEFT OUTER")
+    if form.action.data:
+        query = query.where(AuditEvent.action == form.action.data.strip())
+    if form.record_type.data:
+        query = query.where(AuditEvent.record_type == form.record_type.data.strip())
+    if form.record_id.data:
+        query = query.where(AuditEvent.record_id == form.record_id.data.strip())
+    if form.user.data:
+        query = query.where(AuditEvent.user == form.user.data)
+    page = max(1, min(request.args.get("page", 1, type=int) or 1, 10_000))
+    events = list(query.order_by(AuditEvent.at.desc(), AuditEvent.id.desc()).paginate(page, PAGE_SIZE))
+    return render("admin/audit.html", "admin/_audit_rows.html", form=form, events=events, page=page,
+                  more=len(events) == PAGE_SIZE)
+
+
+def _one_time_password() -> str:
+    # Four random words would be friendlier; random letters are what we can ship.
+    return "-".join(secrets.token_hex(3) for _ in range(4))

@@ -1,0 +1,46 @@
+"""The audit log: who viewed or changed which record, and when.
+
+Append-only: a database trigger refuses UPDATE and DELETE, and no route edits it.
+Summaries never carry sensitive content (no notes, no names of service users).
+"""
+from __future__ import annotations
+
+import peewee as pw
+from flask import has_request_context
+from flask_login import current_user
+
+from . import clock
+from .models import BaseModel, User
+
+
+class AuditEvent(BaseModel):
+    at = pw.DateTimeField(default=clock.now, index=True)
+    user = pw.ForeignKeyField(User, null=True, backref="audit_events", on_delete="RESTRICT")
+    action = pw.CharField(max_length=40, index=True)  # view, create, update, delete, login, ...
+    record_type = pw.CharField(max_length=40, default="", index=True)
+    record_id = pw.CharField(max_length=40, default="")
+    summary = pw.CharField(max_length=255, default="")
+
+    @classmethod
+    def for_record(cls, record_type: str, record_id) -> pw.ModelSelect:
+        return (cls.select()
+                .where(cls.record_type == record_type, cls.record_id == str(record_id))
+                .order_by(cls.at.desc(), cls.id.desc()))
+
+
+def audit(action: str, record=None, *, record_type: str | None = None, record_id=None,
+          summary: str = "", user: User | None = None) -> AuditEvent:
+    """Record one event. Call it in the same transaction as the change it describes.
+
+    ``record`` may be a model instance: its table name and id are used.
+    """
+    if record is not None:
+        record_type = record_type or record._meta.table_name
+        record_id = record.id if record_id is None else record_id
+    if user is None and has_request_context() and current_user and current_user.is_authenticated:
+        user = current_user._get_current_object()
+    return AuditEvent.create(
+        at=clock.now(), user=user, action=action,
+        record_type=record_type or "", record_id="" if record_id is None else str(record_id),
+        summary=summary[:255],
+    )

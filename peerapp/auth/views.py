@@ -1,0 +1,128 @@
+"""Signing in and out, and changing one's own password."""
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_user, logout_user
+
+from .. import clock, passwords
+from ..access import PUBLIC, SIGNED_IN, allow
+from ..audit import audit
+from ..db import db
+from ..forms import ActionForm
+from ..models import LoginFailure, LoginSession, User
+from ..pages import render_form, safe_next
+from .forms import LoginForm, PasswordChangeForm
+
+bp = Blueprint("auth", __name__)
+
+REFUSED = "Your email address or password is not right, or the account is locked for a while. Check and try again in 15 minutes if it keeps failing."
+
+
+def _throttled(email: str) -> bool:
+    cfg = current_app.config
+    since = clock.now() - dt.timedelta(minutes=cfg["LOGIN_WINDOW_MINUTES"])
+    failures = (LoginFailure.select()
+                .where(LoginFailure.email_hash == LoginFailure.key(email), LoginFailure.at >= since)
+                .count())
+    return failures >= cfg["LOGIN_MAX_FAILURES"]
+
+
+def start_session(user: User) -> None:
+    """A fresh server-side session for this login; the old cookie is dropped."""
+    session.clear()
+    session["sid"] = LoginSession.start(user)
+    login_user(user)
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@allow(PUBLIC)
+def login():
+    """Anyone: sign in with email and password. Failures are throttled per account."""
+    form = LoginForm()
+    next_path = safe_next(request.values.get("next"), url_for("home.index"))
+    resume = [(k, v) for k, v in request.form.lists() for v in v if k.startswith("resume:")]
+    if form.validate_on_submit():
+        email = User.normalise_email(form.email.data)
+        with db.atomic():
+            user = User.by_email(email)
+            locked = _throttled(email)
+            ok = passwords.verify(user.password_hash if user else None, form.password.data)
+            if locked or not ok or not user or not user.active:
+                LoginFailure.create(email_hash=LoginFailure.key(email), at=clock.now())
+                audit("login_failed", record_type="user", record_id=user.id if user else "",
+                      summary="locked" if locked else "wrong email or password", user=user)
+                ok = False
+            else:
+                if passwords.needs_rehash(user.password_hash):
+                    user.password_hash = passwords.hash_password(form.password.data)
+                    user.save()
+                LoginFailure.delete().where(LoginFailure.email_hash == LoginFailure.key(email)).execute()
+                start_session(user)
+                audit("login", user, summary="signed in", user=user)
+        if ok:
+            if user.must_change_password:
+                flash("Please choose a new password before you go on.", "info")
+                return redirect(url_for("auth.password"))
+            resume_to = safe_next(request.form.get("resume_to"), "")
+            if resume_to and resume:
+                return render_template("resume.html", resume_to=resume_to,
+                                       resume=[(k.removeprefix("resume:"), v) for k, v in resume],
+                                       message="You are signed in again. Check what you entered and send it.")
+            return redirect(next_path)
+        form.password.errors.append(REFUSED)
+    elif request.method == "POST" and not form.errors:
+        form.email.errors.append("Enter your email address")
+    return render_form("auth/login.html", form, next_path=next_path,
+                       resume_to=request.form.get("resume_to"),
+                       resume=[(k.removeprefix("resume:"), v) for k, v in resume])
+
+
+@bp.post("/logout")
+@allow(SIGNED_IN)
+def logout():
+    """Signed-in users: end this session on the server, not only in the browser."""
+    if ActionForm().validate_on_submit():
+        with db.atomic():
+            audit("logout", current_user._get_current_object(), summary="signed out")
+            LoginSession.end(session.get("sid"))
+        logout_user()
+        session.clear()
+        flash("You have signed out.", "success")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@allow(SIGNED_IN)
+def password():
+    """Signed-in users: change their own password; every other session ends."""
+    user = current_user._get_current_object()
+    form = PasswordChangeForm(user=user)
+    if form.validate_on_submit():
+        with db.atomic():
+            user.password_hash = passwords.hash_password(form.new_password.data)
+            user.must_change_password = False
+            user.password_changed_at = clock.now()
+            user.save()
+            user.end_sessions()
+            audit("password_changed", user, summary="changed own password")
+            start_session(user)
+        flash("Your password has been changed. You have been signed out everywhere else.", "success")
+        return redirect(url_for("home.index"))
+    return render_form("auth/password.html", form)
+
+
+@bp.post("/account/sign-out-everywhere")
+@allow(SIGNED_IN)
+def sign_out_everywhere():
+    """Signed-in users: end all their sessions, this one included (a lost tablet)."""
+    if ActionForm().validate_on_submit():
+        user = current_user._get_current_object()
+        with db.atomic():
+            audit("signed_out_everywhere", user, summary="by the user")
+            user.end_sessions()
+        logout_user()
+        session.clear()
+        flash("You have been signed out on every device.", "success")
+    return redirect(url_for("auth.login"))

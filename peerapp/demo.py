@@ -1,0 +1,61 @@
+"""Fictional people for a first look (``flask --app peerapp demo-data``).
+
+The house makes one team and staff of every role; each area then adds its own
+records through ``peerapp/<area>/demo.py``, which has ``seed(demo: Demo)``.
+Every name here is invented. Never load this into a real install.
+"""
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass, field
+
+from . import _has_module, installed_areas, passwords
+from .db import db
+from .models import Team, User
+
+DEMO_PASSWORD = "demo-peer-support-2026"
+
+# key, email, name, roles, label shown by `make run`
+DEMO_USERS = [
+    {"key": "admin", "email": "admin@demo.peerapp", "name": "Alex Admin", "roles": ["admin"], "label": "administrator"},
+    {"key": "manager", "email": "manager@demo.peerapp", "name": "Morgan Reid", "roles": ["manager"], "label": "team manager"},
+    {"key": "lead", "email": "lead@demo.peerapp", "name": "Priya Shah", "roles": ["peer_lead"], "label": "peer lead (paid)"},
+    {"key": "lead2", "email": "lead2@demo.peerapp", "name": "Tom Okafor", "roles": ["peer_lead"], "label": "second peer lead (paid)"},
+    {"key": "clinician", "email": "clinician@demo.peerapp", "name": "Dr Hannah Cole", "roles": ["clinician"], "label": "clinician (care co-ordinator)"},
+    {"key": "facilitator", "email": "facilitator@demo.peerapp", "name": "Jo Bennett", "roles": ["facilitator"], "label": "training facilitator"},
+    {"key": "peer", "email": "peer@demo.peerapp", "name": "Sam Rivers", "roles": ["peer"], "label": "peer worker (paid)"},
+    {"key": "volunteer", "email": "volunteer@demo.peerapp", "name": "Chris Lee", "roles": ["peer"], "label": "peer worker (volunteer)"},
+    {"key": "viewer", "email": "viewer@demo.peerapp", "name": "Vic Patel", "roles": ["viewer"], "label": "viewer (reports only)"},
+]
+
+
+@dataclass
+class Demo:
+    """What area seeders build on: the demo team and users by key."""
+    team: Team
+    users: dict[str, User] = field(default_factory=dict)
+    password_hash: str = ""
+    logins: list[tuple[str, str]] = field(default_factory=list)
+
+    def add_user(self, key: str, email: str, name: str, roles: list[str], label: str, team: Team | None = None) -> User:
+        """For seeders that need more accounts (e.g. more peers)."""
+        user = User.create(email=email, name=name, team=team or self.team, password_hash=self.password_hash)
+        user.set_roles(roles)
+        self.users[key] = user
+        if label:
+            self.logins.append((email, label))
+        return user
+
+
+def load_demo() -> list[tuple[str, str]]:
+    with db.atomic():
+        team = Team.create(name="North Hill Early Intervention in Psychosis Team",
+                           base_address="Unit 4, North Hill Health Centre\n12 Station Road\nNorthfield NF1 2AB")
+        demo = Demo(team=team, password_hash=passwords.hash_password(DEMO_PASSWORD))
+        for spec in DEMO_USERS:
+            demo.add_user(spec["key"], spec["email"], spec["name"], spec["roles"], spec["label"])
+        Team.create(name="South Vale Community Mental Health Team", base_address="South Vale Clinic, Mill Lane")
+        for area in installed_areas():
+            if _has_module(f"peerapp.{area}.demo"):
+                importlib.import_module(f"peerapp.{area}.demo").seed(demo)
+    return demo.logins

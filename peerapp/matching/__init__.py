@@ -1,0 +1,1 @@
+"""Matching: the engine that proposes peers for referrals awaiting match."""

@@ -1,0 +1,55 @@
+"""Role-aware navigation and home-page panels, contributed by each area.
+
+An area registers its entries when its views module is imported:
+
+    nav_item("Training", "training.index", order=20)
+    home_panel("training/_home_panel.html", order=20)
+
+Entries are shown only to people allowed to open the endpoint, so the menu can
+never offer a page the access policy would refuse.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import url_for
+
+from .access import may
+
+
+@dataclass(frozen=True)
+class NavItem:
+    label: str
+    endpoint: str
+    order: int
+    hint: str = ""
+
+
+@dataclass(frozen=True)
+class HomePanel:
+    template: str
+    endpoint: str  # the panel shows when the person may open this endpoint
+    order: int
+
+
+_NAV: dict[str, NavItem] = {}
+_PANELS: dict[str, HomePanel] = {}
+
+
+def nav_item(label: str, endpoint: str, order: int = 50, hint: str = "") -> None:
+    _NAV[endpoint] = NavItem(label, endpoint, order, hint)
+
+
+def home_panel(template: str, endpoint: str, order: int = 50) -> None:
+    _PANELS[template] = HomePanel(template, endpoint, order)
+
+
+def menu_for(user) -> list[dict]:
+    items = sorted(_NAV.values(), key=lambda i: (i.order, i.label))
+    return [{"label": i.label, "url": url_for(i.endpoint), "endpoint": i.endpoint, "hint": i.hint}
+            for i in items if may(i.endpoint, user)]
+
+
+def panels_for(user) -> list[str]:
+    panels = sorted(_PANELS.values(), key=lambda p: (p.order, p.template))
+    return [p.template for p in panels if may(p.endpoint, user)]
