@@ -1,0 +1,1 @@
+"""Training rounds: cohorts of six sessions, the register, derived completion."""
