@@ -1,0 +1,1 @@
+"""Peer workforce: roles, recruitment checks, peer leads, induction and supervision."""
