@@ -1,0 +1,1 @@
+"""Referrals: service users, the intervention catalogue, screening, first meetings and contacts."""

@@ -1,0 +1,309 @@
+"""Forms for referrals: the service user, the referral itself, screening, first
+meetings, contacts, closing, the catalogue and declared conflicts."""
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, DateField, RadioField, SelectField, SelectMultipleField, widgets
+from wtforms.validators import DataRequired, InputRequired, Optional, ValidationError
+
+from .. import clock
+from ..forms import SearchForm, bounded_integer, long_text, text_field
+from ..models import Team, User
+from . import states
+from .models import (ATTENDANCE, CANCELLED_BY, CONFLICT_SIDES, DELIVERY, PREFERENCE_KINDS, SETTINGS, SLOTS,
+                     Intervention)
+from .nhs_number import normalise, problem
+
+
+class CheckboxesField(SelectMultipleField):
+    widget = widgets.ListWidget(prefix_label=False)
+    option_widget = widgets.CheckboxInput()
+
+
+def not_in_future(form, field):
+    if field.data and field.data > clock.today():
+        raise ValidationError("This date is in the future")
+
+
+def not_too_long_ago(form, field):
+    if field.data and field.data.year < 1900:
+        raise ValidationError("Enter a date after 1900")
+
+
+def valid_nhs_number(form, field):
+    if field.data and field.data.strip():
+        found = problem(field.data)
+        if found:
+            raise ValidationError(found)
+
+
+def date_field(label: str, required: bool = False, **kwargs) -> DateField:
+    extra = kwargs.pop("validators", [])
+    first = [InputRequired("Enter the date")] if required else [Optional()]
+    return DateField(label, validators=[*first, not_too_long_ago, *extra],
+                     render_kw={"class": "nhsuk-input nhsuk-input--width-10"}, **kwargs)
+
+
+PREF_STRENGTH = [("would like", "Would like"), ("must", "Must")]
+
+
+class ServiceUserFields(FlaskForm):
+    """The minimal record of a service user (used on its own and inside a referral)."""
+
+    name = text_field("Full name", 120, validators=[DataRequired("Enter the service user's name")])
+    preferred_name = text_field("Preferred name", 60, description="What they like to be called.")
+    nhs_number = text_field("NHS number", 14, validators=[valid_nhs_number],
+                            description="10 digits, for example 943 476 5919.")
+    date_of_birth = date_field("Date of birth", validators=[not_in_future])
+    gender = text_field("Gender", 60)
+    pronouns = text_field("Pronouns", 30, description="For example she/her, they/them.")
+    contact_preference = long_text("How they prefer to be contacted", 500,
+                                   description="For example: text first, then call; not before 10am.")
+    team = SelectField("Team", coerce=int)
+    care_coordinator = SelectField("Care co-ordinator", coerce=int)
+    languages = text_field("Languages", 200, description="Separate with commas, for example English, Urdu.")
+    interests = text_field("Interests", 300, description="Separate with commas, for example football, cooking, music.")
+    availability = CheckboxesField("When they are usually available", choices=SLOTS)
+    area = text_field("Area", 80, description="Neighbourhood or town, to find a peer nearby.")
+    pref_gender = text_field("Gender of the peer", 80)
+    pref_gender_strength = RadioField("How important", choices=PREF_STRENGTH, default="would like")
+    pref_age_band = text_field("Age band of the peer", 80, description="For example 18-25.")
+    pref_age_band_strength = RadioField("How important", choices=PREF_STRENGTH, default="would like")
+    pref_background = text_field("Shared background", 80, description="For example a shared culture or faith.")
+    pref_background_strength = RadioField("How important", choices=PREF_STRENGTH, default="would like")
+    pref_language = text_field("Language the peer speaks", 80)
+    pref_language_strength = RadioField("How important", choices=PREF_STRENGTH, default="would like")
+    consent_referral = BooleanField("They consent to this referral for peer support")
+    consent_sharing = BooleanField("They consent to sharing information with a peer worker")
+    consent_on = date_field("Date consent was given", validators=[not_in_future])
+
+    def __init__(self, *args, service_user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.service_user = service_user
+        self.team.choices = [(t.id, t.name) for t in Team.listed() if t.active]
+        self.care_coordinator.choices = [(0, "Not known yet")] + [
+            (u.id, u.name) for u in User.with_role("clinician")]
+
+    def validate_nhs_number(self, field):
+        from .models import ServiceUser
+        digits = normalise(field.data)
+        if digits and problem(digits) is None:
+            clash = ServiceUser.get_or_none(ServiceUser.nhs_number == digits)
+            if clash and (self.service_user is None or clash.id != self.service_user.id):
+                raise ValidationError("A service user with this NHS number is already recorded: "
+                                      "search for them and refer them from their record")
+
+    def validate_consent_on(self, field):
+        if (self.consent_referral.data or self.consent_sharing.data) and not field.data:
+            raise ValidationError("Enter the date consent was given")
+
+    def preference_rows(self) -> list[tuple[str, str, bool]]:
+        return [(kind, (getattr(self, f"pref_{kind}").data or "").strip(),
+                 getattr(self, f"pref_{kind}_strength").data == "must") for kind, _ in PREFERENCE_KINDS]
+
+    def fill_preferences(self, service_user) -> None:
+        for pref in service_user.preferences:
+            box = getattr(self, f"pref_{pref.kind}", None)
+            if box is not None and not box.data:
+                box.data = pref.value
+                getattr(self, f"pref_{pref.kind}_strength").data = "must" if pref.must else "would like"
+
+
+class ServiceUserForm(ServiceUserFields):
+    """Editing a service user's record on its own."""
+
+
+class ReferralFields(FlaskForm):
+    own_words = long_text("In their own words: how peer support may be most useful to them", 5000,
+                          validators=[DataRequired("Write down what the service user said, in their words")],
+                          description="Quote the service user where you can.")
+    goals = long_text("Goals", 3000, validators=[DataRequired("Write at least one goal")])
+    interventions = CheckboxesField("Interventions requested", coerce=int)
+    risk_summary = long_text("Current risk summary", 3000,
+                             validators=[DataRequired("Write a current risk summary")])
+    risk_level = RadioField("Current risk level", choices=[(r, r.capitalize()) for r in states.RISK_LEVELS],
+                            validators=[InputRequired("Choose the current risk level")])
+    last_risk_review_on = date_field("Date of the last risk review", required=True, validators=[not_in_future])
+    consent_override_reason = long_text(
+        "Reason to refer without recorded consent", 1000,
+        description="Only if consent is not recorded above, for example it will be sought at the first contact.")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.interventions.choices = [(i.id, i.name) for i in Intervention.current()]
+
+    def validate_interventions(self, field):
+        if not field.data:
+            raise ValidationError("Choose at least one intervention")
+
+
+class ReferralForm(ServiceUserFields, ReferralFields):
+    """A new service user and their referral, on one page."""
+
+    def validate_consent_override_reason(self, field):
+        if not (self.consent_referral.data and self.consent_sharing.data) and not (field.data or "").strip():
+            raise ValidationError("Record both consents, or give a reason to refer without them")
+
+
+class ExistingReferralForm(ReferralFields):
+    """A new referral for a service user already recorded."""
+
+    def __init__(self, *args, service_user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.service_user = service_user
+
+    def validate_consent_override_reason(self, field):
+        if not self.service_user.has_consent() and not (field.data or "").strip():
+            raise ValidationError("Consent is not recorded on their record: record it there, "
+                                  "or give a reason to refer without it")
+
+
+class ServiceUserSearchForm(SearchForm):
+    q = text_field("Name or NHS number", 100)
+
+
+class ScreeningForm(FlaskForm):
+    decision = RadioField("Decision", choices=[(states.ACCEPTED, "Accept"), (states.DECLINED, "Decline"),
+                                               (states.MORE_INFO, "Ask the referrer for more information")],
+                          validators=[InputRequired("Choose a decision")])
+    reasons = long_text("Reasons", 3000, description="Needed to decline; shown to the referrer.")
+    questions = long_text("Questions for the referrer", 3000, description="Only when asking for more information.")
+    risk_level = RadioField("Current risk level", choices=[(r, r.capitalize()) for r in states.RISK_LEVELS],
+                            validators=[InputRequired("Choose the current risk level")])
+    risk_considerations = long_text("Risk considerations", 3000)
+    interventions = CheckboxesField("Suitable interventions", coerce=int)
+    volunteer_allowed = BooleanField("A volunteer peer may take this referral",
+                                     description="Only for low risk and interventions volunteers may deliver.")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.interventions.choices = [(i.id, i.name) for i in Intervention.current()]
+
+    def validate(self, extra_validators=None):
+        ok = super().validate(extra_validators)
+        decision = self.decision.data
+        if decision == states.DECLINED and not (self.reasons.data or "").strip():
+            self.reasons.errors = [*self.reasons.errors, "Give the reasons for declining"]
+            ok = False
+        if decision == states.MORE_INFO and not (self.questions.data or "").strip():
+            self.questions.errors = [*self.questions.errors, "Write the questions for the referrer"]
+            ok = False
+        if decision == states.ACCEPTED and not self.interventions.data:
+            self.interventions.errors = [*self.interventions.errors, "Choose at least one suitable intervention"]
+            ok = False
+        return ok
+
+
+class AnswerForm(FlaskForm):
+    answer = long_text("Your answer", 5000, validators=[DataRequired("Write your answer")])
+
+
+class AssignForm(FlaskForm):
+    peer_role = SelectField("Peer", coerce=int, validators=[InputRequired("Choose a peer")])
+
+
+class ArrangeMeetingForm(FlaskForm):
+    meeting_on = date_field("Date of the first meeting", required=True)
+    place = text_field("Place", 200, validators=[DataRequired("Enter where you will meet")])
+    attendees = long_text("Who will attend", 1000, validators=[DataRequired("Write who will attend")],
+                          description="The service user, the peer, the peer lead, and anyone they bring.")
+
+
+class MeetingOutcomeForm(FlaskForm):
+    outcome = RadioField("Outcome", choices=[("go ahead", "Go ahead: peer support starts"),
+                                             ("not a good fit", "Not a good fit: back to awaiting match")],
+                         validators=[InputRequired("Choose the outcome")])
+    attendees = long_text("Who attended", 1000)
+    reason = long_text("Notes and reasons", 3000, description="Needed when it was not a good fit.")
+
+    def validate_reason(self, field):
+        if self.outcome.data == "not a good fit" and not (field.data or "").strip():
+            raise ValidationError("Say why it was not a good fit")
+
+
+class ContactForm(FlaskForm):
+    contact_on = date_field("Date of the contact", required=True, validators=[not_in_future])
+    minutes = bounded_integer("Duration in minutes", 0, 600)
+    intervention = SelectField("Intervention", coerce=int)
+    setting = SelectField("Setting", choices=[("", "Choose")] + [(s, s.capitalize()) for s in SETTINGS])
+    attendance = RadioField("Attendance", choices=[(a, a.capitalize()) for a in ATTENDANCE],
+                            validators=[InputRequired("Choose whether it happened")])
+    cancelled_by = SelectField("Cancelled by", choices=[("", "Not cancelled")] + [(c, c.capitalize()) for c in CANCELLED_BY])
+    summary = long_text("Summary", 5000)
+    debrief_on = date_field("Date of the debrief", validators=[not_in_future],
+                            description="The day the volunteer told you about this contact.")
+
+    def __init__(self, *args, referral=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        interventions = referral.requested_interventions() if referral else []
+        others = [i for i in Intervention.current() if i.id not in {x.id for x in interventions}]
+        self.intervention.choices = [(0, "Choose")] + [(i.id, i.name) for i in interventions + others]
+
+    def validate_cancelled_by(self, field):
+        if self.attendance.data == "cancelled" and not field.data:
+            raise ValidationError("Say who cancelled")
+
+    def validate_setting(self, field):
+        if not field.data:
+            raise ValidationError("Choose the setting")
+
+    def validate_intervention(self, field):
+        if not field.data:
+            raise ValidationError("Choose the intervention")
+
+
+class CloseForm(FlaskForm):
+    outcome = RadioField("Outcome", choices=[(o, o.capitalize()) for o in states.CLOSING_OUTCOMES],
+                         validators=[InputRequired("Choose the outcome")])
+    summary = long_text("Summary", 5000, validators=[DataRequired("Write a closing summary")])
+
+
+class InterventionForm(FlaskForm):
+    name = text_field("Name", 120, validators=[DataRequired("Enter the intervention's name")])
+    duties = long_text("What the peer does", 3000, validators=[DataRequired("Describe the peer's duties")])
+    delivery = RadioField("Delivery", choices=list(DELIVERY), default="1:1")
+    settings = CheckboxesField("Settings", choices=[(s, s.capitalize()) for s in SETTINGS])
+    typical_sessions = bounded_integer("Typical number of sessions", 1, 200)
+    session_minutes = bounded_integer("Typical length of a session in minutes", 5, 600)
+    frequency = text_field("How often", 60, description="For example weekly, fortnightly, as needed.")
+    volunteers_allowed = BooleanField("Volunteer peers may deliver it")
+    risk_levels = CheckboxesField("Suits these risk levels", choices=[(r, r.capitalize()) for r in states.RISK_LEVELS])
+    retired = BooleanField("Retired", description="No longer offered; kept in past referrals and contacts.")
+
+    def __init__(self, *args, intervention=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.intervention = intervention
+
+    def validate_name(self, field):
+        clash = Intervention.get_or_none(Intervention.name == (field.data or "").strip())
+        if clash and (self.intervention is None or clash.id != self.intervention.id):
+            raise ValidationError("There is already an intervention with this name")
+
+    def validate_risk_levels(self, field):
+        if not field.data:
+            raise ValidationError("Choose at least one risk level")
+
+    def validate_settings(self, field):
+        if not field.data:
+            raise ValidationError("Choose at least one setting")
+
+
+class ConflictForm(FlaskForm):
+    peer_role = SelectField("Peer", coerce=int, validators=[InputRequired("Choose the peer")])
+    declared_by_side = RadioField("Declared by", choices=[(s, f"The {s}") for s in CONFLICT_SIDES],
+                                  validators=[InputRequired("Choose who declared it")])
+    note = long_text("Note", 1000, description="For example: neighbours; were on the same ward.")
+
+
+class ListFilterForm(FlaskForm):
+    """Filters for the lists: state and team only (no names), so a GET is fine."""
+
+    class Meta:
+        csrf = False
+
+    state = SelectField("State", choices=[("", "Any state")] + [(s, s.capitalize()) for s in states.STATES])
+    team = SelectField("Team", coerce=int)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.team.choices = [(0, "Any team")] + [(t.id, t.name) for t in Team.listed()]
