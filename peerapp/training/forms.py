@@ -1,0 +1,190 @@
+"""Training forms. Every check here is courtesy; the database holds the real guard."""
+from __future__ import annotations
+
+import datetime as dt
+
+from flask_wtf import FlaskForm
+from wtforms import DateField, EmailField, HiddenField, SelectField, SelectMultipleField, widgets
+from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
+
+from .. import clock
+from ..forms import bounded_integer, long_text, text_field
+from ..models import User
+from .completion import ABSENT, CAUGHT_UP, LATE, PRESENT
+
+SESSIONS = 6
+
+
+class CheckboxesField(SelectMultipleField):
+    widget = widgets.ListWidget(prefix_label=False)
+    option_widget = widgets.CheckboxInput()
+
+
+def not_in_future(form, field):
+    if field.data and field.data > clock.today():
+        raise ValidationError("This date cannot be in the future")
+
+
+class NominationForm(FlaskForm):
+    """Who is nominated, and how to reach them. Nothing about their health."""
+
+    name = text_field("Full name", 120, validators=[DataRequired("Enter the candidate's full name")])
+    preferred_name = text_field("Preferred name", 120, description="What they like to be called, if different.")
+    pronouns = text_field("Pronouns", 40, description="For example she/her, he/him, they/them.")
+    email = EmailField("Email address", validators=[
+        Optional(), Length(max=254),
+        Regexp(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", message="Enter an email address like name@example.org")])
+    phone = text_field("Phone number", 40, validators=[
+        Optional(), Regexp(r"^[0-9+() \-]{6,40}$", message="Enter a phone number using digits, spaces and +")])
+    nominated_on = DateField("Date of nomination", default=clock.today,
+                             validators=[DataRequired("Enter the date of nomination as a date"), not_in_future])
+
+    def __init__(self, *args, candidate=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.candidate = candidate
+
+    def validate_email(self, field):
+        from .models import Candidate
+        email = (field.data or "").strip().lower()
+        if not email:
+            return
+        clash = Candidate.get_or_none(Candidate.email == email)
+        if clash and (self.candidate is None or clash.id != self.candidate.id):
+            raise ValidationError("A candidate with this email address has already been nominated: "
+                                  "one person has one record")
+
+
+class CohortForm(FlaskForm):
+    name = text_field("Name or round number", 120, validators=[DataRequired("Enter a name, such as Round 4")])
+    venue = text_field("Venue", 200)
+    places = bounded_integer("Number of places", minimum=1, maximum=100, required=True)
+    facilitators = CheckboxesField("Facilitators", coerce=int)
+    session_1 = DateField("Session 1", validators=[DataRequired("Enter the date of session 1")])
+    session_2 = DateField("Session 2", validators=[DataRequired("Enter the date of session 2")])
+    session_3 = DateField("Session 3", validators=[DataRequired("Enter the date of session 3")])
+    session_4 = DateField("Session 4", validators=[DataRequired("Enter the date of session 4")])
+    session_5 = DateField("Session 5", validators=[DataRequired("Enter the date of session 5")])
+    session_6 = DateField("Session 6", validators=[DataRequired("Enter the date of session 6")])
+
+    def __init__(self, *args, cohort=None, titles=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.cohort = cohort
+        self.facilitators.choices = [(u.id, u.name) for u in User.with_role("facilitator")]
+        for number, title in (titles or {}).items():
+            if 1 <= number <= SESSIONS:
+                self[f"session_{number}"].label.text = f"Session {number}: {title}"
+
+    def session_fields(self):
+        return [self[f"session_{n}"] for n in range(1, SESSIONS + 1)]
+
+    def dates(self) -> dict[int, dt.date]:
+        return {n: self[f"session_{n}"].data for n in range(1, SESSIONS + 1)}
+
+    def validate_name(self, field):
+        from .models import Cohort
+        clash = Cohort.get_or_none(Cohort.name == (field.data or "").strip())
+        if clash and (self.cohort is None or clash.id != self.cohort.id):
+            raise ValidationError("There is already a cohort with this name")
+
+    def validate_places(self, field):
+        if self.cohort is not None and field.data is not None:
+            taken = self.cohort.places_taken()
+            if field.data < taken:
+                raise ValidationError(f"{taken} people already have places: withdraw someone "
+                                      f"before reducing the places to {field.data}")
+
+    def validate_facilitators(self, field):
+        if not field.data:
+            raise ValidationError("Choose at least one facilitator")
+
+    def validate(self, extra_validators=None) -> bool:
+        ok = super().validate(extra_validators)
+        previous = None
+        for number in range(1, SESSIONS + 1):
+            current = self[f"session_{number}"]
+            if current.data and previous is not None and previous.data and current.data < previous.data:
+                current.errors.append(f"Session {number} must not be before session {number - 1} "
+                                      f"({previous.data.strftime('%-d %b %Y')})")
+                ok = False
+            previous = current
+        return ok
+
+
+class EnrolForm(FlaskForm):
+    candidate = SelectField("Candidate", coerce=int, validate_choice=False)
+
+    def __init__(self, *args, cohort=None, candidates=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.cohort = cohort
+        self.candidate.choices = [(0, "Choose a candidate")] + [
+            (c.id, f"{c.name} ({c.team.name}, nominated {c.nominated_on.strftime('%-d %b %Y')})") for c in candidates]
+
+    def validate_candidate(self, field):
+        from .models import WITHDRAWN, Candidate, Enrolment
+        if not field.data:
+            raise ValidationError("Choose a candidate")
+        candidate = Candidate.get_or_none(Candidate.id == field.data)
+        if candidate is None:
+            raise ValidationError("Choose a candidate from the list")
+        existing = Enrolment.get_or_none(Enrolment.cohort == self.cohort, Enrolment.candidate == candidate)
+        if existing is not None and existing.status != WITHDRAWN:
+            raise ValidationError(f"{candidate.name} is already on this cohort ({existing.status_label.lower()})")
+        field.candidate = candidate
+
+
+class WithdrawForm(FlaskForm):
+    reason = text_field("Reason for withdrawal", 500, validators=[DataRequired("Enter the reason for withdrawal")],
+                        description="Keep it factual and brief, for example 'moved away' or 'chose to stop'. "
+                                    "No health details.")
+
+
+class MarkForm(FlaskForm):
+    """One tap on the register. A catch-up needs its date; 'with whom' helps later."""
+
+    status = SelectField("Attendance", choices=[(PRESENT, "Present"), (ABSENT, "Absent"),
+                                                (LATE, "Late"), (CAUGHT_UP, "Caught up")])
+    caught_up_on = DateField("Date of catch-up", validators=[Optional(), not_in_future])
+    caught_up_with = text_field("Caught up with", 120, description="Who ran the catch-up.")
+
+    def validate(self, extra_validators=None) -> bool:
+        ok = super().validate(extra_validators)
+        field = self.caught_up_on
+        # Optional() stops the field's own chain when it is empty, so the
+        # "catch-up needs a date" rule lives here. A date that did not parse
+        # already carries its own message.
+        if self.status.data == CAUGHT_UP and not field.data and not field.errors:
+            field.errors.append("Enter the date of the catch-up")
+            ok = False
+        return ok
+
+
+class CurriculumForm(FlaskForm):
+    title_1 = text_field("Session 1", 160, validators=[DataRequired("Enter a title for session 1")])
+    title_2 = text_field("Session 2", 160, validators=[DataRequired("Enter a title for session 2")])
+    title_3 = text_field("Session 3", 160, validators=[DataRequired("Enter a title for session 3")])
+    title_4 = text_field("Session 4", 160, validators=[DataRequired("Enter a title for session 4")])
+    title_5 = text_field("Session 5", 160, validators=[DataRequired("Enter a title for session 5")])
+    title_6 = text_field("Session 6", 160, validators=[DataRequired("Enter a title for session 6")])
+    minimum_sessions = bounded_integer("Sessions needed to complete", minimum=1, maximum=SESSIONS, required=True,
+                                       description="6 means every session. Catch-ups count.")
+    required_sessions = CheckboxesField("Sessions that must be among them", coerce=int,
+                                        choices=[(n, f"Session {n}") for n in range(1, SESSIONS + 1)],
+                                        validate_choice=True)
+
+    def title_fields(self):
+        return [self[f"title_{n}"] for n in range(1, SESSIONS + 1)]
+
+    def validate_required_sessions(self, field):
+        if self.minimum_sessions.data and len(field.data or []) > self.minimum_sessions.data:
+            raise ValidationError(f"You chose {len(field.data)} required sessions but only "
+                                  f"{self.minimum_sessions.data} are needed: raise the number needed or "
+                                  "require fewer sessions")
+
+
+class EquivalentForm(FlaskForm):
+    provider = text_field("Provider", 200, validators=[DataRequired("Enter who provided the training")],
+                          description="For example another NHS Trust or a recovery college.")
+    completed_on = DateField("Date completed", validators=[DataRequired("Enter the date it was completed"),
+                                                           not_in_future])
+    evidence = long_text("Evidence seen", 2000, validators=[DataRequired("Describe the evidence you saw")],
+                         description="For example 'certificate seen, copy on personnel file'.")

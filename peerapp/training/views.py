@@ -1,0 +1,610 @@
+"""Training rounds: cohorts, the register, nominations, completion, certificates.
+
+Facilitators run every cohort (each can open any cohort: they cover for each
+other). Peer leads and managers nominate candidates and see their own team's
+candidates' training records. Viewers see counts only. Nobody else has access.
+"""
+from __future__ import annotations
+
+import csv
+import io
+
+import peewee as pw
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from .. import clock
+from ..access import allow
+from ..audit import audit
+from ..db import db
+from ..forms import ActionForm
+from ..models import Team
+from ..navigation import home_panel, nav_item
+from ..pages import is_fragment_request, render, render_form
+from .completion import STATUSES
+from .forms import (CohortForm, CurriculumForm, EnrolForm, EquivalentForm, MarkForm, NominationForm,
+                    WithdrawForm)
+from .models import (CAUGHT_UP, PLACE, PRESENT, WAITING, WITHDRAWN, Attendance, Candidate, Cohort,
+                     CohortFacilitator, CohortSession, Curriculum, CurriculumSession, Enrolment,
+                     EquivalentTraining)
+
+bp = Blueprint("training", __name__, url_prefix="/training")
+nav_item("Training", "training.cohorts", order=20, hint="Cohorts, registers and completion")
+nav_item("Training candidates", "training.candidates", order=21,
+         hint="Nominate people for training and see who has completed it")
+nav_item("Training figures", "training.summary", order=22, hint="Cohorts run and completion rate, as counts")
+home_panel("training/_home_panel.html", "training.cohorts", order=20)
+home_panel("training/_team_panel.html", "training.nominate", order=21)
+
+FACILITATOR = ("facilitator",)
+TEAM_STAFF = ("peer_lead", "manager")
+
+
+# --- lookups that answer 404 for what is not there or not yours -------------
+def _cohort_or_404(cohort_id: int) -> Cohort:
+    return Cohort.get_or_none(Cohort.id == cohort_id) or abort(404)
+
+
+def _session_or_404(session_id: int) -> CohortSession:
+    return (CohortSession.select(CohortSession, Cohort).join(Cohort)
+            .where(CohortSession.id == session_id).first()) or abort(404)
+
+
+def _candidate_or_404(candidate_id: int) -> Candidate:
+    """Facilitators: anyone. Peer leads and managers: their own team's candidates only."""
+    return Candidate.visible_to(current_user).where(Candidate.id == candidate_id).first() or abort(404)
+
+
+# --- the facilitator's home panel and the team panel --------------------------
+@bp.app_context_processor
+def training_context():
+    def facilitator_home():
+        today = clock.today()
+        mine = []
+        for cohort in Cohort.facilitated_by(current_user):
+            state = cohort.state(today)
+            if state == "finished" and (today - cohort.last_day()).days > 60:
+                continue
+            mine.append({"cohort": cohort, "state": state, "next": cohort.next_session(today),
+                         "taken": cohort.places_taken(), "completions": len(cohort.completions())})
+        upcoming = [m for m in mine if m["next"] is not None]
+        upcoming.sort(key=lambda m: m["next"].held_on)
+        return {"cohorts": mine, "next": upcoming[0] if upcoming else None, "today": today}
+
+    def team_home():
+        team = current_user.team
+        if team is None:
+            return None
+        candidates = list(Candidate.select().where(Candidate.team == team))
+        done = Candidate.completion_dates([c.id for c in candidates])
+        return {"team": team, "nominated": len(candidates), "completed": len(done)}
+
+    return {"training_home": facilitator_home, "training_team_home": team_home}
+
+
+# --- cohorts ----------------------------------------------------------------
+@bp.get("/cohorts")
+@allow(*FACILITATOR)
+def cohorts():
+    """Facilitators: every cohort, newest first, with places filled and completions."""
+    today = clock.today()
+    rows = [{"cohort": c, "state": c.state(today), "first": c.first_day(), "last": c.last_day(),
+             "taken": c.places_taken(), "waiting": c.waiting_list().count(),
+             "completions": len(c.completions()),
+             "mine": c.facilitator_rows.where(CohortFacilitator.user == current_user.id).exists()}
+            for c in Cohort.listed()]
+    return render_template("training/cohorts.html", rows=rows)
+
+
+def _save_cohort(cohort: Cohort | None, form: CohortForm) -> Cohort:
+    with db.atomic():
+        if cohort is None:
+            cohort = Cohort.create(name=form.name.data.strip(), venue=(form.venue.data or "").strip(),
+                                   places=form.places.data, created_by=current_user.id, created_at=clock.now())
+            action = "create"
+        else:
+            cohort.name = form.name.data.strip()
+            cohort.venue = (form.venue.data or "").strip()
+            cohort.places = form.places.data
+            cohort.save()
+            action = "update"
+        CohortFacilitator.delete().where(CohortFacilitator.cohort == cohort,
+                                         CohortFacilitator.user.not_in(form.facilitators.data)).execute()
+        have = {f.user_id for f in cohort.facilitator_rows}
+        for user_id in form.facilitators.data:
+            if user_id not in have:
+                CohortFacilitator.create(cohort=cohort, user=user_id)
+        existing = {s.number: s for s in cohort.session_rows}
+        for number, day in form.dates().items():
+            if number in existing:
+                if existing[number].held_on != day:
+                    existing[number].held_on = day
+                    existing[number].save()
+            else:
+                CohortSession.create(cohort=cohort, number=number, held_on=day)
+        audit(action, cohort, summary=f"cohort {action}d: {form.places.data} places")
+    return cohort
+
+
+@bp.route("/cohorts/new", methods=["GET", "POST"])
+@allow(*FACILITATOR)
+def cohort_new():
+    """Facilitators: set up a cohort with its places, facilitators and six dated sessions."""
+    form = CohortForm(titles=Curriculum.current().titles())
+    if request.method == "GET":
+        form.facilitators.data = [current_user.id]
+    if form.validate_on_submit():
+        try:
+            cohort = _save_cohort(None, form)
+        except pw.IntegrityError:
+            form.name.errors.append("There is already a cohort with this name")
+        else:
+            flash(f"{cohort.name} set up. Offer places to candidates below.", "success")
+            return redirect(url_for("training.cohort", cohort_id=cohort.id))
+    return render_form("training/cohort_form.html", form, cohort=None)
+
+
+@bp.route("/cohorts/<int:cohort_id>/edit", methods=["GET", "POST"])
+@allow(*FACILITATOR)
+def cohort_edit(cohort_id: int):
+    """Facilitators: change a cohort's name, venue, places, facilitators or session dates."""
+    cohort = _cohort_or_404(cohort_id)
+    form = CohortForm(obj=cohort, cohort=cohort, titles=Curriculum.current().titles())
+    if request.method == "GET":
+        form.facilitators.data = [f.user_id for f in cohort.facilitator_rows]
+        for session in cohort.sessions():
+            form[f"session_{session.number}"].data = session.held_on
+    if form.validate_on_submit():
+        try:
+            _save_cohort(cohort, form)
+        except pw.IntegrityError:
+            form.name.errors.append("There is already a cohort with this name")
+        else:
+            flash("Cohort saved.", "success")
+            return redirect(url_for("training.cohort", cohort_id=cohort.id))
+    return render_form("training/cohort_form.html", form, cohort=cohort)
+
+
+def _enrol_candidates(cohort: Cohort):
+    """Candidates who could be offered a place: not already on this cohort, not yet trained."""
+    on_cohort = Enrolment.select(Enrolment.candidate).where(Enrolment.cohort == cohort,
+                                                            Enrolment.status != WITHDRAWN)
+    done = Candidate.completion_dates()
+    query = (Candidate.select(Candidate, Team).join(Team)
+             .where(Candidate.id.not_in(on_cohort)).order_by(Candidate.nominated_on, Candidate.id))
+    return [c for c in query if c.id not in done]
+
+
+def _cohort_page(cohort: Cohort, enrol_form: EnrolForm | None = None, status: int = 200):
+    today = clock.today()
+    sessions = list(cohort.sessions())
+    titles = Curriculum.current().titles()
+    with_places = list(cohort.with_places())
+    completions = cohort.completions()
+    enrol_form = enrol_form or EnrolForm(cohort=cohort, candidates=_enrol_candidates(cohort), formdata=None)
+    return render("training/cohort.html", status=status, cohort=cohort, sessions=sessions, titles=titles,
+                  with_places=with_places, waiting=list(cohort.waiting_list()), withdrawn=list(cohort.withdrawn()),
+                  grid=cohort.grid(), completions=completions, enrol_form=enrol_form, today=today,
+                  state=cohort.state(today), facilitators=list(cohort.facilitators()),
+                  places_left=cohort.places_left(), rule=Curriculum.current().rule(), STATUSES=STATUSES)
+
+
+@bp.get("/cohorts/<int:cohort_id>")
+@allow(*FACILITATOR)
+def cohort(cohort_id: int):
+    """Facilitators: a cohort's sessions, attendance grid (candidates x sessions),
+    completion, waiting list and withdrawals."""
+    cohort = _cohort_or_404(cohort_id)
+    audit("view", cohort, summary="cohort attendance grid viewed")
+    return _cohort_page(cohort)
+
+
+@bp.post("/cohorts/<int:cohort_id>/enrol")
+@allow(*FACILITATOR)
+def enrol(cohort_id: int):
+    """Facilitators: offer a candidate a place, or the waiting list when the cohort is full."""
+    cohort = _cohort_or_404(cohort_id)
+    form = EnrolForm(cohort=cohort, candidates=_enrol_candidates(cohort))
+    if not form.validate_on_submit():
+        return _cohort_page(cohort, form, status=422)
+    candidate = form.candidate.candidate
+    try:
+        with db.atomic():
+            status = PLACE if cohort.places_left() > 0 else WAITING
+            enrolment = Enrolment.get_or_none(Enrolment.cohort == cohort, Enrolment.candidate == candidate)
+            if enrolment is None:
+                enrolment = Enrolment.create(cohort=cohort, candidate=candidate, status=status,
+                                             offered_on=clock.today() if status == PLACE else None,
+                                             created_at=clock.now())
+            else:  # a withdrawn candidate comes back; their reason stays in the audit log
+                enrolment.status = status
+                enrolment.offered_on = clock.today() if status == PLACE else None
+                enrolment.withdrawn_on = None
+                enrolment.withdrawal_reason = ""
+                enrolment.save()
+            audit("enrol", enrolment, summary=f"candidate {candidate.id} {'offered a place' if status == PLACE else 'added to the waiting list'}")
+    except pw.IntegrityError:
+        form.candidate.errors.append(f"{candidate.name} is already on this cohort")
+        return _cohort_page(cohort, form, status=422)
+    if status == PLACE:
+        flash(f"{candidate.name} has been offered a place.", "success")
+    else:
+        flash(f"The cohort is full: {candidate.name} is on the waiting list.", "info")
+    return redirect(url_for("training.cohort", cohort_id=cohort.id))
+
+
+@bp.post("/cohorts/<int:cohort_id>/offer-next")
+@allow(*FACILITATOR)
+def offer_next(cohort_id: int):
+    """Facilitators: offer a free place to whoever is first on the waiting list."""
+    cohort = _cohort_or_404(cohort_id)
+    if ActionForm().validate_on_submit():
+        with db.atomic():
+            first = cohort.waiting_list().first()
+            if cohort.places_left() <= 0:
+                flash(f"All {cohort.places} places are taken: withdraw someone or add a place first.", "error")
+            elif first is None:
+                flash("Nobody is on the waiting list.", "error")
+            else:
+                first.status = PLACE
+                first.offered_on = clock.today()
+                first.save()
+                audit("enrol", first, summary=f"candidate {first.candidate_id} offered a place from the waiting list")
+                flash(f"{first.candidate.name} has been offered the free place.", "success")
+    return redirect(url_for("training.cohort", cohort_id=cohort.id))
+
+
+@bp.route("/enrolments/<int:enrolment_id>/withdraw", methods=["GET", "POST"])
+@allow(*FACILITATOR)
+def withdraw(enrolment_id: int):
+    """Facilitators: withdraw someone from a cohort (or its waiting list), with a reason.
+    Their register entries are kept."""
+    enrolment = (Enrolment.select(Enrolment, Candidate, Cohort).join(Candidate).switch(Enrolment).join(Cohort)
+                 .where(Enrolment.id == enrolment_id).first()) or abort(404)
+    if enrolment.status == WITHDRAWN:
+        flash(f"{enrolment.candidate.name} has already withdrawn.", "info")
+        return redirect(url_for("training.cohort", cohort_id=enrolment.cohort_id))
+    form = WithdrawForm()
+    if form.validate_on_submit():
+        freed = enrolment.status == PLACE
+        with db.atomic():
+            enrolment.status = WITHDRAWN
+            enrolment.withdrawn_on = clock.today()
+            enrolment.withdrawal_reason = form.reason.data.strip()
+            enrolment.save()
+            audit("withdraw", enrolment, summary=f"candidate {enrolment.candidate_id} withdrawn")
+        message = f"{enrolment.candidate.name} has withdrawn."
+        if freed and enrolment.cohort.waiting_list().exists():
+            message += " A place is free: you can offer it to the next person on the waiting list."
+        flash(message, "success")
+        return redirect(url_for("training.cohort", cohort_id=enrolment.cohort_id))
+    return render_form("training/withdraw.html", form, enrolment=enrolment)
+
+
+def _csv_cell(value) -> str:
+    """Spreadsheets run cells that start with = + - @ (or tab/CR) as formulas."""
+    text = "" if value is None else str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+@bp.get("/cohorts/<int:cohort_id>/attendance.csv")
+@allow(*FACILITATOR)
+def cohort_csv(cohort_id: int):
+    """Facilitators: the attendance grid as a CSV file (audited: it carries names)."""
+    cohort = _cohort_or_404(cohort_id)
+    sessions = list(cohort.sessions())
+    grid = cohort.grid()
+    completions = cohort.completions()
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["Name", "Preferred name", "Team", "Place"]
+                    + [f"Session {s.number} ({s.held_on.isoformat()})" for s in sessions] + ["Completed on"])
+    for enrolment in list(cohort.with_places()) + list(cohort.waiting_list()) + list(cohort.withdrawn()):
+        cells = []
+        for session in sessions:
+            entry = grid.get((enrolment.id, session.id))
+            if entry is None:
+                cells.append("")
+            elif entry.status == CAUGHT_UP:
+                cells.append(f"Caught up {entry.caught_up_on.isoformat()}"
+                             + (f" with {entry.caught_up_with}" if entry.caught_up_with else ""))
+            else:
+                cells.append(entry.status_label)
+        done = completions.get(enrolment.id)
+        writer.writerow([_csv_cell(v) for v in [enrolment.candidate.name, enrolment.candidate.preferred_name,
+                                                enrolment.candidate.team.name, enrolment.status_label,
+                                                *cells, done.isoformat() if done else ""]])
+    with db.atomic():
+        audit("export", cohort, summary="attendance grid exported as CSV")
+    body = "\ufeff" + out.getvalue()  # the BOM makes Excel read UTF-8 names correctly
+    return Response(body.encode("utf-8"), mimetype="text/csv", headers={
+        "Content-Disposition": f'attachment; filename="cohort-{cohort.id}-attendance.csv"'})
+
+
+# --- the register -------------------------------------------------------------
+def _register_context(session: CohortSession, forms: dict | None = None) -> dict:
+    rows = session.register()
+    completions = Enrolment.completion_days([e.id for e, _ in rows])
+    cohort = session.cohort
+    sessions = list(cohort.sessions())
+    return {"session": session, "cohort": cohort, "rows": rows, "completions": completions,
+            "forms": forms or {}, "titles": Curriculum.current().titles(), "sessions": sessions,
+            "today": clock.today(), "open": session.held_on <= clock.today(),
+            "counts": {key: sum(1 for _, a in rows if a and a.status == key) for key in STATUSES},
+            "unrecorded": sum(1 for _, a in rows if a is None)}
+
+
+def _row_context(session: CohortSession, enrolment: Enrolment, form: MarkForm | None = None) -> dict:
+    entry = Attendance.get_or_none(Attendance.session == session, Attendance.enrolment == enrolment)
+    return {"session": session, "enrolment": enrolment, "entry": entry,
+            "completed_on": enrolment.completed_on(), "form": form, "open": session.held_on <= clock.today(),
+            "today": clock.today()}
+
+
+@bp.get("/sessions/<int:session_id>/register")
+@allow(*FACILITATOR)
+def register(session_id: int):
+    """Facilitators: the one-tap register for a session (works with or without JavaScript)."""
+    session = _session_or_404(session_id)
+    audit("view", session, summary="session register viewed")
+    return render("training/register.html", "training/_register.html", **_register_context(session))
+
+
+def _refuse(session: CohortSession, message: str):
+    """A register change that cannot be made: say why, change nothing."""
+    if is_fragment_request():
+        response = render("_alert.html", status=422, title="Not saved", text=message)
+        response.headers["HX-Retarget"] = "#page-alert"
+        response.headers["HX-Reswap"] = "innerHTML"
+        return response
+    return render("training/register.html", status=422, problem=message, **_register_context(session))
+
+
+@bp.post("/sessions/<int:session_id>/register/<int:enrolment_id>")
+@allow(*FACILITATOR)
+def mark(session_id: int, enrolment_id: int):
+    """Facilitators: record one person's attendance (present, absent, late, or caught up
+    with its date and with whom). htmx gets the updated row back."""
+    session = _session_or_404(session_id)
+    enrolment = (Enrolment.select(Enrolment, Candidate).join(Candidate)
+                 .where(Enrolment.id == enrolment_id).first())
+    if enrolment is None or enrolment.cohort_id != session.cohort_id or enrolment.status != PLACE:
+        return _refuse(session, "That person does not have a place on this cohort, so their attendance "
+                                "cannot be recorded here.")
+    if session.held_on > clock.today():
+        return _refuse(session, f"Session {session.number} is on {session.held_on.strftime('%-d %b %Y')}: "
+                                "its register opens on the day.")
+    form = MarkForm()
+    if not form.validate_on_submit():
+        if is_fragment_request():
+            return render("training/_register_row.html", **_row_context(session, enrolment, form))
+        return render("training/register.html", status=422, **_register_context(session, {enrolment.id: form}))
+    caught_up = form.status.data == CAUGHT_UP
+    with db.atomic():
+        entry = Attendance.get_or_none(Attendance.session == session, Attendance.enrolment == enrolment)
+        action = "create" if entry is None else "update"
+        entry = entry or Attendance(session=session, enrolment=enrolment)
+        entry.status = form.status.data
+        entry.caught_up_on = form.caught_up_on.data if caught_up else None
+        entry.caught_up_with = (form.caught_up_with.data or "").strip() if caught_up else ""
+        entry.recorded_by = current_user.id
+        entry.recorded_at = clock.now()
+        entry.save()
+        audit(action, entry, summary=f"register: candidate {enrolment.candidate_id}, session {session.number} "
+                                     f"marked {entry.status_label.lower()}")
+    if is_fragment_request():
+        return render("training/_register_row.html", **_row_context(session, enrolment))
+    flash(f"{enrolment.candidate.name}: {entry.status_label.lower()}.", "success")
+    return redirect(url_for("training.register", session_id=session.id) + f"#register-row-{enrolment.id}")
+
+
+@bp.post("/sessions/<int:session_id>/register/everyone-present")
+@allow(*FACILITATOR)
+def mark_all_present(session_id: int):
+    """Facilitators: mark everyone not yet recorded as present; then correct the exceptions."""
+    session = _session_or_404(session_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    if session.held_on > clock.today():
+        return _refuse(session, f"Session {session.number} is on {session.held_on.strftime('%-d %b %Y')}: "
+                                "its register opens on the day.")
+    marked = 0
+    with db.atomic():
+        for enrolment, entry in session.register():
+            if entry is None:
+                entry = Attendance.create(session=session, enrolment=enrolment, status=PRESENT,
+                                          recorded_by=current_user.id, recorded_at=clock.now())
+                audit("create", entry, summary=f"register: candidate {enrolment.candidate_id}, "
+                                               f"session {session.number} marked present (everyone present)")
+                marked += 1
+    if is_fragment_request():
+        return render("training/register.html", "training/_register.html", **_register_context(session))
+    flash(f"{marked} marked present. Now correct anyone who was absent or late.", "success")
+    return redirect(url_for("training.register", session_id=session.id))
+
+
+# --- curriculum ---------------------------------------------------------------
+@bp.route("/curriculum", methods=["GET", "POST"])
+@allow(*FACILITATOR)
+def curriculum():
+    """Facilitators: rename the sessions and set what counts as completion.
+    Completion is derived, so a changed rule applies to everyone at once."""
+    current = Curriculum.current()
+    rows = {s.number: s for s in current.sessions()}
+    form = CurriculumForm()
+    if request.method == "GET":
+        for number, row in rows.items():
+            form[f"title_{number}"].data = row.title
+        form.minimum_sessions.data = current.minimum_sessions
+        form.required_sessions.data = sorted(current.required())
+    if form.validate_on_submit():
+        with db.atomic():
+            for number, row in rows.items():
+                row.title = form[f"title_{number}"].data.strip()
+                row.save()
+            current.minimum_sessions = form.minimum_sessions.data
+            current.required_sessions = ",".join(str(n) for n in sorted(form.required_sessions.data or []))
+            current.updated_at = clock.now()
+            current.save()
+            audit("update", current, summary=f"curriculum changed: {current.rule().describe()}"[:255])
+        flash(f"Curriculum saved. Completion now means {current.rule().describe()}.", "success")
+        return redirect(url_for("training.curriculum"))
+    return render_form("training/curriculum.html", form, rule=current.rule())
+
+
+# --- candidates -------------------------------------------------------------
+def _status_by_candidate(candidates) -> dict[int, str]:
+    ids = [c.id for c in candidates]
+    done = Candidate.completion_dates(ids)
+    status = {}
+    for enrolment in (Enrolment.select(Enrolment, Cohort).join(Cohort)
+                      .where(Enrolment.candidate.in_(ids or [0])).order_by(Enrolment.created_at)):
+        if enrolment.status != WITHDRAWN:
+            status[enrolment.candidate_id] = f"{enrolment.status_label} in {enrolment.cohort.name}"
+    for who, day in done.items():
+        status[who] = f"Completed {day.strftime('%-d %b %Y')}"
+    return status
+
+
+@bp.get("/candidates")
+@allow("facilitator", *TEAM_STAFF)
+def candidates():
+    """Facilitators: every candidate. Peer leads and managers: their team's candidates."""
+    found = list(Candidate.visible_to(current_user).order_by(Candidate.name))
+    return render_template("training/candidates.html", candidates=found, status=_status_by_candidate(found))
+
+
+@bp.route("/candidates/new", methods=["GET", "POST"])
+@allow(*TEAM_STAFF)
+def nominate():
+    """Peer leads and managers: nominate someone from their team for training."""
+    form = NominationForm()
+    team = current_user.team
+    if team is None:
+        flash("You need to belong to a team to nominate candidates: ask the administrator.", "error")
+        return redirect(url_for("training.candidates"))
+    if form.validate_on_submit():
+        with db.atomic():
+            candidate = Candidate.create(
+                name=form.name.data.strip(), preferred_name=(form.preferred_name.data or "").strip(),
+                pronouns=(form.pronouns.data or "").strip(), email=(form.email.data or "").strip().lower(),
+                phone=(form.phone.data or "").strip(), team=team, nominated_by=current_user.id,
+                nominated_on=form.nominated_on.data, created_at=clock.now())
+            audit("create", candidate, summary="candidate nominated for training")
+        flash(f"{candidate.name} has been nominated. A facilitator will offer them a place.", "success")
+        return redirect(url_for("training.candidate", candidate_id=candidate.id))
+    return render_form("training/nominate.html", form, candidate=None, team=team)
+
+
+@bp.route("/candidates/<int:candidate_id>/edit", methods=["GET", "POST"])
+@allow("facilitator", *TEAM_STAFF)
+def candidate_edit(candidate_id: int):
+    """Facilitators, and peer leads and managers of the nominating team: correct contact details."""
+    candidate = _candidate_or_404(candidate_id)
+    form = NominationForm(obj=candidate, candidate=candidate)
+    if form.validate_on_submit():
+        with db.atomic():
+            candidate.name = form.name.data.strip()
+            candidate.preferred_name = (form.preferred_name.data or "").strip()
+            candidate.pronouns = (form.pronouns.data or "").strip()
+            candidate.email = (form.email.data or "").strip().lower()
+            candidate.phone = (form.phone.data or "").strip()
+            candidate.nominated_on = form.nominated_on.data
+            candidate.save()
+            audit("update", candidate, summary="candidate details changed")
+        flash("Details saved.", "success")
+        return redirect(url_for("training.candidate", candidate_id=candidate.id))
+    return render_form("training/nominate.html", form, candidate=candidate, team=candidate.team)
+
+
+@bp.get("/candidates/<int:candidate_id>")
+@allow("facilitator", *TEAM_STAFF)
+def candidate(candidate_id: int):
+    """Facilitators, and peer leads and managers of the nominating team: a candidate's
+    training record (nominations, cohorts, attendance, completion, equivalents)."""
+    candidate = _candidate_or_404(candidate_id)
+    enrolments = list(candidate.enrolments_in_order())
+    completions = Enrolment.completion_days([e.id for e in enrolments])
+    registers = {}
+    for enrolment in enrolments:
+        entries = {a.session_id: a for a in enrolment.attendance}
+        registers[enrolment.id] = [(s, entries.get(s.id)) for s in enrolment.cohort.sessions()]
+    audit("view", candidate, summary="training record viewed")
+    return render_template("training/candidate.html", candidate=candidate, enrolments=enrolments,
+                           completions=completions, registers=registers,
+                           equivalents=list(candidate.equivalents_in_order()),
+                           completed_on=candidate.completed_training(), titles=Curriculum.current().titles(),
+                           rule=Curriculum.current().rule())
+
+
+@bp.route("/candidates/<int:candidate_id>/equivalent", methods=["GET", "POST"])
+@allow(*FACILITATOR)
+def equivalent(candidate_id: int):
+    """Facilitators: recognise training done elsewhere as equivalent, with evidence.
+    It counts as completion from the date it was completed."""
+    candidate = _candidate_or_404(candidate_id)
+    form = EquivalentForm()
+    if form.validate_on_submit():
+        with db.atomic():
+            row = EquivalentTraining.create(candidate=candidate, provider=form.provider.data.strip(),
+                                            completed_on=form.completed_on.data, evidence=form.evidence.data.strip(),
+                                            recognised_by=current_user.id, recognised_on=clock.today(),
+                                            created_at=clock.now())
+            audit("create", row, summary=f"equivalent training recognised for candidate {candidate.id}")
+        flash(f"Training at {row.provider} recognised as equivalent for {candidate.name}.", "success")
+        return redirect(url_for("training.candidate", candidate_id=candidate.id))
+    return render_form("training/equivalent.html", form, candidate=candidate)
+
+
+@bp.get("/candidates/<int:candidate_id>/certificate")
+@allow("facilitator", *TEAM_STAFF)
+def certificate(candidate_id: int):
+    """Facilitators, and peer leads and managers of the nominating team: a printable
+    certificate for someone who has completed training (404 until they have)."""
+    candidate = _candidate_or_404(candidate_id)
+    completed_on = candidate.completed_training()
+    if completed_on is None:
+        abort(404)
+    enrolments = list(candidate.enrolments_in_order())
+    days = Enrolment.completion_days([e.id for e in enrolments])
+    via = next((e for e in enrolments if days.get(e.id) == completed_on), None)
+    equivalent_row = None
+    if via is None:
+        equivalent_row = candidate.equivalents.where(EquivalentTraining.completed_on == completed_on).first()
+    audit("view", candidate, summary="training certificate viewed")
+    return render_template("training/certificate.html", candidate=candidate, completed_on=completed_on,
+                           enrolment=via, equivalent=equivalent_row,
+                           facilitators=list(via.cohort.facilitators()) if via else [],
+                           titles=Curriculum.current().titles(), curriculum=Curriculum.current())
+
+
+# --- counts for viewers -------------------------------------------------------
+def _shown(number: int, limit: int) -> str | int:
+    """NHS disclosure control: 1 to limit people are never shown."""
+    return "*" if 1 <= number <= limit else number
+
+
+@bp.get("/summary")
+@allow("viewer", "manager", "facilitator")
+def summary():
+    """Viewers, managers and facilitators: cohorts run and completion rate, as counts
+    only. Never a name; numbers of people from 1 to the small-number limit are hidden."""
+    limit = current_app.config["SMALL_NUMBER_LIMIT"]
+    today = clock.today()
+    states = {"planned": 0, "running": 0, "finished": 0}
+    finished_enrolments = []
+    for cohort in Cohort.select():
+        state = cohort.state(today)
+        states[state] += 1
+        if state == "finished":
+            finished_enrolments += [e.id for e in cohort.with_places()]
+    completed = len(Enrolment.completion_days(finished_enrolments))
+    started = len(finished_enrolments)
+    equivalents = EquivalentTraining.select(EquivalentTraining.candidate).distinct().count()
+    trained = len(Candidate.completion_dates())
+    small = any(1 <= n <= limit for n in (completed, started, started - completed))
+    rate = None if small or not started else round(100 * completed / started)
+    return render_template("training/summary.html", states=states, limit=limit,
+                           started=_shown(started, limit), completed=_shown(completed, limit),
+                           equivalents=_shown(equivalents, limit), trained=_shown(trained, limit),
+                           nominated=_shown(Candidate.select().count(), limit), rate=rate, rate_hidden=small)
