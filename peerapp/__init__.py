@@ -4,6 +4,7 @@ from __future__ import annotations
 import datetime as dt
 import importlib
 import importlib.util
+import logging
 import os
 import secrets
 from pathlib import Path
@@ -77,6 +78,10 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config["SECRET_KEY"] = _secret_key(instance)
     if app.config["SESSION_COOKIE_SECURE"]:
         app.config.setdefault("PREFERRED_URL_SCHEME", "https")
+
+    # peewee logs every query with its parameters at DEBUG: personal data must
+    # never reach a log, whatever level someone sets the root logger to.
+    logging.getLogger("peewee").setLevel(logging.WARNING)
 
     from . import db, pages
     db.init_app(app)

@@ -36,7 +36,7 @@ def is_fragment_request() -> bool:
     return request.headers.get("HX-Request") == "true" and request.headers.get("HX-Boosted") != "true"
 
 
-def render(page: str, fragment: str | None = None, status: int = 200, **context) -> Response:
+def render(page: str, fragment: str | None = None, /, status: int = 200, **context) -> Response:
     """One URL, full page or fragment: htmx gets ``fragment``, everyone else ``page``."""
     template = fragment if fragment and is_fragment_request() else page
     response = make_response(render_template(template, **context), status)
@@ -44,7 +44,7 @@ def render(page: str, fragment: str | None = None, status: int = 200, **context)
     return response
 
 
-def render_form(page: str, form, fragment: str | None = None, **context) -> Response:
+def render_form(page: str, form, /, fragment: str | None = None, **context) -> Response:
     """Re-show a form: 422 with its errors for plain posts, 200 for htmx (htmx 2
     does not swap 4xx responses by default, and the errors must be seen)."""
     status = 422 if request.method == "POST" and form.errors and not is_fragment_request() else 200

@@ -36,7 +36,7 @@ def problems(password: str, *, name: str = "", email: str = "") -> list[str]:
     stem = re.sub(r"[\d\W_]+$", "", lowered)
     if lowered in _common() or (len(stem) >= 6 and stem in _common()) or len(set(lowered)) <= 2:
         found.append("This password is too common. Try a few unrelated words together.")
-    elif email and lowered.startswith(email.split("@")[0].lower()):
+    elif len(local := email.split("@")[0].lower()) >= 4 and local in lowered:
         found.append("Do not base your password on your email address.")
     return found
 

@@ -52,9 +52,10 @@ class UserForm(FlaskForm):
 
 class UserFilterForm(FlaskForm):
     q = text_field("Name or email", 100)
-    role = SelectField("Role", choices=[("", "Any role")] + list(ROLES.items()))
-    team = SelectField("Team", coerce=int)
-    status = SelectField("Status", choices=[("active", "Active"), ("inactive", "Deactivated"), ("all", "All")])
+    role = SelectField("Role", choices=[("", "Any role")] + list(ROLES.items()), default="")
+    team = SelectField("Team", coerce=int, default=0)
+    status = SelectField("Status", choices=[("active", "Active"), ("inactive", "Deactivated"), ("all", "All")],
+                         default="active")
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -68,7 +69,7 @@ class AuditFilterForm(FlaskForm):
     action = text_field("Action", 40)
     record_type = text_field("Kind of record", 40)
     record_id = text_field("Record id", 40)
-    user = SelectField("Who", coerce=int)
+    user = SelectField("Who", coerce=int, default=0)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

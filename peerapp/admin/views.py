@@ -5,6 +5,7 @@ import secrets
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from peewee import JOIN
 
 from .. import passwords
 from ..access import allow
@@ -205,7 +206,11 @@ def user_sign_out(user_id: int):
 def audit_log():
     """Admins: read the audit log, newest first, filtered. Nobody can edit it."""
     form = AuditFilterForm(request.args)
-    query = AuditEvent.select(AuditEvent, User).join(User, on=(AuditEvent.user == User.id), join_type="LEFT OUTER")
+    if not form.validate():
+        # A filter that is not one of the choices (or a fuzzed number) filters nothing.
+        for name in form.errors:
+            form[name].data = None
+    query = AuditEvent.select(AuditEvent, User).join(User, on=(AuditEvent.user == User.id), join_type=JOIN.LEFT_OUTER)
     if form.action.data:
         query = query.where(AuditEvent.action == form.action.data.strip())
     if form.record_type.data:

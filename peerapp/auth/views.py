@@ -42,7 +42,9 @@ def login():
     """Anyone: sign in with email and password. Failures are throttled per account."""
     form = LoginForm()
     next_path = safe_next(request.values.get("next"), url_for("home.index"))
-    resume = [(k, v) for k, v in request.form.lists() for v in v if k.startswith("resume:")]
+    # Text typed before a lapsed session, carried through this form (see pages.py).
+    resume = [(key, value) for key, values in request.form.lists() for value in values
+              if key.startswith("resume:")]
     if form.validate_on_submit():
         email = User.normalise_email(form.email.data)
         with db.atomic():

@@ -1,0 +1,136 @@
+"""Deny by default: every route declares who may use it, and the app keeps to it.
+
+The matrix walks app.url_map, so a new route without a rule fails here.
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+
+import pytest
+from flask import Blueprint
+
+from peerapp.access import PUBLIC, SIGNED_IN, allowed_roles
+from peerapp.db import db
+from peerapp.models import ROLES
+
+PLACEHOLDER = "999999"
+
+
+def concrete_url(rule) -> str:
+    """Fill every converter with a placeholder id (int) or a harmless word."""
+    url = rule.rule
+    for name in rule.arguments:
+        converter = rule._converters[name].__class__.__name__
+        value = PLACEHOLDER if "Integer" in converter else "placeholder"
+        url = re.sub(r"<(?:[^:<>]+:)?" + re.escape(name) + r">", value, url)
+    return url
+
+
+def routes(app):
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint == "static":
+            continue
+        yield rule
+
+
+def test_every_route_declares_who_may_use_it(app):
+    undeclared = sorted(rule.endpoint for rule in routes(app) if not allowed_roles(rule.endpoint, app))
+    assert undeclared == [], f"routes without @allow(...): {undeclared}"
+
+
+def test_role_by_route_matrix_for_get(app, client_for, anon):
+    unexpected = []
+    for rule in routes(app):
+        if "GET" not in rule.methods:
+            continue
+        url = concrete_url(rule)
+        allowed = allowed_roles(rule.endpoint, app)
+        response = anon.get(url)
+        if PUBLIC in allowed:
+            assert response.status_code < 500, (url, response.status_code)
+        elif response.status_code != 302 or "/login" not in response.headers["Location"]:
+            unexpected.append(("anonymous", url, response.status_code))
+        for role in ROLES:
+            response = client_for(role).get(url)
+            may = PUBLIC in allowed or SIGNED_IN in allowed or role in allowed
+            if response.status_code >= 500:
+                unexpected.append((role, url, response.status_code))
+            elif may and response.status_code in (401, 403):
+                unexpected.append((role, url, f"{response.status_code} but allowed"))
+            elif not may and response.status_code != 403:
+                unexpected.append((role, url, f"{response.status_code} but not allowed"))
+    assert unexpected == []
+
+
+def test_role_by_route_matrix_for_post_refuses_undeclared_roles(app, client_for, anon):
+    unexpected = []
+    for rule in routes(app):
+        if "POST" not in rule.methods:
+            continue
+        url = concrete_url(rule)
+        allowed = allowed_roles(rule.endpoint, app)
+        if PUBLIC in allowed or SIGNED_IN in allowed:
+            continue
+        for role in ROLES:
+            if role in allowed:
+                continue
+            response = client_for(role).post(url, data={"role": "admin", "team": "1"})
+            if response.status_code != 403:
+                unexpected.append((role, url, response.status_code))
+        response = anon.post(url, data={})
+        if response.status_code not in (302, 401):
+            unexpected.append(("anonymous", url, response.status_code))
+    assert unexpected == []
+
+
+def test_a_route_without_a_declaration_refuses_everyone(tmp_path, client_for):
+    from peerapp import create_app
+    from peerapp.cli import upgrade_schema
+
+    app = create_app({"TESTING": True, "DATABASE": str(tmp_path / "x.sqlite3"), "SECRET_KEY": "x"})
+    extra = Blueprint("forgotten", __name__)
+
+    @extra.get("/forgotten")
+    def forgotten():
+        return "secret"
+
+    app.register_blueprint(extra)
+    with app.app_context():
+        upgrade_schema()
+    # Signed in as an admin on this app: still refused.
+    from peerapp.models import LoginSession, User
+    with app.app_context(), db.connection_context():
+        admin = User.create(email="a@x.nhs.uk", name="A")
+        admin.set_roles(["admin"])
+        token = LoginSession.start(admin)
+    client = app.test_client()
+    with client.session_transaction() as session:
+        session["sid"], session["_user_id"] = token, str(admin.id)
+    assert client.get("/forgotten").status_code == 403
+    assert b"secret" not in client.get("/forgotten").data
+
+
+def _fingerprint() -> dict[str, str]:
+    """A digest of every table's rows, to prove a GET changed nothing."""
+    tables = [r[0] for r in db.execute_sql(
+        "SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%'").fetchall()]
+    found = {}
+    for table in tables:
+        rows = db.execute_sql(f'SELECT * FROM "{table}" ORDER BY 1').fetchall()
+        found[table] = hashlib.sha256(repr(rows).encode()).hexdigest()
+    return found
+
+
+def test_get_requests_change_nothing_but_the_audit_log(app, client_for):
+    clients = {role: client_for(role) for role in ROLES}
+    for client in clients.values():  # settle session bookkeeping first
+        client.get("/")
+    before = _fingerprint()
+    for rule in routes(app):
+        if "GET" in rule.methods:
+            for client in clients.values():
+                client.get(concrete_url(rule))
+    after = _fingerprint()
+    changed = sorted(t for t in before if before[t] != after.get(t))
+    assert set(changed) <= {"audit_event", "login_session"}, changed

@@ -1,0 +1,103 @@
+"""The database keeps its promises: settings, concurrency, append-only audit, migrations."""
+from __future__ import annotations
+
+import multiprocessing
+import sqlite3
+
+import peewee as pw
+import pytest
+
+from peerapp import migrations
+from peerapp.audit import AuditEvent, audit
+from peerapp.db import db, open_database, self_check
+
+
+def test_sqlite_runs_with_wal_full_sync_foreign_keys_secure_delete_and_a_busy_timeout(app):
+    found = self_check()
+    assert found["journal_mode"] == "wal"
+    assert found["foreign_keys"] == 1
+    assert found["synchronous"] == 2  # FULL
+    assert found["secure_delete"] == 1
+    assert found["busy_timeout"] >= 5000
+
+
+def test_write_transactions_begin_immediate(app):
+    assert db.obj._lock_type == "IMMEDIATE"
+
+
+def test_foreign_keys_are_enforced(app):
+    with pytest.raises(pw.IntegrityError):
+        db.execute_sql("INSERT INTO user_role (user_id, role) VALUES (424242, 'admin')")
+
+
+def test_a_database_url_selects_postgresql_through_the_same_models():
+    database = open_database("postgresql://peerapp:secret@localhost:5432/peerapp")
+    assert isinstance(database, pw.PostgresqlDatabase)
+    assert open_database("/tmp/x.sqlite3").__class__ is pw.SqliteDatabase
+
+
+def _writer(path: str, rounds: int, queue) -> None:
+    database = open_database(path)
+    failures = 0
+    for _ in range(rounds):
+        try:
+            with database.atomic():
+                count = database.execute_sql("SELECT count(*) FROM team").fetchone()[0]
+                database.execute_sql("INSERT INTO team (name, base_address, active, created_at) "
+                                     "VALUES (?, '', 1, '2026-01-01')", (f"team {count}-{id(database)}-{_}",))
+        except pw.OperationalError:
+            failures += 1
+    database.close()
+    queue.put(failures)
+
+
+def test_concurrent_read_then_write_never_reports_database_locked(app, tmp_path):
+    """4 processes x 40 read-then-write transactions: with IMMEDIATE, none fail."""
+    path = app.config["DATABASE"]
+    db.close()
+    context = multiprocessing.get_context("spawn")
+    queue = context.Queue()
+    workers = [context.Process(target=_writer, args=(path, 40, queue)) for _ in range(4)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(60)
+    failures = sum(queue.get(timeout=5) for _ in workers)
+    assert failures == 0
+    assert sqlite3.connect(path).execute("SELECT count(*) FROM team").fetchone()[0] == 160
+
+
+def test_audit_rows_cannot_be_changed_or_deleted(app):
+    event = audit("view", record_type="test", record_id=1, summary="looked")
+    with pytest.raises(pw.IntegrityError):
+        AuditEvent.update(summary="rewritten").where(AuditEvent.id == event.id).execute()
+    with pytest.raises(pw.IntegrityError):
+        AuditEvent.delete().where(AuditEvent.id == event.id).execute()
+    assert AuditEvent.get_by_id(event.id).summary == "looked"
+
+
+def test_upgrade_from_the_first_migration_keeps_the_data(tmp_path):
+    database = open_database(str(tmp_path / "old.sqlite3"))
+    database.connect()
+    assert migrations.upgrade(database, target="m0001_house") == ["m0001_house"]
+    database.execute_sql("INSERT INTO team (name, base_address, active, created_at) VALUES ('Old Team', 'Here', 1, '2025-01-01')")
+    database.execute_sql("INSERT INTO user (email, name, team_id, password_hash, must_change_password, active, created_at) "
+                         "VALUES ('old@x.nhs.uk', 'Old User', 1, 'h', 0, 1, '2025-01-01')")
+    database.execute_sql("INSERT INTO audit_event (at, user_id, action, record_type, record_id, summary) "
+                         "VALUES ('2025-01-01', 1, 'login', 'user', '1', 'signed in')")
+    ran = migrations.upgrade(database)
+    assert ran == [name for name in migrations.available() if name != "m0001_house"]
+    assert database.execute_sql("SELECT name, base_address FROM team").fetchall() == [("Old Team", "Here")]
+    assert database.execute_sql("SELECT email, name FROM user").fetchall() == [("old@x.nhs.uk", "Old User")]
+    assert database.execute_sql("SELECT count(*) FROM audit_event").fetchone()[0] == 1
+    # Upgrading again is a no-op.
+    assert migrations.upgrade(database) == []
+    assert migrations.applied(database) == migrations.available()
+    database.close()
+
+
+def test_every_migration_has_an_upgrade_function():
+    import importlib
+    for name in migrations.available():
+        module = importlib.import_module(f"peerapp.migrations.{name}")
+        assert callable(module.upgrade), name
