@@ -28,8 +28,8 @@ EARLY_WARNING_SIGNS = "early_warning_signs"
 class StaleVersion(Exception):
     """A save was based on an older version than the latest: nothing was saved."""
 
-    def __init__(self, latest: "WrapVersion"):
-        super().__init__(f"based on an older version than {latest.number}")
+    def __init__(self, latest: "WrapVersion | None"):
+        super().__init__(f"not based on the latest version ({latest.number if latest else 0})")
         self.latest = latest
 
 
