@@ -57,6 +57,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         SESSION_COOKIE_SECURE=False,  # set True behind the Trust's HTTPS proxy
         IDLE_TIMEOUT_MINUTES=30,      # tablets are shared
         ABSOLUTE_TIMEOUT_HOURS=12,
+        RECENT_LOGIN_MINUTES=15,      # roles, exports, sharing a work-WRAP
         LOGIN_MAX_FAILURES=5,
         LOGIN_WINDOW_MINUTES=15,
         WTF_CSRF_TIME_LIMIT=None,     # tied to the session: a tablet left open still works

@@ -64,6 +64,36 @@ def require_role(*roles: str) -> None:
         abort(403)
 
 
+def recent_login(view):
+    """For sensitive changes (roles, passwords, exports, sharing a work-WRAP): the
+    password must have been typed in the last RECENT_LOGIN_MINUTES, else it is
+    asked for again and the action continues afterwards (typed text kept).
+    Reading a page (GET) is not a change and is not asked."""
+
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        if request.method in ("GET", "HEAD") and not getattr(view, "confirm_on_get", False):
+            return view(*args, **kwargs)
+        import datetime as dt
+
+        from flask import session
+
+        from . import clock
+        from .models import LoginSession
+        record = LoginSession.for_token(session.get("sid"))
+        window = dt.timedelta(minutes=current_app.config["RECENT_LOGIN_MINUTES"])
+        if record is None or record.confirmed_at is None or clock.now() - record.confirmed_at > window:
+            raise NeedsConfirmation()
+        return view(*args, **kwargs)
+
+    wrapper.allowed_roles = getattr(view, "allowed_roles", frozenset())
+    return wrapper
+
+
+class NeedsConfirmation(Exception):
+    """Answered by asking for the password again (auth.confirm)."""
+
+
 class Denied(Exception):
     """Raised by the access hook; the app answers it with 401 (login) or 403."""
 

@@ -138,11 +138,13 @@ class LoginSession(BaseModel):
     user = pw.ForeignKeyField(User, backref="sessions", on_delete="CASCADE")
     created_at = pw.DateTimeField(default=clock.now)
     last_seen_at = pw.DateTimeField(default=clock.now)
+    confirmed_at = pw.DateTimeField(null=True)  # when the password was last typed
 
     @classmethod
     def start(cls, user: User) -> str:
         token = secrets.token_urlsafe(32)
-        cls.create(token_hash=_digest(token), user=user, created_at=clock.now(), last_seen_at=clock.now())
+        now = clock.now()
+        cls.create(token_hash=_digest(token), user=user, created_at=now, last_seen_at=now, confirmed_at=now)
         return token
 
     @classmethod
@@ -150,6 +152,12 @@ class LoginSession(BaseModel):
         if not token:
             return None
         return cls.get_or_none(cls.token_hash == _digest(token))
+
+    @classmethod
+    def confirm(cls, token: str | None) -> None:
+        """The password was typed again just now (see access.recent_login)."""
+        if token:
+            cls.update(confirmed_at=clock.now()).where(cls.token_hash == _digest(token)).execute()
 
     @classmethod
     def end(cls, token: str | None) -> None:

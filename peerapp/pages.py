@@ -11,7 +11,7 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from .access import Denied
+from .access import Denied, NeedsConfirmation
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
        "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; "
@@ -117,6 +117,19 @@ def init_app(app: Flask) -> None:
             return response
         flash("Please sign in to continue.", "info")
         return redirect(url_for("auth.login", next=safe_next(request.full_path.rstrip("?"))))
+
+    @app.errorhandler(NeedsConfirmation)
+    def needs_confirmation(error: NeedsConfirmation):
+        from .auth.forms import ConfirmPasswordForm
+        if is_fragment_request():
+            response = make_response("", 401)
+            response.headers["HX-Redirect"] = url_for("auth.confirm", next=request.full_path.rstrip("?"))
+            return response
+        if request.method == "POST":
+            return make_response(render_template(
+                "auth/confirm.html", form=ConfirmPasswordForm(formdata=None), resume_to=request.path,
+                resume=resume_fields(), next_path=request.path), 401)
+        return redirect(url_for("auth.confirm", next=safe_next(request.full_path.rstrip("?"))))
 
     @app.errorhandler(CSRFError)
     def csrf_refused(error: CSRFError):

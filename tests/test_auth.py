@@ -221,3 +221,26 @@ def test_htmx_request_with_expired_session_redirects_the_whole_page(anon, peer_l
     clock.advance(hours=1)
     response = anon.get("/", headers={"HX-Request": "true"})
     assert response.status_code == 401 and response.headers["HX-Redirect"].startswith("/login")
+
+
+def test_changing_roles_needs_a_recent_login(app, make_user, team, clock):
+    admin_user = make_user("admin", email="root@test.nhs.uk")
+    target = make_user("clinician")
+    clock.freeze(T0)
+    admin = app.test_client()
+    sign_in(admin, "root@test.nhs.uk")
+    admin.user = admin_user
+    clock.advance(minutes=20)  # still signed in, but the password was typed 20 minutes ago
+    data = {"name": target.name, "email": target.email, "team": str(team.id), "roles": ["clinician", "manager"]}
+    asked = admin.post(f"/admin/users/{target.id}", data=data)
+    assert asked.status_code == 401 and "Confirm it is you" in asked.get_data(as_text=True)
+    assert User.get_by_id(target.id).roles == {"clinician"}
+    wrong = admin.post("/account/confirm", data={"password": "not it at all", "next": f"/admin/users/{target.id}"})
+    assert wrong.status_code == 422
+    confirmed = admin.post("/account/confirm", data={
+        "password": TEST_PASSWORD, "resume_to": f"/admin/users/{target.id}",
+        "resume:name": target.name, "resume:email": target.email, "resume:team": str(team.id),
+        "resume:roles": "manager"})
+    assert confirmed.status_code == 200 and 'value="manager"' in confirmed.get_data(as_text=True)
+    assert admin.post(f"/admin/users/{target.id}", data=data).status_code == 302
+    assert User.get_by_id(target.id).roles == {"clinician", "manager"}

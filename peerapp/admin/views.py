@@ -8,7 +8,7 @@ from flask_login import current_user
 from peewee import JOIN
 
 from .. import passwords
-from ..access import allow
+from ..access import allow, recent_login
 from ..audit import AuditEvent, audit
 from ..db import db
 from ..forms import ActionForm
@@ -96,6 +96,7 @@ def users():
 
 @bp.route("/users/new", methods=["GET", "POST"])
 @allow("admin")
+@recent_login
 def user_new():
     """Admins: create a user with a one-time password they must change at first login."""
     form = UserForm()
@@ -113,6 +114,7 @@ def user_new():
 
 @bp.route("/users/<int:user_id>", methods=["GET", "POST"])
 @allow("admin")
+@recent_login
 def user_edit(user_id: int):
     """Admins: change a user's name, email, team and roles. A change of roles or
     team ends their sessions, so the new rights apply from their next request."""
@@ -141,6 +143,7 @@ def user_edit(user_id: int):
 
 @bp.post("/users/<int:user_id>/deactivate")
 @allow("admin")
+@recent_login
 def user_deactivate(user_id: int):
     """Admins: stop someone logging in. Their history stays."""
     user = _user_or_404(user_id)
@@ -159,6 +162,7 @@ def user_deactivate(user_id: int):
 
 @bp.post("/users/<int:user_id>/reactivate")
 @allow("admin")
+@recent_login
 def user_reactivate(user_id: int):
     """Admins: let a deactivated person sign in again."""
     user = _user_or_404(user_id)
@@ -173,6 +177,7 @@ def user_reactivate(user_id: int):
 
 @bp.post("/users/<int:user_id>/reset-password")
 @allow("admin")
+@recent_login
 def user_reset_password(user_id: int):
     """Admins: give a one-time password, shown once; all their sessions end."""
     user = _user_or_404(user_id)

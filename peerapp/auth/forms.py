@@ -39,3 +39,7 @@ class PasswordChangeForm(NewPasswordMixin, FlaskForm):
             raise ValidationError("Your current password is not right")
 
 
+
+
+class ConfirmPasswordForm(FlaskForm):
+    password = PasswordField("Your password", validators=[DataRequired("Enter your password"), Length(max=128)])

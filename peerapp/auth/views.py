@@ -13,7 +13,7 @@ from ..db import db
 from ..forms import ActionForm
 from ..models import LoginFailure, LoginSession, User
 from ..pages import render_form, safe_next
-from .forms import LoginForm, PasswordChangeForm
+from .forms import ConfirmPasswordForm, LoginForm, PasswordChangeForm
 
 bp = Blueprint("auth", __name__)
 
@@ -113,6 +113,32 @@ def password():
         flash("Your password has been changed. You have been signed out everywhere else.", "success")
         return redirect(url_for("home.index"))
     return render_form("auth/password.html", form)
+
+
+@bp.route("/account/confirm", methods=["GET", "POST"])
+@allow(SIGNED_IN)
+def confirm():
+    """Signed-in users: type the password again before a sensitive action."""
+    form = ConfirmPasswordForm()
+    user = current_user._get_current_object()
+    next_path = safe_next(request.values.get("next"), url_for("home.index"))
+    resume = [(key.removeprefix("resume:"), value) for key, values in request.form.lists()
+              for value in values if key.startswith("resume:")]
+    if form.validate_on_submit():
+        if passwords.verify(user.password_hash, form.password.data):
+            with db.atomic():
+                LoginSession.confirm(session.get("sid"))
+                audit("password_confirmed", user, summary="for a sensitive action")
+            resume_to = safe_next(request.form.get("resume_to"), "")
+            if resume_to and resume:
+                return render_template("resume.html", resume_to=resume_to, resume=resume,
+                                       message="Thank you. Check the details and send them.")
+            return redirect(next_path)
+        with db.atomic():
+            audit("password_confirm_failed", user, summary="wrong password")
+        form.password.errors.append("That password is not right")
+    return render_form("auth/confirm.html", form, next_path=next_path,
+                       resume_to=request.form.get("resume_to"), resume=resume)
 
 
 @bp.post("/account/sign-out-everywhere")
