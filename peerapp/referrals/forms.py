@@ -40,8 +40,7 @@ def valid_nhs_number(form, field):
 def date_field(label: str, required: bool = False, **kwargs) -> DateField:
     extra = kwargs.pop("validators", [])
     first = [InputRequired("Enter the date")] if required else [Optional()]
-    return DateField(label, validators=[*first, not_too_long_ago, *extra],
-                     render_kw={"class": "nhsuk-input nhsuk-input--width-10"}, **kwargs)
+    return DateField(label, validators=[*first, not_too_long_ago, *extra], **kwargs)
 
 
 PREF_STRENGTH = [("would like", "Would like"), ("must", "Must")]

@@ -126,14 +126,13 @@ class ServiceUser(BaseModel):
     def visible_to(cls, user: User):
         """Service users this person may see: their team's (leads, managers), or
         those they care-co-ordinate or referred (clinicians). Nobody else."""
-        query = cls.select().where(cls.id == -1)
+        allowed = cls.id == -1
         if user.has_role("peer_lead", "manager") and user.team_id:
-            query = cls.select().where(cls.team == user.team_id)
+            allowed = allowed | (cls.team == user.team_id)
         if user.has_role("clinician"):
-            mine = (cls.care_coordinator == user.id) | cls.id.in_(
+            allowed = allowed | (cls.care_coordinator == user.id) | cls.id.in_(
                 Referral.select(Referral.service_user).where(Referral.referrer == user.id))
-            query = cls.select().where(mine | cls.id.in_(query.select(cls.id)))
-        return query
+        return cls.select().where(allowed)
 
     def set_preferences(self, rows: list[tuple[str, str, bool]]) -> None:
         with db.atomic():
@@ -255,6 +254,22 @@ class Referral(BaseModel):
     @classmethod
     def screening_queue(cls, team=None):
         return cls.in_states(*states.SCREENING_QUEUE_STATES, team=team)
+
+    @classmethod
+    def visible_to(cls, user: User, peer_role=None):
+        """Referrals this person may see: their team's (peer leads, managers), the ones
+        they made or whose service user they care-co-ordinate (clinicians), the ones
+        assigned to them now (paid peers: pass their current role). Nobody else."""
+        allowed = cls.id == -1
+        if user.has_role("peer_lead", "manager") and user.team_id:
+            allowed = allowed | (cls.team == user.team_id)
+        if user.has_role("clinician"):
+            allowed = allowed | (cls.referrer == user.id) | (ServiceUser.care_coordinator == user.id)
+        if peer_role is not None and not peer_role.is_volunteer and user.has_role("peer"):
+            allowed = allowed | cls.id.in_(
+                Assignment.select(Assignment.referral).where(Assignment.peer_role == peer_role,
+                                                             Assignment.ended_at.is_null()))
+        return cls.select(cls, ServiceUser).join(ServiceUser).where(allowed)
 
     @classmethod
     def made_or_coordinated_by(cls, user: User):
