@@ -10,10 +10,14 @@ CHROMIUM := /usr/bin/chromium
 
 .PHONY: run test setup setup-dev browser bench clean
 
+# apt-get as root, or through sudo for a developer's own account.
+apt_install = if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $(1) >/dev/null
+
 # Marker files let make skip the install when the lock files have not changed.
 $(VENV)/.installed: requirements.lock pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install -q --upgrade pip
+	@# Debian's python3 has no venv module until python3-venv is installed.
+	$(PYTHON) -m venv $(VENV) || { rm -rf $(VENV); $(call apt_install,python3-venv) && $(PYTHON) -m venv $(VENV); }
 	$(BIN)/pip install -q --require-hashes -r requirements.lock
 	$(BIN)/pip install -q --no-deps --no-build-isolation -e . || $(BIN)/pip install -q --no-deps -e .
 	touch $@
@@ -30,8 +34,7 @@ setup-dev: $(VENV)/.installed-dev browser
 browser:
 	@if [ ! -x $(CHROMIUM) ]; then \
 	  echo "Installing Debian's chromium for the browser tests"; \
-	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
-	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; \
+	  $(call apt_install,chromium); \
 	fi
 
 run: setup
@@ -42,7 +45,9 @@ run: setup
 
 # pytest exits 5 when it collected no test: that is a failure here, not a pass.
 test: setup-dev
-	$(BIN)/python -m pytest
+	@$(BIN)/python -m pytest $(PYTEST_ARGS); status=$$?; \
+	if [ $$status -eq 5 ]; then echo "pytest collected no tests: treating that as a failure"; exit 1; fi; \
+	exit $$status
 
 bench: setup-dev
 	$(BIN)/python bench/matching.py
