@@ -101,3 +101,24 @@ def test_every_migration_has_an_upgrade_function():
     for name in migrations.available():
         module = importlib.import_module(f"peerapp.migrations.{name}")
         assert callable(module.upgrade), name
+
+
+@pytest.mark.skipif(not __import__("os").environ.get("PEERAPP_TEST_POSTGRES"),
+                    reason="set PEERAPP_TEST_POSTGRES=postgresql://... to run against a PostgreSQL server")
+def test_the_same_models_and_migrations_run_on_postgresql():
+    import os
+
+    from peerapp import create_app
+    from peerapp.cli import upgrade_schema
+    from peerapp.models import Team
+
+    app = create_app({"TESTING": True, "DATABASE": os.environ["PEERAPP_TEST_POSTGRES"], "SECRET_KEY": "x"})
+    with app.app_context():
+        upgrade_schema()
+        with db.atomic():
+            team = Team.create(name="Postgres Team")
+        assert Team.get_by_id(team.id).name == "Postgres Team"
+        event = audit("view", team, summary="checked")
+        with pytest.raises(pw.InternalError):
+            with db.atomic():
+                AuditEvent.delete().where(AuditEvent.id == event.id).execute()

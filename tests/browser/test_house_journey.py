@@ -21,8 +21,12 @@ def test_admin_filters_users_and_logs_out(journey, seed_demo):
     assert "Priya Shah" in rows.first.inner_text()
     journey.check_accessibility()
 
-    # Keyboard users see where they are.
+    # Keyboard users start at the skip link, and focus is visible.
+    journey.visit("/")
     page.keyboard.press("Tab")
+    focused = page.locator(":focus")
+    expect(focused).to_have_text("Skip to main content")
+    assert focused.evaluate("el => getComputedStyle(el).outlineStyle + getComputedStyle(el).boxShadow") != "nonenone"
     journey.logout()
     assert page.get_by_role("heading", name="Sign in").is_visible()
     # After logout, a record page sends you back to sign in.
