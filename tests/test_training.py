@@ -1,0 +1,750 @@
+"""Training rounds: the model answers other areas use, access per role, the
+register's htmx contract, bad input, CSV, certificates and counts."""
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import re
+from html.parser import HTMLParser
+
+import pytest
+
+from peerapp.audit import AuditEvent
+from peerapp.db import db
+from peerapp.models import Team
+from peerapp.training.models import (ABSENT, CAUGHT_UP, LATE, PLACE, PRESENT, WAITING, WITHDRAWN, Attendance,
+                                     Candidate, Cohort, CohortFacilitator, CohortSession, Curriculum, Enrolment,
+                                     EquivalentTraining)
+
+TODAY = dt.date(2026, 5, 1)
+START = TODAY - dt.timedelta(weeks=5)  # session 6 is today
+
+
+VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
+
+
+class Node:
+    """A parsed element: just enough of a DOM to assert on ids, classes and text."""
+
+    def __init__(self, tag, attrs, parent=None):
+        self.tag, self.attrs, self.parent, self.children = tag, dict(attrs), parent, []
+
+    def get(self, key, default=None):
+        return self.attrs.get(key, default)
+
+    def __getitem__(self, key):
+        return self.attrs[key]
+
+    def has_attr(self, key):
+        return key in self.attrs
+
+    def elements(self):
+        for child in self.children:
+            if isinstance(child, Node):
+                yield child
+                yield from child.elements()
+
+    def strings(self):
+        for child in self.children:
+            if isinstance(child, Node):
+                yield from child.strings()
+            else:
+                yield child
+
+    def get_text(self, separator="", strip=False):
+        parts = list(self.strings())
+        if strip:
+            parts = [p.strip() for p in parts if p.strip()]
+        return separator.join(parts)
+
+    def find(self, tag=True):
+        return next((e for e in self.elements() if tag is True or e.tag == tag), None)
+
+    def select(self, css):
+        steps = [_compound(part) for part in css.split()]
+        found = []
+        for element in self.elements():
+            if _matches(element, steps, self):
+                found.append(element)
+        return found
+
+    def select_one(self, css):
+        hits = self.select(css)
+        return hits[0] if hits else None
+
+
+_PART = re.compile(r"#([\w-]+)|\.([\w-]+)|\[([\w-]+)(?:([$^*]?=)\"?([^\]\"]*)\"?)?\]")
+
+
+def _compound(text_):
+    tag = re.match(r"^[a-zA-Z][\w-]*", text_)
+    tests = [("tag", tag.group(0))] if tag else []
+    for m in _PART.finditer(text_[tag.end() if tag else 0:]):
+        if m.group(1):
+            tests.append(("attr=", "id", m.group(1)))
+        elif m.group(2):
+            tests.append(("class", m.group(2)))
+        else:
+            tests.append(("attr" + (m.group(4) or ""), m.group(3), m.group(5)))
+    return tests
+
+
+def _one(element, tests):
+    for test in tests:
+        kind = test[0]
+        if kind == "tag" and element.tag != test[1]:
+            return False
+        if kind == "class" and test[1] not in (element.get("class") or "").split():
+            return False
+        if kind.startswith("attr"):
+            value = element.get(test[1])
+            if value is None:
+                return False
+            op = kind[4:]
+            if (op == "=" and value != test[2]) or (op == "$=" and not value.endswith(test[2])) or \
+                    (op == "^=" and not value.startswith(test[2])) or (op == "*=" and test[2] not in value):
+                return False
+    return True
+
+
+def _matches(element, steps, root):
+    if not _one(element, steps[-1]):
+        return False
+    remaining = steps[:-1]
+    node = element.parent
+    while remaining and node is not None and node is not root.parent:
+        if _one(node, remaining[-1]):
+            remaining = remaining[:-1]
+        node = node.parent
+    return not remaining
+
+
+class _Builder(HTMLParser):
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.root = Node("#document", {})
+        self.current = self.root
+
+    def handle_starttag(self, tag, attrs):
+        node = Node(tag, [(k, v if v is not None else "") for k, v in attrs], self.current)
+        self.current.children.append(node)
+        if tag not in VOID:
+            self.current = node
+
+    def handle_startendtag(self, tag, attrs):
+        self.current.children.append(Node(tag, [(k, v or "") for k, v in attrs], self.current))
+
+    def handle_endtag(self, tag):
+        node = self.current
+        while node is not None and node.tag != tag:
+            node = node.parent
+        if node is not None and node.parent is not None:
+            self.current = node.parent
+
+    def handle_data(self, data):
+        self.current.children.append(data)
+
+
+def soup(response):
+    builder = _Builder()
+    builder.feed(response.get_data(as_text=True) if hasattr(response, "get_data") else response)
+    return builder.root
+
+
+def text(response) -> str:
+    return re.sub(r"\s+", " ", soup(response).get_text(" "))
+
+
+@pytest.fixture
+def frozen(clock):
+    clock.freeze(dt.datetime(2026, 5, 1, 9))  # 10:00 in London
+    return clock
+
+
+@pytest.fixture
+def people(users, make_user, team):
+    with db.connection_context():
+        other_team = Team.create(name="Other Team")
+    return {
+        "facilitator": users["facilitator"], "lead": users["peer_lead"], "manager": users["manager"],
+        "other_lead": make_user("peer_lead", name="Other Lead", team_=other_team),
+        "other_manager": make_user("manager", name="Other Manager", team_=other_team),
+        "other_team": other_team, "team": team,
+    }
+
+
+class Builder:
+    def __init__(self, people):
+        self.people = people
+        self.n = 0
+
+    def candidate(self, name=None, team=None, nominated_on=None, **kw):
+        self.n += 1
+        with db.connection_context():
+            team = team or self.people["team"]
+            lead = self.people["lead"] if team.id == self.people["team"].id else self.people["other_lead"]
+            return Candidate.create(name=name or f"Candidate {self.n}", team=team, nominated_by=lead,
+                                    nominated_on=nominated_on or TODAY - dt.timedelta(days=100 - self.n), **kw)
+
+    def cohort(self, name="Round 1", places=12, start=START, facilitator=True):
+        with db.connection_context():
+            cohort = Cohort.create(name=name, places=places, venue="Room 2")
+            if facilitator:
+                CohortFacilitator.create(cohort=cohort, user=self.people["facilitator"])
+            for n in range(1, 7):
+                CohortSession.create(cohort=cohort, number=n, held_on=start + dt.timedelta(weeks=n - 1))
+            return cohort
+
+    def enrol(self, cohort, candidate, status=PLACE):
+        with db.connection_context():
+            return Enrolment.create(cohort=cohort, candidate=candidate, status=status)
+
+    def mark(self, enrolment, statuses, catch_up=None):
+        with db.connection_context():
+            sessions = list(CohortSession.select().where(CohortSession.cohort == enrolment.cohort_id)
+                            .order_by(CohortSession.number))
+            for session, status in zip(sessions, statuses):
+                if status:
+                    Attendance.create(session=session, enrolment=enrolment, status=status,
+                                      caught_up_on=(catch_up or {}).get(session.number))
+
+    def session(self, cohort, number):
+        with db.connection_context():
+            return CohortSession.get(CohortSession.cohort == cohort, CohortSession.number == number)
+
+
+@pytest.fixture
+def build(people, frozen):
+    return Builder(people)
+
+
+def in_db(fn):
+    with db.connection_context():
+        return fn()
+
+
+# --- the model answers other areas use ------------------------------------------
+def test_migration_seeds_the_default_six_session_curriculum(app):
+    with db.connection_context():
+        curriculum = Curriculum.current()
+        titles = curriculum.titles()
+        assert list(titles) == [1, 2, 3, 4, 5, 6]
+        assert "Principles and impact of peer support" == titles[1]
+        assert "work-WRAP" in titles[4]
+        assert curriculum.rule().is_every_session
+
+
+def test_completed_training_is_derived_from_the_register(build):
+    cohort = build.cohort()
+    done, missed, caught = build.candidate("Done"), build.candidate("Missed"), build.candidate("Caught")
+    build.mark(build.enrol(cohort, done), [PRESENT, LATE, PRESENT, PRESENT, PRESENT, PRESENT])
+    build.mark(build.enrol(cohort, missed), [PRESENT, PRESENT, ABSENT, PRESENT, PRESENT, PRESENT])
+    late_catch_up = TODAY + dt.timedelta(days=0)
+    build.mark(build.enrol(cohort, caught), [PRESENT, PRESENT, CAUGHT_UP, PRESENT, PRESENT, PRESENT],
+               catch_up={3: late_catch_up})
+    with db.connection_context():
+        assert done.completed_training() == TODAY  # session 6 is today
+        assert missed.completed_training() is None
+        assert caught.completed_training() == late_catch_up
+        assert {c.name for c in Candidate.trained()} == {"Done", "Caught"}
+
+
+def test_equivalent_counts_as_completion_and_the_earliest_date_wins(build, people):
+    person = build.candidate("Elsewhere")
+    with db.connection_context():
+        assert person.completed_training() is None
+        EquivalentTraining.create(candidate=person, provider="Recovery College", completed_on=dt.date(2025, 1, 2),
+                                  evidence="certificate seen", recognised_by=people["facilitator"],
+                                  recognised_on=TODAY)
+        assert person.completed_training() == dt.date(2025, 1, 2)
+        assert [c.name for c in Candidate.trained()] == ["Elsewhere"]
+
+
+def test_trained_filters_by_nominating_team(build, people):
+    ours, theirs = build.candidate("Ours"), build.candidate("Theirs", team=people["other_team"])
+    with db.connection_context():
+        for person in (ours, theirs):
+            EquivalentTraining.create(candidate=person, provider="X", completed_on=dt.date(2025, 1, 2),
+                                      evidence="seen", recognised_by=people["facilitator"], recognised_on=TODAY)
+        assert [c.name for c in Candidate.trained(people["team"])] == ["Ours"]
+        assert [c.name for c in Candidate.trained(people["other_team"])] == ["Theirs"]
+        assert Candidate.trained().count() == 2
+
+
+def test_a_withdrawn_enrolment_does_not_complete(build):
+    cohort = build.cohort()
+    person = build.candidate()
+    enrolment = build.enrol(cohort, person, status=WITHDRAWN)
+    build.mark(enrolment, [PRESENT] * 6)
+    with db.connection_context():
+        assert person.completed_training() is None
+
+
+def test_the_database_refuses_a_catch_up_without_a_date_and_a_second_enrolment(build):
+    cohort = build.cohort()
+    person = build.candidate()
+    enrolment = build.enrol(cohort, person)
+    import peewee
+    with db.connection_context():
+        session = CohortSession.get(CohortSession.cohort == cohort, CohortSession.number == 1)
+        with pytest.raises(peewee.IntegrityError):
+            with db.atomic():
+                Attendance.create(session=session, enrolment=enrolment, status=CAUGHT_UP)
+        with pytest.raises(peewee.IntegrityError):
+            with db.atomic():
+                Enrolment.create(cohort=cohort, candidate=person, status=PLACE)
+
+
+# --- access per role ---------------------------------------------------------------
+def test_facilitator_runs_every_cohort_even_ones_they_do_not_facilitate(build, client_for):
+    cohort = build.cohort(facilitator=False)
+    client = client_for("facilitator")
+    assert client.get("/training/cohorts").status_code == 200
+    assert client.get(f"/training/cohorts/{cohort.id}").status_code == 200
+    session = build.session(cohort, 6)
+    assert client.get(f"/training/sessions/{session.id}/register").status_code == 200
+
+
+@pytest.mark.parametrize("role", ["peer_lead", "manager"])
+def test_nominating_team_sees_the_training_record_other_teams_get_404(build, client_for, login, people, role):
+    cohort = build.cohort()
+    person = build.candidate("Nominated Person")
+    build.mark(build.enrol(cohort, person), [PRESENT] * 6)
+    own = client_for(role)
+    r = own.get(f"/training/candidates/{person.id}")
+    assert r.status_code == 200 and "Nominated Person" in text(r)
+    assert own.get(f"/training/candidates/{person.id}/certificate").status_code == 200
+    assert "Nominated Person" in text(own.get("/training/candidates"))
+    other = login(people["other_lead"] if role == "peer_lead" else people["other_manager"])
+    assert other.get(f"/training/candidates/{person.id}").status_code == 404
+    assert other.get(f"/training/candidates/{person.id}/certificate").status_code == 404
+    assert other.get(f"/training/candidates/{person.id}/edit").status_code == 404
+    assert "Nominated Person" not in text(other.get("/training/candidates"))
+    # Cohorts and registers are the facilitators' tools.
+    assert own.get(f"/training/cohorts/{cohort.id}").status_code == 403
+
+
+@pytest.mark.parametrize("role", ["clinician", "peer", "admin"])
+def test_clinicians_peers_and_admins_have_no_access(build, client_for, role):
+    cohort = build.cohort()
+    person = build.candidate()
+    session = build.session(cohort, 1)
+    client = client_for(role)
+    for url in ["/training/cohorts", f"/training/cohorts/{cohort.id}", f"/training/sessions/{session.id}/register",
+                "/training/candidates", f"/training/candidates/{person.id}", "/training/summary",
+                f"/training/candidates/{person.id}/certificate", "/training/curriculum"]:
+        assert client.get(url).status_code == 403, url
+    assert client.post(f"/training/sessions/{session.id}/register/1", data={"status": PRESENT}).status_code == 403
+
+
+def test_viewer_sees_counts_only_never_names(build, client_for):
+    finished = build.cohort(start=TODAY - dt.timedelta(weeks=10))
+    for i in range(10):
+        person = build.candidate(f"Person Named{i}")
+        build.mark(build.enrol(finished, person), [PRESENT] * (6 if i < 8 else 5))
+    viewer = client_for("viewer")
+    r = viewer.get("/training/summary")
+    assert r.status_code == 200
+    page = soup(r)
+    assert "Named" not in page.get_text()
+    assert page.select_one("#cohorts-finished").get_text(strip=True) == "1"
+    assert page.select_one("#started").get_text(strip=True) == "10"
+    assert page.select_one("#completed").get_text(strip=True) == "8"
+    # 2 did not complete: 1-7 people, so the rate would disclose them.
+    assert page.select_one("#rate").get_text(strip=True).startswith("*")
+    for url in ["/training/candidates", "/training/cohorts", f"/training/cohorts/{finished.id}"]:
+        assert viewer.get(url).status_code == 403
+
+
+def test_viewer_small_numbers_are_suppressed_and_large_ones_shown(build, client_for, app):
+    finished = build.cohort(start=TODAY - dt.timedelta(weeks=10), places=20)
+    for i in range(20):
+        build.mark(build.enrol(finished, build.candidate()), [PRESENT] * (6 if i < 10 else 5))
+    page = soup(client_for("viewer").get("/training/summary"))
+    assert page.select_one("#completed").get_text(strip=True) == "10"
+    assert page.select_one("#rate").get_text(strip=True) == "50%"
+    assert page.select_one("#equivalents").get_text(strip=True) == "0"
+    app.config["SMALL_NUMBER_LIMIT"] = 10
+    page = soup(client_for("viewer").get("/training/summary"))
+    assert page.select_one("#completed").get_text(strip=True) == "*"
+
+
+# --- the register: htmx contract, one tap, audit ----------------------------------
+def test_register_full_page_without_htmx_and_fragment_with_it(build, client_for):
+    cohort = build.cohort()
+    build.enrol(cohort, build.candidate("Ana"))
+    session = build.session(cohort, 6)
+    client = client_for("facilitator")
+    full = client.get(f"/training/sessions/{session.id}/register")
+    assert full.status_code == 200 and soup(full).find("html") is not None
+    assert "HX-Request" in full.headers.get("Vary", "")
+    part = client.get(f"/training/sessions/{session.id}/register", headers={"HX-Request": "true"})
+    root = soup(part).find(True)
+    assert soup(part).find("html") is None and root.get("id") == "register"
+
+
+def test_one_tap_marks_present_and_htmx_gets_the_row_back(build, client_for):
+    cohort = build.cohort()
+    person = build.candidate("Ana Tap")
+    enrolment = build.enrol(cohort, person)
+    build.mark(enrolment, [PRESENT] * 5)
+    session = build.session(cohort, 6)
+    client = client_for("facilitator")
+    r = client.htmx("post", f"/training/sessions/{session.id}/register/{enrolment.id}", data={"status": PRESENT})
+    assert r.status_code == 200
+    row = soup(r).find(True)
+    assert row.get("id") == f"register-row-{enrolment.id}" and soup(r).find("html") is None
+    assert row.select_one(".training-status").get_text(strip=True) == "Present"
+    assert "Training complete" in row.get_text()
+    assert row.select_one('button[aria-pressed="true"]').get_text(" ", strip=True).startswith("Present")
+    with db.connection_context():
+        entry = Attendance.get(Attendance.session == session, Attendance.enrolment == enrolment)
+        assert entry.status == PRESENT and entry.recorded_by_id == client.user.id
+        assert person.completed_training() == TODAY
+        assert AuditEvent.for_record("attendance", entry.id).count() == 1
+
+
+def test_without_javascript_each_button_posts_and_redirects_back(build, client_for):
+    cohort = build.cohort()
+    enrolment = build.enrol(cohort, build.candidate())
+    session = build.session(cohort, 2)
+    client = client_for("facilitator")
+    page = soup(client.get(f"/training/sessions/{session.id}/register"))
+    forms = page.select(f"#register-row-{enrolment.id} form[method=post]")
+    assert {f.select_one("input[name=status]")["value"] for f in forms} == {PRESENT, LATE, ABSENT, CAUGHT_UP}
+    assert all(f["action"] == f"/training/sessions/{session.id}/register/{enrolment.id}" for f in forms)
+    r = client.post(f"/training/sessions/{session.id}/register/{enrolment.id}", data={"status": LATE})
+    assert r.status_code == 302 and r.headers["Location"].startswith(f"/training/sessions/{session.id}/register")
+    r = client.post(f"/training/sessions/{session.id}/register/{enrolment.id}", data={"status": ABSENT})
+    with db.connection_context():
+        assert Attendance.get(Attendance.enrolment == enrolment).status == ABSENT
+        assert Attendance.select().count() == 1
+        actions = [e.action for e in AuditEvent.select().where(AuditEvent.record_type == "attendance")]
+        assert actions == ["create", "update"]
+
+
+def test_mark_everyone_present_then_correct_the_exceptions(build, client_for):
+    cohort = build.cohort()
+    enrolments = [build.enrol(cohort, build.candidate()) for _ in range(4)]
+    build.enrol(cohort, build.candidate(), status=WAITING)
+    session = build.session(cohort, 1)
+    client = client_for("facilitator")
+    r = client.htmx("post", f"/training/sessions/{session.id}/register/everyone-present")
+    assert soup(r).find(True).get("id") == "register"
+    client.post(f"/training/sessions/{session.id}/register/{enrolments[0].id}", data={"status": ABSENT})
+    with db.connection_context():
+        statuses = {a.enrolment_id: a.status for a in Attendance.select()}
+        assert statuses == {e.id: (ABSENT if e is enrolments[0] else PRESENT) for e in enrolments}
+        assert AuditEvent.select().where(AuditEvent.record_type == "attendance").count() == 5
+    # Pressing it again changes nobody already recorded.
+    client.post(f"/training/sessions/{session.id}/register/everyone-present")
+    with db.connection_context():
+        assert Attendance.get(Attendance.enrolment == enrolments[0]).status == ABSENT
+
+
+def test_catch_up_with_date_and_with_whom(build, client_for):
+    cohort = build.cohort()
+    enrolment = build.enrol(cohort, build.candidate())
+    session = build.session(cohort, 2)
+    client = client_for("facilitator")
+    r = client.htmx("post", f"/training/sessions/{session.id}/register/{enrolment.id}",
+                    data={"status": CAUGHT_UP, "caught_up_on": "2026-04-20", "caught_up_with": "Jo Bennett"})
+    assert "Caught up on 20 Apr 2026 with Jo Bennett" in text(r)
+    with db.connection_context():
+        entry = Attendance.get(Attendance.enrolment == enrolment)
+        assert (entry.status, entry.caught_up_on, entry.caught_up_with) == (CAUGHT_UP, dt.date(2026, 4, 20),
+                                                                             "Jo Bennett")
+
+
+# --- bad input: a clear message, nothing saved changes, never a 500 -----------
+def test_catch_up_without_a_date_is_refused_with_a_message(build, client_for):
+    cohort = build.cohort()
+    enrolment = build.enrol(cohort, build.candidate())
+    build.mark(enrolment, [PRESENT])
+    session = build.session(cohort, 1)
+    client = client_for("facilitator")
+    url = f"/training/sessions/{session.id}/register/{enrolment.id}"
+    r = client.post(url, data={"status": CAUGHT_UP, "caught_up_on": ""})
+    assert r.status_code == 422 and "Enter the date of the catch-up" in text(r)
+    r = client.htmx("post", url, data={"status": CAUGHT_UP, "caught_up_on": "not a date"})
+    assert r.status_code == 200 and soup(r).find(True).get("id") == f"register-row-{enrolment.id}"
+    assert "Not a valid date" in text(r)
+    r = client.post(url, data={"status": CAUGHT_UP, "caught_up_on": "2026-06-01"})
+    assert r.status_code == 422 and "cannot be in the future" in text(r)
+    r = client.post(url, data={"status": "excellent"})
+    assert r.status_code == 422
+    with db.connection_context():
+        assert Attendance.get(Attendance.enrolment == enrolment).status == PRESENT
+
+
+def test_attendance_for_someone_not_enrolled_is_refused(build, client_for):
+    cohort, other = build.cohort(), build.cohort(name="Round 2")
+    waiting = build.enrol(cohort, build.candidate(), status=WAITING)
+    elsewhere = build.enrol(other, build.candidate())
+    session = build.session(cohort, 1)
+    client = client_for("facilitator")
+    for enrolment_id in (waiting.id, elsewhere.id, 999999):
+        r = client.post(f"/training/sessions/{session.id}/register/{enrolment_id}", data={"status": PRESENT})
+        assert r.status_code == 422 and "does not have a place on this cohort" in text(r)
+    r = client.htmx("post", f"/training/sessions/{session.id}/register/{waiting.id}", data={"status": PRESENT})
+    assert r.status_code == 422 and r.headers["HX-Retarget"] == "#page-alert"
+    assert in_db(lambda: Attendance.select().count()) == 0
+
+
+def test_the_register_of_a_future_session_does_not_open(build, client_for):
+    cohort = build.cohort(start=TODAY + dt.timedelta(days=1))
+    enrolment = build.enrol(cohort, build.candidate())
+    session = build.session(cohort, 1)
+    client = client_for("facilitator")
+    page = client.get(f"/training/sessions/{session.id}/register")
+    assert "opens on the day" in text(page) and not soup(page).select("#register button")
+    r = client.post(f"/training/sessions/{session.id}/register/{enrolment.id}", data={"status": PRESENT})
+    assert r.status_code == 422
+    assert in_db(lambda: Attendance.select().count()) == 0
+
+
+def cohort_form(**overrides):
+    data = {"name": "Round 9", "venue": "Library", "places": "10"}
+    for n in range(1, 7):
+        data[f"session_{n}"] = (dt.date(2026, 6, 1) + dt.timedelta(weeks=n - 1)).isoformat()
+    data.update(overrides)
+    return data
+
+
+def test_facilitator_sets_up_a_cohort(build, client_for, people):
+    client = client_for("facilitator")
+    form = soup(client.get("/training/cohorts/new"))
+    assert form.select_one(f'input[name=facilitators][value="{people["facilitator"].id}"]').has_attr("checked")
+    r = client.post("/training/cohorts/new", data={**cohort_form(), "facilitators": str(people["facilitator"].id)})
+    assert r.status_code == 302
+    with db.connection_context():
+        cohort = Cohort.get(Cohort.name == "Round 9")
+        assert [s.held_on for s in cohort.sessions()][0] == dt.date(2026, 6, 1)
+        assert [u.id for u in cohort.facilitators()] == [people["facilitator"].id]
+        assert AuditEvent.for_record("cohort", cohort.id).first().action == "create"
+
+
+def test_a_session_date_before_the_previous_one_is_refused(build, client_for, people):
+    client = client_for("facilitator")
+    bad = cohort_form(session_4="2026-06-02", facilitators=str(people["facilitator"].id))
+    r = client.post("/training/cohorts/new", data=bad)
+    assert r.status_code == 422 and "Session 4 must not be before session 3" in text(r)
+    assert in_db(lambda: Cohort.select().count()) == 0
+    cohort = build.cohort()
+    before = in_db(lambda: [s.held_on for s in cohort.sessions()])
+    r = client.post(f"/training/cohorts/{cohort.id}/edit",
+                    data={**cohort_form(name="Round 1"), "session_3": "2026-06-05",
+                          "facilitators": str(people["facilitator"].id)})
+    assert r.status_code == 422 and "Session 2 must not be before session 1" not in text(r)
+    assert "Session 3 must not be before session 2" in text(r)
+    assert in_db(lambda: [s.held_on for s in cohort.sessions()]) == before
+
+
+def test_numbers_and_text_out_of_bounds_get_messages_not_500(build, client_for, people):
+    client = client_for("facilitator")
+    fid = str(people["facilitator"].id)
+    for places in ("99999999999999999999999", "0", "-3", "lots"):
+        r = client.post("/training/cohorts/new", data=cohort_form(places=places, facilitators=fid))
+        assert r.status_code == 422, places
+    r = client.post("/training/cohorts/new", data=cohort_form(name="x" * 500, facilitators=fid))
+    assert r.status_code == 422
+    r = client.post("/training/cohorts/new", data=cohort_form(facilitators="999999"))
+    assert r.status_code == 422
+    assert in_db(lambda: Cohort.select().count()) == 0
+    r = client.post("/training/curriculum", data={"minimum_sessions": "99999999999999999999", "title_1": "x"})
+    assert r.status_code == 422
+
+
+def test_duplicate_enrolment_is_refused(build, client_for):
+    cohort = build.cohort()
+    person = build.candidate("Dee Double")
+    build.enrol(cohort, person)
+    r = client_for("facilitator").post(f"/training/cohorts/{cohort.id}/enrol", data={"candidate": person.id})
+    assert r.status_code == 422 and "Dee Double is already on this cohort" in text(r)
+    assert in_db(lambda: Enrolment.select().count()) == 1
+
+
+def test_when_the_cohort_is_full_candidates_wait_in_nomination_order(build, client_for):
+    cohort = build.cohort(places=2)
+    late, early = (build.candidate("Late Nominee", nominated_on=TODAY - dt.timedelta(days=5)),
+                   build.candidate("Early Nominee", nominated_on=TODAY - dt.timedelta(days=50)))
+    holders = [build.candidate(f"Holder {i}") for i in range(2)]
+    client = client_for("facilitator")
+    for person in holders + [late, early]:  # the later nominee asks first: order is by nomination
+        assert client.post(f"/training/cohorts/{cohort.id}/enrol", data={"candidate": person.id}).status_code == 302
+    with db.connection_context():
+        assert cohort.places_taken() == 2
+        assert [e.candidate.name for e in cohort.waiting_list()] == ["Early Nominee", "Late Nominee"]
+    # No free place yet: offering one is refused and changes nothing.
+    r = client.post(f"/training/cohorts/{cohort.id}/offer-next", follow_redirects=True)
+    assert "All 2 places are taken" in text(r)
+    assert in_db(lambda: cohort.places_taken()) == 2
+    # Someone withdraws, with a reason; the place goes to the first in line.
+    holder = in_db(lambda: Enrolment.get(Enrolment.candidate == holders[0]))
+    r = client.post(f"/training/enrolments/{holder.id}/withdraw", data={"reason": ""})
+    assert r.status_code == 422 and "Enter the reason" in text(r)
+    client.post(f"/training/enrolments/{holder.id}/withdraw", data={"reason": "Moved away"})
+    client.post(f"/training/cohorts/{cohort.id}/offer-next")
+    with db.connection_context():
+        holder = Enrolment.get_by_id(holder.id)
+        assert (holder.status, holder.withdrawal_reason) == (WITHDRAWN, "Moved away")
+        assert Enrolment.get(Enrolment.candidate == late).status == WAITING
+        assert Enrolment.get(Enrolment.candidate == early).status == PLACE
+        assert cohort.places_taken() == 2
+        actions = {e.action for e in AuditEvent.select().where(AuditEvent.record_type == "enrolment")}
+        assert actions == {"enrol", "withdraw"}
+
+
+def test_places_cannot_drop_below_the_places_taken(build, client_for, people):
+    cohort = build.cohort(places=3)
+    for _ in range(3):
+        build.enrol(cohort, build.candidate())
+    data = {**cohort_form(name="Round 1", places="2"), "facilitators": str(people["facilitator"].id)}
+    for n in range(1, 7):
+        data[f"session_{n}"] = (START + dt.timedelta(weeks=n - 1)).isoformat()
+    r = client_for("facilitator").post(f"/training/cohorts/{cohort.id}/edit", data=data)
+    assert r.status_code == 422 and "3 people already have places" in text(r)
+    assert in_db(lambda: Cohort.get_by_id(cohort.id).places) == 3
+
+
+# --- nominations, equivalents, curriculum -------------------------------------------
+def test_peer_lead_nominates_for_their_own_team(client_for, people, frozen):
+    client = client_for("peer_lead")
+    r = client.post("/training/candidates/new", data={
+        "name": "Nia Newcomer", "preferred_name": "Nia", "pronouns": "she/her", "email": "Nia@Example.org",
+        "phone": "07700 900000", "nominated_on": "2026-04-30"})
+    assert r.status_code == 302
+    with db.connection_context():
+        person = Candidate.get(Candidate.name == "Nia Newcomer")
+        assert (person.team_id, person.nominated_by_id, person.email) == (people["team"].id, people["lead"].id,
+                                                                          "nia@example.org")
+        assert AuditEvent.for_record("candidate", person.id).first().action == "create"
+    r = client.post("/training/candidates/new", data={"name": "Someone Else", "email": "nia@example.org",
+                                                      "nominated_on": "2026-04-30"})
+    assert r.status_code == 422 and "already been nominated" in text(r)
+    r = client.post("/training/candidates/new", data={"name": "", "nominated_on": "2027-01-01", "phone": "call me"})
+    assert r.status_code == 422
+    assert {"Enter the candidate's full name", "This date cannot be in the future"} <= set(
+        li.get_text(strip=True) for li in soup(r).select(".nhsuk-error-summary li"))
+    assert in_db(lambda: Candidate.select().count()) == 1
+    assert client_for("facilitator").get("/training/candidates/new").status_code == 403
+
+
+def test_facilitator_recognises_equivalent_training(build, client_for):
+    person = build.candidate("Eve Quivalent")
+    client = client_for("facilitator")
+    r = client.post(f"/training/candidates/{person.id}/equivalent", data={
+        "provider": "Recovery College", "completed_on": "2026-01-10", "evidence": ""})
+    assert r.status_code == 422 and "Describe the evidence" in text(r)
+    client.post(f"/training/candidates/{person.id}/equivalent", data={
+        "provider": "Recovery College", "completed_on": "2026-01-10", "evidence": "Certificate seen"})
+    with db.connection_context():
+        row = EquivalentTraining.get(EquivalentTraining.candidate == person)
+        assert row.recognised_by_id == client.user.id and row.recognised_on == TODAY
+        assert person.completed_training() == dt.date(2026, 1, 10)
+    cert = client.get(f"/training/candidates/{person.id}/certificate")
+    assert cert.status_code == 200 and "Recovery College" in text(cert)
+
+
+def test_changing_the_rule_changes_who_has_completed(build, client_for):
+    cohort = build.cohort()
+    person = build.candidate()
+    build.mark(build.enrol(cohort, person), [PRESENT, PRESENT, PRESENT, ABSENT, PRESENT, PRESENT])
+    assert in_db(person.completed_training) is None
+    client = client_for("facilitator")
+    titles = {f"title_{n}": t for n, t in in_db(lambda: Curriculum.current().titles()).items()}
+    r = client.post("/training/curriculum", data={**titles, "minimum_sessions": "5", "required_sessions": ["4", "5"]})
+    assert r.status_code == 200 or r.status_code == 302
+    assert in_db(person.completed_training) is None  # session 4 is now required
+    r = client.post("/training/curriculum", data={**titles, "title_6": "Next steps", "minimum_sessions": "5",
+                                                  "required_sessions": ["1"]})
+    assert r.status_code == 302
+    assert in_db(person.completed_training) == TODAY
+    assert in_db(lambda: Curriculum.current().titles()[6]) == "Next steps"
+    r = client.post("/training/curriculum", data={**titles, "minimum_sessions": "2",
+                                                  "required_sessions": ["1", "2", "3"]})
+    assert r.status_code == 422 and "only 2 are needed" in text(r)
+
+
+# --- certificate, CSV, home ---------------------------------------------------------
+def test_certificate_only_for_completed_candidates(build, client_for):
+    cohort = build.cohort()
+    done, not_yet = build.candidate("Cert Ified"), build.candidate("Not Yet")
+    build.mark(build.enrol(cohort, done), [PRESENT] * 6)
+    build.mark(build.enrol(cohort, not_yet), [PRESENT] * 5)
+    client = client_for("facilitator")
+    assert client.get(f"/training/candidates/{not_yet.id}/certificate").status_code == 404
+    r = client.get(f"/training/candidates/{done.id}/certificate")
+    page = soup(r)
+    assert page.select_one("#certificate .training-certificate__name").get_text(strip=True) == "Cert Ified"
+    assert page.select_one("button[data-print]") is not None
+    assert page.select_one('link[href$="css/training.css"]') is not None
+    with db.connection_context():
+        assert AuditEvent.select().where(AuditEvent.record_type == "candidate",
+                                         AuditEvent.summary.contains("certificate")).count() == 1
+
+
+def test_csv_export_is_an_audited_attachment_safe_from_formulas(build, client_for):
+    cohort = build.cohort()
+    nasty = build.candidate("=HYPERLINK(\"http://evil\")", preferred_name="@SUM(1)")
+    build.mark(build.enrol(cohort, nasty), [PRESENT, ABSENT])
+    build.enrol(cohort, build.candidate("Zoë Ünicode"))
+    r = client_for("facilitator").get(f"/training/cohorts/{cohort.id}/attendance.csv")
+    assert r.status_code == 200 and r.mimetype == "text/csv"
+    assert r.headers["Content-Disposition"].startswith("attachment;")
+    assert r.data.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.reader(io.StringIO(r.data.decode("utf-8-sig"))))
+    assert rows[0][0] == "Name" and len(rows[0]) == 11
+    by_name = {row[0]: row for row in rows[1:]}
+    assert "'=HYPERLINK(\"http://evil\")" in by_name and by_name["'=HYPERLINK(\"http://evil\")"][1] == "'@SUM(1)"
+    assert by_name["'=HYPERLINK(\"http://evil\")"][4:6] == ["Present", "Absent"]
+    assert "Zoë Ünicode" in by_name
+    with db.connection_context():
+        assert AuditEvent.for_record("cohort", cohort.id).where(AuditEvent.action == "export").count() == 1
+
+
+def test_facilitator_home_shows_my_cohorts_and_the_next_register(build, client_for):
+    cohort = build.cohort(start=TODAY - dt.timedelta(weeks=2))  # session 3 is today
+    for _ in range(3):
+        build.enrol(cohort, build.candidate())
+    build.cohort(name="Someone else's", facilitator=False)
+    page = soup(client_for("facilitator").get("/"))
+    panel = page.select_one("#training-home")
+    assert panel is not None
+    today_session = build.session(cohort, 3)
+    assert panel.select_one(f'a[href="/training/sessions/{today_session.id}/register"]') is not None
+    assert "Today" in panel.select_one("#next-session").get_text()
+    assert [a.get_text() for a in panel.select("#my-cohorts tbody a")] == ["Round 1"]
+    assert "3 of 12" in panel.select_one("#my-cohorts").get_text()
+    assert soup(client_for("clinician").get("/")).select_one("#training-home") is None
+
+
+def test_cohort_page_shows_the_attendance_grid(build, client_for):
+    cohort = build.cohort()
+    person = build.candidate("Grid Person")
+    enrolment = build.enrol(cohort, person)
+    build.mark(enrolment, [PRESENT, LATE, ABSENT, CAUGHT_UP], catch_up={4: TODAY})
+    page = soup(client_for("facilitator").get(f"/training/cohorts/{cohort.id}"))
+    row = page.select_one(f'#attendance-grid tr[data-enrolment-id="{enrolment.id}"]')
+    cells = [td.get_text(" ", strip=True) for td in row.select("td")]
+    assert cells[:4] == ["Present", "Late", "Absent", "Caught up 1 May 2026"]
+    assert cells[6] == "Not yet"
+
+
+# --- demo data ---------------------------------------------------------------------------
+def test_demo_data_has_a_finished_and_a_running_cohort(app):
+    from peerapp.demo import load_demo
+    with app.app_context(), db.connection_context():
+        load_demo()
+        from peerapp.models import User
+        trained = list(Candidate.trained())
+        names = {c.name for c in trained}
+        assert {"Sam Rivers", "Chris Lee"} <= names
+        assert User.by_email("peer@demo.peerapp").id in {c.user_id for c in trained}
+        assert len([c for c in trained if c.user_id is None]) >= 2
+        assert EquivalentTraining.select().count() >= 1
+        assert Enrolment.select().where(Enrolment.status == WITHDRAWN).count() >= 1
+        from peerapp import clock
+        states = sorted(c.state(clock.today()) for c in Cohort.select())
+        assert states == ["finished", "running"]
