@@ -367,3 +367,23 @@ def test_no_role_but_the_owner_reads_a_plan_through_any_wrap_page(world, users, 
                     "/admin/audit", "/admin/audit?record_type=wrap_plan"):
             body = client.get(url).get_data(as_text=True)
             assert not any(text in body for text in SECRET.values()), (role, url)
+
+
+def test_the_share_password_cannot_be_guessed(world, client_for):
+    """Wrong passwords in the share form count with the login's per-account throttle."""
+    peer = client_for("peer")
+    for _ in range(5):
+        assert share(peer, "toolbox", password="a wrong guess of a password").status_code == 422
+    locked = share(peer, "toolbox")
+    assert locked.status_code == 422 and "too many tries" in locked.get_data(as_text=True)
+    assert live_shares(world["peer"]) == []
+
+
+def test_peer_leads_see_plans_shared_with_them_first(world, client_for):
+    share(client_for("peer"), "toolbox")
+    html = client_for("peer_lead").get("/wrap/").get_data(as_text=True)
+    assert html.index("Work-WRAPs shared with you") < html.index("Your own work-WRAP")
+    assert world["peer"].name in html.split('id="wrap-shared-list"')[1].split("</ul>")[0]
+    admin_home = client_for("admin").get("/").get_data(as_text=True)
+    assert 'href="/wrap/sections"' in admin_home
+    assert 'id="wrap-sections-panel"' not in client_for("peer_lead").get("/").get_data(as_text=True)

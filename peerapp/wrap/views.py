@@ -6,9 +6,10 @@ ids cannot be probed. Views and changes are audited without the plan's text.
 """
 from __future__ import annotations
 
+import datetime as dt
 import re
 
-from flask import Blueprint, abort, flash, redirect, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, request, url_for
 from flask_login import current_user
 
 from .. import clock, passwords
@@ -16,6 +17,7 @@ from ..access import allow
 from ..audit import audit
 from ..db import db
 from ..forms import ActionForm
+from ..models import LoginFailure
 from ..navigation import home_panel, nav_item
 from ..pages import render, render_form
 from . import sharing
@@ -25,6 +27,7 @@ from .models import StaleVersion, WrapArrangement, WrapPlan, WrapSection, WrapSh
 bp = Blueprint("wrap", __name__, url_prefix="/wrap")
 nav_item("Work-WRAP", "wrap.index", order=30, hint="Your wellness plan for work, and plans shared with you")
 home_panel("wrap/_home_panel.html", "wrap.index", order=30)
+home_panel("wrap/_sections_panel.html", "wrap.sections", order=91)  # admins reach the template here
 
 OWNERS = ("peer", "peer_lead")  # peer leads are peers too and may keep their own plan
 
@@ -163,10 +166,11 @@ def share():
         form.whole_plan.data = any(s.section_id is None for s in current)
         form.sections.data = [s.section_id for s in current if s.section_id is not None]
     if form.validate_on_submit():
-        if not passwords.verify(me.password_hash, form.password.data or ""):
+        if not _password_again(me, form.password.data or ""):
             with db.atomic():
                 audit("reauth_failed", plan, summary="wrong password when sharing")
-            form.password.errors.append("Your password is not right")
+            form.password.errors.append("Your password is not right, or there have been too many tries. "
+                                        "Wait 15 minutes and try again.")
         else:
             chosen = None if form.whole_plan.data else [s for s in sections if s.id in set(form.sections.data)]
             with db.atomic():
@@ -178,6 +182,20 @@ def share():
             return redirect(url_for("wrap.index") + "#sharing")
     return render_form("wrap/share.html", form, plan=plan, supervisor=supervisor, sections=sections,
                        current=current)
+
+
+def _password_again(user, password: str) -> bool:
+    """A recent login for sharing: the password again. Failures count with the
+    login's own per-account throttle, so this form cannot be used to guess it."""
+    cfg = current_app.config
+    key = LoginFailure.key(user.email)
+    since = clock.now() - dt.timedelta(minutes=cfg["LOGIN_WINDOW_MINUTES"])
+    with db.atomic():
+        failures = LoginFailure.select().where(LoginFailure.email_hash == key, LoginFailure.at >= since).count()
+        ok = passwords.verify(user.password_hash, password) and failures < cfg["LOGIN_MAX_FAILURES"]
+        if not ok:
+            LoginFailure.create(email_hash=key, at=clock.now())
+    return ok
 
 
 def _after_sharing_change(plan: WrapPlan):
@@ -196,7 +214,7 @@ def revoke(share_id: int):
         with db.atomic():
             found.revoke()
             audit("revoke", plan, summary=f"stopped sharing share #{found.id} with user #{found.viewer_id}")
-        flash(f"{found.viewer.name} can no longer read {found.what().lower()}.", "success")
+        flash(f"{found.viewer.name} can no longer read \u201c{found.what()}\u201d.", "success")
     return _after_sharing_change(plan)
 
 
