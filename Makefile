@@ -19,7 +19,9 @@ $(VENV)/.installed: requirements.lock pyproject.toml
 	@# Debian's python3 has no venv module until python3-venv is installed.
 	$(PYTHON) -m venv $(VENV) || { rm -rf $(VENV); $(call apt_install,python3-venv) && $(PYTHON) -m venv $(VENV); }
 	$(BIN)/pip install -q --require-hashes -r requirements.lock
-	$(BIN)/pip install -q --no-deps --no-build-isolation -e . || $(BIN)/pip install -q --no-deps -e .
+	@# The project itself runs from this folder: a .pth file puts it on the path
+	@# (what an editable install does, without building anything).
+	echo "$(CURDIR)" > "$$($(BIN)/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')/peerapp.pth"
 	touch $@
 
 $(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.lock
