@@ -15,7 +15,7 @@ from peerapp.audit import AuditEvent
 from peerapp.db import db
 from peerapp.wrap.models import WrapEntry, WrapPlan, WrapSection, WrapVersion
 
-from conftest import TEST_PASSWORD
+TEST_PASSWORD = "correct horse battery staple"  # the password tests/conftest.py gives every user
 
 KEYS = ["well_at_work", "toolbox", "daily_maintenance", "triggers", "early_warning_signs",
         "breaking_down", "if_unwell", "returning", "working_arrangements"]

@@ -14,7 +14,7 @@ from peerapp.models import ROLES
 from peerapp.wrap.models import WrapArrangement, WrapPlan, WrapSection, WrapShare
 from peerapp.wrap.sharing import shared_early_warning_signs, supervisor_of
 
-from conftest import TEST_PASSWORD
+TEST_PASSWORD = "correct horse battery staple"  # the password tests/conftest.py gives every user
 
 SECRET = {
     "toolbox": "TOOLBOX-secret-walks-by-the-canal",
