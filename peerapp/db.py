@@ -54,8 +54,20 @@ def self_check() -> dict[str, object]:
     return found
 
 
+EXPECTED = {"journal_mode": "wal", "foreign_keys": 1, "synchronous": 2, "secure_delete": 1}
+
+
 def init_app(app: Flask) -> None:
     db.initialize(open_database(app.config["DATABASE"]))
+    if is_sqlite():
+        # Start-up self-check: WAL silently falls back on some network file
+        # systems, and then concurrent users would see "database is locked".
+        with db.connection_context():
+            found = self_check()
+        wrong = {k: found[k] for k, v in EXPECTED.items() if found[k] != v}
+        if wrong or found["busy_timeout"] < 5000:
+            app.logger.warning("SQLite is not running as peerapp expects (%s): keep the database "
+                               "on a local disk", wrong or found)
 
     @app.before_request
     def _connect() -> None:
