@@ -1,0 +1,300 @@
+"""Matching runs as the peer leads see them: a team's settings, each run with the
+settings it used, its proposals (and what became of them) and the referrals it
+could not match, each with the reasons, so a run can be reopened and explained later.
+
+The engine (``engine.py``) knows nothing of the database; ``inputs.py`` builds its
+inputs from the other areas' answers, and this module stores what it said.
+"""
+from __future__ import annotations
+
+import json
+import math
+
+import peewee as pw
+
+from .. import clock
+from ..db import db
+from ..models import BaseModel, Team, User
+from ..referrals.models import VOLUNTEER_RISK_LEVELS, Referral
+from ..workforce.models import PeerRole
+from .engine import DEFAULT_WEIGHTS, RISK_LEVELS, Settings
+
+PROPOSED, APPROVED, OVERRIDDEN, SUPERSEDED = "proposed", "approved", "overridden", "superseded"
+STATUSES = (PROPOSED, APPROVED, OVERRIDDEN, SUPERSEDED)
+STATUS_TEXT = {PROPOSED: "Proposed", APPROVED: "Approved", OVERRIDDEN: "Overridden",
+               SUPERSEDED: "Superseded by a later run"}
+MAX_WEIGHT = 10.0
+
+
+def clean_weights(weights: dict | None) -> dict[str, float]:
+    """Every engine weight, as a finite float from 0 to MAX_WEIGHT; anything else
+    (unknown names, NaN, strings) falls back to the engine's default."""
+    clean = dict(DEFAULT_WEIGHTS)
+    for name, value in (weights or {}).items():
+        if name not in clean:
+            continue
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            continue
+        if math.isfinite(number) and 0 <= number <= MAX_WEIGHT:
+            clean[name] = number
+    return clean
+
+
+class MatchingSettings(BaseModel):
+    """A team's weights for the soft score and which risk levels volunteers may take."""
+
+    team = pw.ForeignKeyField(Team, unique=True, backref="+", on_delete="CASCADE")
+    weights_json = pw.TextField(default="{}")
+    volunteer_risk_levels = pw.CharField(max_length=40, default=",".join(VOLUNTEER_RISK_LEVELS))
+    most_matches_first = pw.BooleanField(default=True)
+    updated_by = pw.ForeignKeyField(User, null=True, backref="+", on_delete="RESTRICT")
+    updated_at = pw.DateTimeField(default=clock.now)
+
+    @classmethod
+    def for_team(cls, team) -> "MatchingSettings":
+        """The team's saved settings, or the defaults (unsaved) when it has none yet."""
+        return cls.get_or_none(cls.team == team) or cls(team=team)
+
+    @property
+    def weights(self) -> dict[str, float]:
+        try:
+            return clean_weights(json.loads(self.weights_json or "{}"))
+        except ValueError:
+            return dict(DEFAULT_WEIGHTS)
+
+    @weights.setter
+    def weights(self, value: dict) -> None:
+        self.weights_json = json.dumps(clean_weights(value), sort_keys=True)
+
+    @property
+    def volunteer_levels(self) -> list[str]:
+        found = {x.strip() for x in (self.volunteer_risk_levels or "").split(",")}
+        return [level for level in RISK_LEVELS if level in found]
+
+    def engine_settings(self) -> Settings:
+        return Settings(weights=self.weights, volunteer_risk_levels=frozenset(self.volunteer_levels),
+                        most_matches_first=bool(self.most_matches_first))
+
+    def as_dict(self) -> dict:
+        return {"weights": self.weights, "volunteer_risk_levels": self.volunteer_levels,
+                "most_matches_first": bool(self.most_matches_first)}
+
+
+class MatchingRun(BaseModel):
+    """One run of the engine over a team's whole waiting list."""
+
+    team = pw.ForeignKeyField(Team, backref="+", on_delete="RESTRICT")
+    started_by = pw.ForeignKeyField(User, backref="+", on_delete="RESTRICT")
+    started_at = pw.DateTimeField(default=clock.now, index=True)
+    settings_json = pw.TextField(default="{}")
+    method = pw.CharField(max_length=40, default="optimal")
+    total_score = pw.FloatField(default=0)
+    referral_count = pw.IntegerField(default=0)
+    peer_count = pw.IntegerField(default=0)
+    proposal_count = pw.IntegerField(default=0)
+    unmatched_count = pw.IntegerField(default=0)
+
+    @property
+    def label(self) -> str:
+        return f"Run {self.id}"
+
+    @property
+    def settings_used(self) -> dict:
+        try:
+            return json.loads(self.settings_json or "{}")
+        except ValueError:
+            return {}
+
+    @classmethod
+    def for_team(cls, team):
+        return cls.select().where(cls.team == team).order_by(cls.started_at.desc(), cls.id.desc())
+
+    def proposals(self):
+        return (RunProposal.select(RunProposal, Referral).join(Referral)
+                .where(RunProposal.run == self).order_by(RunProposal.id))
+
+    def unmatched(self):
+        return (RunUnmatched.select(RunUnmatched, Referral).join(Referral)
+                .where(RunUnmatched.run == self).order_by(RunUnmatched.id))
+
+    def counts(self) -> dict[str, int]:
+        found = {status: 0 for status in STATUSES}
+        for status, n in (RunProposal.select(RunProposal.status, pw.fn.COUNT(RunProposal.id))
+                          .where(RunProposal.run == self).group_by(RunProposal.status).tuples()):
+            found[status] = n
+        return found
+
+
+class _Explained(BaseModel):
+    """Fields shared by proposals and unmatched referrals: every peer not proposed, with why."""
+
+    excluded_json = pw.TextField(default="[]")
+
+    @property
+    def excluded(self) -> list[dict]:
+        """[{"peer": role id, "name": ..., "reason": ...}], best eligible first."""
+        try:
+            return json.loads(self.excluded_json or "[]")
+        except ValueError:
+            return []
+
+
+class RunProposal(_Explained):
+    """The engine's proposal for one referral, and what the peer lead decided."""
+
+    run = pw.ForeignKeyField(MatchingRun, backref="proposal_rows", on_delete="CASCADE")
+    referral = pw.ForeignKeyField(Referral, backref="+", on_delete="CASCADE")
+    peer_role = pw.ForeignKeyField(PeerRole, backref="+", on_delete="RESTRICT")
+    score = pw.FloatField()
+    reasons = pw.TextField(default="")        # one reason a line
+    alternatives = pw.TextField(default="")   # "name (score)" a line, best first
+    status = pw.CharField(max_length=20, default=PROPOSED, index=True)
+    decided_by = pw.ForeignKeyField(User, null=True, backref="+", on_delete="RESTRICT")
+    decided_at = pw.DateTimeField(null=True)
+    assigned_role = pw.ForeignKeyField(PeerRole, null=True, backref="+", on_delete="RESTRICT")
+    override_reason = pw.TextField(default="")
+
+    class Meta:
+        indexes = ((("run", "referral"), True),)
+        constraints = [pw.Check("status IN ('proposed', 'approved', 'overridden', 'superseded')")]
+
+    @property
+    def reason_list(self) -> list[str]:
+        return [line for line in (self.reasons or "").split("\n") if line]
+
+    @property
+    def alternative_list(self) -> list[str]:
+        return [line for line in (self.alternatives or "").split("\n") if line]
+
+    @property
+    def status_text(self) -> str:
+        return STATUS_TEXT.get(self.status, self.status)
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == PROPOSED
+
+    def decide(self, status: str, by_user: User, role: PeerRole, reason: str = "") -> None:
+        self.status = status
+        self.decided_by = by_user
+        self.decided_at = clock.now()
+        self.assigned_role = role
+        self.override_reason = reason.strip()
+        self.save()
+
+
+class RunUnmatched(_Explained):
+    """A referral the run could not match, with the engine's reason."""
+
+    run = pw.ForeignKeyField(MatchingRun, backref="unmatched_rows", on_delete="CASCADE")
+    referral = pw.ForeignKeyField(Referral, backref="+", on_delete="CASCADE")
+    reason = pw.TextField(default="")
+
+    class Meta:
+        indexes = ((("run", "referral"), True),)
+
+
+class ApprovalRefused(Exception):
+    """Something changed since the run; the message is plain English for the peer lead."""
+
+
+def _lines(items) -> str:
+    return "\n".join(" ".join(str(x).split()) for x in items if str(x).strip())
+
+
+def start_run(team, by_user: User, today=None) -> MatchingRun:
+    """Run the engine over the team's whole waiting list and store what it proposed,
+    why, and why every other peer was not proposed. Earlier open proposals are superseded."""
+    from ..audit import audit
+    from . import inputs
+    from .engine import run_matching, score_table
+
+    settings_row = MatchingSettings.for_team(team)
+    data = inputs.for_team(team, today)
+    result = run_matching(data.peers, data.referrals, data.catalogue, settings_row.engine_settings())
+    names = {p.id: p.name for p in data.peers}
+    table = score_table(data.peers, data.referrals, data.catalogue, settings_row.engine_settings())
+    col = {pid: j for j, pid in enumerate(table.peer_ids)}
+    row = {rid: i for i, rid in enumerate(table.referral_ids)}
+
+    def excluded(referral_id: int) -> str:
+        return json.dumps([{"peer": pid, "name": names.get(pid, f"#{pid}"), "reason": text,
+                            "eligible": bool(table.eligible[row[referral_id], col[pid]])}
+                           for pid, text in result.excluded_peers(referral_id)])
+
+    with db.atomic():
+        supersede_open_proposals(team)
+        run = MatchingRun.create(team=team, started_by=by_user, started_at=clock.now(),
+                                 settings_json=json.dumps(settings_row.as_dict(), sort_keys=True),
+                                 method=result.method, total_score=round(result.total_score, 4),
+                                 referral_count=len(data.referrals), peer_count=len(data.peers),
+                                 proposal_count=len(result.proposals), unmatched_count=len(result.unmatched))
+        for proposal in result.proposals:
+            RunProposal.create(run=run, referral=proposal.referral_id, peer_role=proposal.peer_id,
+                               score=round(proposal.score, 4), reasons=_lines(proposal.reasons),
+                               alternatives=_lines(f"{names.get(pid, pid)} (score {score:.2f})"
+                                                   for pid, score in proposal.alternatives),
+                               excluded_json=excluded(proposal.referral_id))
+        for referral_id in sorted(result.unmatched):
+            RunUnmatched.create(run=run, referral=referral_id, reason=result.unmatched[referral_id],
+                                excluded_json=excluded(referral_id))
+        audit("create", run, user=by_user,
+              summary=f"matching run: {run.referral_count} referral(s), {run.peer_count} peer(s), "
+                      f"{run.proposal_count} proposed, {run.unmatched_count} unmatched")
+    return run
+
+
+def decide(proposal: RunProposal, by_user: User, role: PeerRole | None = None, reason: str = "") -> RunProposal:
+    """Approve the proposal (``role`` None) or override it with another peer and a reason.
+
+    The referral is assigned through the referrals area (awaiting match -> matched,
+    how="matching run"). If anything changed since the run (the proposal was decided
+    or superseded, the referral matched or closed, the peer lost capacity or readiness,
+    a conflict was declared), ApprovalRefused says what, and nothing is changed.
+    """
+    from ..audit import audit
+    from ..referrals import states
+    from ..referrals.models import ReferralError
+    from . import inputs
+
+    if proposal.status != PROPOSED:
+        raise ApprovalRefused(f"This proposal is already {proposal.status_text.lower()}, so nothing was changed.")
+    referral = Referral.get_by_id(proposal.referral_id)
+    target = role or proposal.peer_role
+    overriding = role is not None
+    if referral.state != states.AWAITING_MATCH:
+        raise ApprovalRefused(f"{referral.label} is {states.describe(referral.state)} now, not awaiting a match, "
+                              "so nothing was changed.")
+    problems = inputs.live_problems(referral, target, MatchingSettings.for_team(referral.team_id).engine_settings())
+    if problems:
+        raise ApprovalRefused(f"{target.display_name} cannot take {referral.label} now: {'; '.join(problems)}. "
+                              "Nothing was changed; start a new run to see the best fit today.")
+    if overriding and not reason.strip():
+        raise ApprovalRefused("Write why you chose another peer.")
+    try:
+        with db.atomic():
+            referral.assign(target, by_user, how="matching run")
+            proposal.decide(OVERRIDDEN if overriding else APPROVED, by_user, target, reason if overriding else "")
+            if overriding:
+                audit("override", proposal, user=by_user,
+                      summary=f"{referral.label}: peer role #{target.id} instead of #{proposal.peer_role_id}")
+            else:
+                audit("approve", proposal, user=by_user, summary=f"{referral.label}: peer role #{target.id}")
+    except ReferralError as error:
+        raise ApprovalRefused(f"{error} Nothing was changed.") from error
+    return proposal
+
+
+def supersede_open_proposals(team) -> int:
+    """A new run replaces what earlier runs proposed and nobody decided."""
+    earlier = MatchingRun.select(MatchingRun.id).where(MatchingRun.team == team)
+    return (RunProposal.update(status=SUPERSEDED)
+            .where(RunProposal.run.in_(earlier), RunProposal.status == PROPOSED).execute())
+
+
+MODELS = [MatchingSettings, MatchingRun, RunProposal, RunUnmatched]
+
+__all__ = ["ApprovalRefused", "decide", "start_run", "MatchingSettings", "MatchingRun", "RunProposal", "RunUnmatched", "MODELS", "db", "STATUSES",
+           "PROPOSED", "APPROVED", "OVERRIDDEN", "SUPERSEDED", "supersede_open_proposals", "clean_weights"]

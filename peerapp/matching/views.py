@@ -1,0 +1,281 @@
+"""Matching: a peer lead runs the engine over the team's whole waiting list, reads
+why each peer was or was not proposed, and approves or overrides each proposal.
+
+Who may use it:
+- peer leads of the team: start runs, approve (one, several, all), override, settings;
+- managers of the team: read runs;
+- everyone else is refused by ``@allow``; a run of another team answers 404.
+Opening a run is audited (it names service users by first name); so are starting a
+run, every approval and every override.
+"""
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, request, url_for
+from flask_login import current_user
+
+from .. import clock
+from ..access import allow
+from ..audit import audit
+from ..db import db
+from ..forms import ActionForm
+from ..navigation import home_panel, nav_item
+from ..pages import is_fragment_request, render, render_form
+from ..referrals.models import Referral, caseload
+from ..workforce.models import PeerRole
+from . import inputs
+from .forms import OverrideForm, SettingsForm
+from .models import (PROPOSED, ApprovalRefused, MatchingRun, MatchingSettings, RunProposal, decide,
+                     start_run)
+
+bp = Blueprint("matching", __name__, url_prefix="/matching")
+nav_item("Matching", "matching.index", order=50,
+         hint="Propose the best fit between peers and the referrals awaiting a match")
+home_panel("matching/_home_panel.html", "matching.start", order=50)
+
+LEADS = ("peer_lead",)
+LEADS_AND_MANAGERS = ("peer_lead", "manager")
+RUNS_SHOWN = 50
+
+
+# --- who may see what -------------------------------------------------------------
+
+def _team_id() -> int | None:
+    return current_user.team_id
+
+
+def _is_lead() -> bool:
+    return current_user.has_role("peer_lead") and bool(current_user.team_id)
+
+
+def _run_or_404(run_id: int) -> MatchingRun:
+    """A run of the signed-in person's own team, else 404."""
+    run = MatchingRun.get_or_none(MatchingRun.id == run_id)
+    if run is None or not _team_id() or run.team_id != _team_id():
+        abort(404)
+    return run
+
+
+def _proposal_or_404(proposal_id: int) -> RunProposal:
+    proposal = (RunProposal.select(RunProposal, MatchingRun).join(MatchingRun)
+                .where(RunProposal.id == proposal_id).first())
+    if proposal is None or not _team_id() or proposal.run.team_id != _team_id() or not _is_lead():
+        abort(404)
+    return proposal
+
+
+@bp.app_context_processor
+def matching_panel():
+    """The home panel's count, computed only when the panel asks for it."""
+    def counts() -> dict:
+        if not current_user.is_authenticated or not current_user.team_id:
+            return {"awaiting": 0}
+        return {"awaiting": Referral.awaiting_match(current_user.team_id).count()}
+    return {"matching_counts": counts}
+
+
+# --- what a row shows -------------------------------------------------------------
+
+def override_choices(proposal: RunProposal) -> list[tuple[int, str]]:
+    """Peers the engine found eligible for this referral in the run who still have room
+    now (approval checks every rule again, live)."""
+    ids = [entry["peer"] for entry in proposal.excluded if entry.get("eligible")]
+    if not ids:
+        return []
+    choices = []
+    for role in PeerRole.with_people().where(PeerRole.id.in_(ids), PeerRole.team == proposal.run.team_id):
+        load, limit = caseload(role), role.max_caseload or 0
+        if load < limit and role.status == "active":
+            choices.append((role.id, f"{role.display_name} – {role.kind_label.lower()}, "
+                                     f"{load} of {limit} places taken"))
+    order = {pid: n for n, pid in enumerate(ids)}
+    return sorted(choices, key=lambda c: order.get(c[0], 0))
+
+
+def _row_context(proposal: RunProposal, form: OverrideForm | None = None, problem: str = "",
+                 done: str = "") -> dict:
+    may_act = _is_lead() and proposal.is_open
+    if may_act and form is None:
+        form = OverrideForm(formdata=None, choices=override_choices(proposal))
+    return {"proposal": proposal, "run": proposal.run, "referral": proposal.referral,
+            "first_name": proposal.referral.service_user.first_name, "form": form if may_act else None,
+            "may_act": may_act, "problem": problem, "done": done}
+
+
+def _back_to_row(proposal: RunProposal):
+    return redirect(url_for("matching.run", run_id=proposal.run_id) + f"#proposal-{proposal.id}", 303)
+
+
+# --- pages ------------------------------------------------------------------------
+
+@bp.get("/")
+@allow(*LEADS_AND_MANAGERS)
+def index():
+    """Peer leads and managers: the team's referrals awaiting a match and its runs,
+    newest first. Peer leads start a run here."""
+    team_id = _team_id()
+    runs, awaiting, settings = [], 0, None
+    if team_id:
+        runs = list(MatchingRun.for_team(team_id).limit(RUNS_SHOWN))
+        awaiting = Referral.awaiting_match(team_id).count()
+        settings = MatchingSettings.for_team(team_id)
+    return render("matching/index.html", runs=runs, awaiting=awaiting, settings=settings, has_team=bool(team_id),
+                  is_lead=_is_lead(), form=ActionForm())
+
+
+@bp.post("/runs")
+@allow(*LEADS)
+def start():
+    """Peer leads: run the engine over the team's whole waiting list. The run, its
+    proposals and the unmatched referrals are stored; earlier open proposals are superseded."""
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    if not _team_id():
+        abort(404)
+    if not Referral.awaiting_match(_team_id()).exists():
+        flash("No referrals are awaiting a match, so there is nothing to run.", "info")
+        return redirect(url_for("matching.index"), 303)
+    run = start_run(_team_id(), current_user._get_current_object())
+    flash(f"{run.label}: {run.proposal_count} proposed, {run.unmatched_count} not matched. "
+          "Check each proposal, then approve or choose another peer.", "success")
+    return redirect(url_for("matching.run", run_id=run.id), 303)
+
+
+@bp.get("/runs/<int:run_id>")
+@allow(*LEADS_AND_MANAGERS)
+def run(run_id: int):
+    """Peer leads and managers of the team: a run's proposals with their reasons, the
+    next best peers, why every other peer was not proposed, and the unmatched referrals."""
+    found = _run_or_404(run_id)
+    proposals = list(found.proposals())
+    unmatched = list(found.unmatched())
+    audit("view", found, summary=f"matching run: {len(proposals)} proposal(s), {len(unmatched)} unmatched")
+    latest = MatchingRun.for_team(found.team_id).first()
+    rows = [_row_context(p) for p in proposals]
+    return render("matching/run.html", run=found, rows=rows, unmatched=unmatched, is_lead=_is_lead(),
+                  open_count=sum(1 for p in proposals if p.is_open), latest=latest,
+                  settings=found.settings_used, weight_labels=_weight_labels(), form=ActionForm())
+
+
+def _weight_labels() -> dict[str, str]:
+    from .engine import WEIGHT_LABELS
+    return WEIGHT_LABELS
+
+
+def _respond(proposal: RunProposal, *, problem: str = "", done: str = "", form=None, status: int = 200):
+    """htmx gets the row back in place; a plain POST goes back to the run with a message."""
+    proposal = RunProposal.get_by_id(proposal.id)
+    if is_fragment_request():
+        return render("matching/_proposal_row.html", status=status,
+                      **_row_context(proposal, form=form, problem=problem, done=done))
+    flash(problem or done, "error" if problem else "success")
+    return _back_to_row(proposal)
+
+
+@bp.post("/proposals/<int:proposal_id>/approve")
+@allow(*LEADS)
+def approve(proposal_id: int):
+    """Peer leads: approve one proposal: the referral is assigned to the proposed peer
+    (awaiting match -> matched, how "matching run"). Refused, with the reason and no
+    change, when something changed since the run."""
+    proposal = _proposal_or_404(proposal_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        decide(proposal, current_user._get_current_object())
+    except ApprovalRefused as error:
+        return _respond(proposal, problem=str(error), status=409)
+    return _respond(proposal, done=f"{proposal.referral.label} matched with {proposal.peer_role.display_name}. "
+                                   "Next: arrange the first meeting.")
+
+
+@bp.route("/proposals/<int:proposal_id>/override", methods=["GET", "POST"])
+@allow(*LEADS)
+def override(proposal_id: int):
+    """Peer leads: assign another eligible peer with capacity instead of the proposed
+    one, with a reason. A peer who may not take the referral is refused with why."""
+    proposal = _proposal_or_404(proposal_id)
+    choices = override_choices(proposal) if proposal.is_open else []
+    form = OverrideForm(choices=choices)
+    if request.method == "POST" and proposal.is_open and form.validate_on_submit():
+        chosen = form.peer_role.data
+        role = PeerRole.get_or_none(PeerRole.id == chosen)
+        if chosen not in {pid for pid, _ in choices}:
+            if role is None or role.team_id != proposal.run.team_id:
+                form.peer_role.errors.append("Choose one of the peers listed")
+            else:
+                problems = inputs.live_problems(proposal.referral, role,
+                                                MatchingSettings.for_team(role.team_id).engine_settings())
+                if role.id == proposal.peer_role_id:
+                    problems = ["they are the proposed peer: use Approve instead"]
+                form.peer_role.errors.append(f"{role.display_name} cannot take {proposal.referral.label}: "
+                                             + ("; ".join(problems) or "they were not eligible in this run"))
+        else:
+            try:
+                decide(proposal, current_user._get_current_object(), role=role, reason=form.reason.data)
+            except ApprovalRefused as error:
+                return _respond(proposal, problem=str(error), status=409)
+            return _respond(proposal, done=f"{proposal.referral.label} matched with {role.display_name} "
+                                           "instead of the proposed peer. Next: arrange the first meeting.")
+    elif request.method == "POST" and not proposal.is_open:
+        return _respond(proposal, problem=f"This proposal is already {proposal.status_text.lower()}, "
+                                          "so nothing was changed.", status=409)
+    if is_fragment_request():
+        return render("matching/_proposal_row.html", **_row_context(proposal, form=form))
+    return render_form("matching/override.html", form, **_row_context(proposal, form=form))
+
+
+@bp.post("/runs/<int:run_id>/approve")
+@allow(*LEADS)
+def approve_many(run_id: int):
+    """Peer leads: approve the ticked proposals ("Approve selected") or every open one
+    ("Approve all"). Each is checked again; any refused are listed and left as they were."""
+    found = _run_or_404(run_id)
+    if not _is_lead() or not ActionForm().validate_on_submit():
+        abort(400 if _is_lead() else 404)
+    scope = request.form.get("scope", "selected")
+    query = found.proposals().where(RunProposal.status == PROPOSED)
+    if scope != "all":
+        wanted = {int(x) for x in request.form.getlist("proposal") if x.isdigit() and len(x) < 12}
+        if not wanted:
+            flash("Tick the proposals to approve first, or use Approve all.", "error")
+            return redirect(url_for("matching.run", run_id=found.id), 303)
+        query = query.where(RunProposal.id.in_(wanted))
+    approved, refused = [], []
+    for proposal in list(query):
+        try:
+            decide(proposal, current_user._get_current_object())
+            approved.append(proposal.referral.label)
+        except ApprovalRefused as error:
+            refused.append(str(error))
+    if approved:
+        flash(f"Approved {len(approved)}: {', '.join(approved)}. Next: arrange the first meetings.", "success")
+    if refused:
+        flash(f"Not approved ({len(refused)}): " + " ".join(refused), "error")
+    if not approved and not refused:
+        flash("There was nothing left to approve in this run.", "info")
+    return redirect(url_for("matching.run", run_id=found.id), 303)
+
+
+@bp.route("/settings", methods=["GET", "POST"])
+@allow(*LEADS)
+def settings():
+    """Peer leads: the team's weights for the soft score (0 to 10 each), which risk
+    levels volunteers may take, and whether to match as many referrals as possible first."""
+    if not _team_id():
+        abort(404)
+    row = MatchingSettings.for_team(_team_id())
+    form = SettingsForm()
+    if request.method == "GET":
+        form.fill_from(row)
+    if form.validate_on_submit():
+        with db.atomic():
+            row.weights = form.weights()
+            row.volunteer_risk_levels = ",".join(form.volunteer_risk_levels.data or [])
+            row.most_matches_first = bool(form.most_matches_first.data)
+            row.updated_by = current_user.id
+            row.updated_at = clock.now()
+            row.save()
+            audit("update", row, summary="matching settings changed")
+        flash("Matching settings saved. They apply from the next run.", "success")
+        return redirect(url_for("matching.index"), 303)
+    return render_form("matching/settings.html", form, row=row)
