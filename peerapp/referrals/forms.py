@@ -224,10 +224,11 @@ class ContactForm(FlaskForm):
     contact_on = date_field("Date of the contact", required=True, validators=[not_in_future])
     minutes = bounded_integer("Duration in minutes", 0, 600)
     intervention = SelectField("Intervention", coerce=int)
-    setting = SelectField("Setting", choices=[("", "Choose")] + [(s, s.capitalize()) for s in SETTINGS])
+    setting = SelectField("Setting", choices=[("", "Choose")] + [(s, s.capitalize()) for s in SETTINGS], default="")
     attendance = RadioField("Attendance", choices=[(a, a.capitalize()) for a in ATTENDANCE],
                             validators=[InputRequired("Choose whether it happened")])
-    cancelled_by = SelectField("Cancelled by", choices=[("", "Not cancelled")] + [(c, c.capitalize()) for c in CANCELLED_BY])
+    cancelled_by = SelectField("Cancelled by", choices=[("", "Not cancelled")] + [(c, c.capitalize()) for c in CANCELLED_BY],
+                               default="")
     summary = long_text("Summary", 5000)
     debrief_on = date_field("Date of the debrief", validators=[not_in_future],
                             description="The day the volunteer told you about this contact.")
@@ -300,8 +301,9 @@ class ListFilterForm(FlaskForm):
     class Meta:
         csrf = False
 
-    state = SelectField("State", choices=[("", "Any state")] + [(s, s.capitalize()) for s in states.STATES])
-    team = SelectField("Team", coerce=int)
+    state = SelectField("State", choices=[("", "Any state")] + [(s, s.capitalize()) for s in states.STATES],
+                        default="")
+    team = SelectField("Team", coerce=int, default=0)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

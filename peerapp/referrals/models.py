@@ -641,9 +641,9 @@ class Contact(BaseModel):
     @property
     def provenance(self) -> str:
         if self.debrief_on and self.peer_role_id:
-            return (f"reported by {self.peer_role.display_name} at debrief on "
+            return (f"Reported by {self.peer_role.display_name} at debrief on "
                     f"{self.debrief_on:%-d %b %Y}, entered by {self.recorded_by.name}")
-        return f"recorded by {self.recorded_by.name}"
+        return f"Recorded by {self.recorded_by.name}"
 
 
 def caseload(peer_role) -> int:

@@ -1,0 +1,534 @@
+"""Referrals: the model rules (screening, assignment, first meetings, contacts) and the
+pages, per role: who sees what, bad input, audit, and the htmx contract."""
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import re
+from types import SimpleNamespace
+
+import pytest
+
+from peerapp.audit import AuditEvent
+from peerapp.db import db
+from peerapp.models import Team
+from peerapp.referrals import states
+from peerapp.referrals.demo import ready_peer, seed_catalogue
+from peerapp.referrals.models import (AssignmentRefused, Contact, DeclaredConflict, Referral, ReferralError,
+                                      ReferralEvent, ServiceUser, caseload, not_a_good_fit_pairs)
+from peerapp.training.models import Candidate, EquivalentTraining
+from peerapp.workforce.models import RecruitmentCheck
+
+TODAY = dt.date(2026, 5, 1)
+_APP: dict = {}
+
+
+@contextlib.contextmanager
+def inside():
+    """Model calls outside a request: an app context (so the frozen clock applies) and a
+    connection. Never held across client requests, which push their own contexts."""
+    with _APP["app"].app_context(), db.connection_context():
+        yield
+PLANTED = "Zebedee Quintrell-Planted"
+
+
+def trained_candidate(user, team, by) -> Candidate:
+    candidate = Candidate.create(name=user.name, team=team, nominated_by=by, nominated_on=TODAY - dt.timedelta(days=200),
+                                 user=user)
+    EquivalentTraining.create(candidate=candidate, provider="Recovery College", completed_on=TODAY - dt.timedelta(days=150),
+                              recognised_by=by, recognised_on=TODAY - dt.timedelta(days=140))
+    return candidate
+
+
+@pytest.fixture
+def world(app, clock, team, users, make_user):
+    """A team with a catalogue, a clinician, a peer lead, a paid and a volunteer peer
+    (both ready to practise), and a planted service user with a referral."""
+    clock.freeze(dt.datetime(2026, 5, 1, 9))
+    _APP["app"] = app
+    volunteer_user = make_user("peer", name="Val Volunteer")
+    other_clinician = make_user("clinician", name="Other Clinician")
+    with inside():
+        items = seed_catalogue()
+        lead = users["peer_lead"]
+        paid = ready_peer(candidate=trained_candidate(users["peer"], team, lead), team=team, user=users["peer"],
+                          kind="paid", supervisor=lead, max_caseload=2, today=TODAY)
+        volunteer = ready_peer(candidate=trained_candidate(volunteer_user, team, lead), team=team,
+                               user=volunteer_user, kind="volunteer", supervisor=lead, max_caseload=2, today=TODAY)
+    w = SimpleNamespace(team=team, items=items, lead=lead, clinician=users["clinician"], paid=paid,
+                        volunteer=volunteer, volunteer_user=volunteer_user, other_clinician=other_clinician,
+                        users=users)
+    w.referral = make_referral(w, name=PLANTED)
+    return w
+
+
+def make_referral(w, name="Test Person", risk="low", wanted=("1:1 recovery conversations",),
+                  referred_on=TODAY - dt.timedelta(days=10)) -> Referral:
+    with inside():
+        su = ServiceUser.create(name=name, team=w.team, care_coordinator=w.clinician,
+                                consent_referral_on=referred_on, consent_sharing_on=referred_on,
+                                contact_preference="Text first please", languages=["English", "Polish"])
+        referral = Referral.create(service_user=su, team=w.team, referrer=w.clinician, referred_on=referred_on,
+                                   own_words="OWN-WORDS-SECRET I want someone who gets it.", goals="Go out more",
+                                   risk_summary="RISK-SUMMARY no current concerns", risk_level=risk,
+                                   last_risk_review_on=referred_on)
+        referral.set_interventions([w.items[n] for n in wanted])
+    return referral
+
+
+def advance(w, referral, to, peer=None, volunteer_allowed=True):
+    """Move a referral along the happy path through the model API."""
+    with inside():
+        referral = Referral.get_by_id(referral.id)
+        lead = w.lead
+        order = [states.AWAITING_MATCH, states.MATCHED, states.FIRST_MEETING, states.ACTIVE]
+        if referral.state in (states.SUBMITTED, states.SCREENING):
+            referral.screen(lead, states.ACCEPTED, interventions=referral.requested_interventions(),
+                            volunteer_allowed=volunteer_allowed, reasons="fits")
+        if to == states.AWAITING_MATCH:
+            return referral
+        referral.assign(peer or w.paid, lead)
+        if to == states.MATCHED:
+            return referral
+        referral.arrange_first_meeting(lead, TODAY, "Team base", "everyone")
+        if to == states.FIRST_MEETING:
+            return referral
+        referral.record_first_meeting(lead, True)
+        assert to in order
+        return referral
+
+
+# --- model rules ------------------------------------------------------------------
+
+def test_accepting_goes_straight_on_to_awaiting_match_with_history(world):
+    with inside():
+        referral = advance(world, world.referral, states.AWAITING_MATCH)
+        assert referral.state == states.AWAITING_MATCH
+        moves = [(e.from_state, e.to_state, e.by_user_id) for e in referral.history()]
+        assert moves == [("submitted", "screening", world.lead.id), ("screening", "accepted", world.lead.id),
+                         ("accepted", "awaiting match", world.lead.id)]
+        assert list(Referral.awaiting_match(world.team)) == [referral]
+        assert [i.name for i in referral.requested_interventions()] == ["1:1 recovery conversations"]
+        assert referral.volunteer_allowed is True
+
+
+def test_questions_go_back_to_the_referrer_and_return_to_screening(world):
+    with inside():
+        referral = Referral.get_by_id(world.referral.id)
+        referral.screen(world.lead, states.MORE_INFO, questions="Is there a dog at home?")
+        assert referral.state == states.MORE_INFO
+        assert referral.open_questions().questions == "Is there a dog at home?"
+        referral.answer_questions(world.clinician, "No dog.")
+        assert referral.state == states.SCREENING
+        assert referral.open_questions() is None
+        referral.screen(world.lead, states.DECLINED, reasons="Not wanted now")
+        assert referral.state == states.DECLINED and referral.decline_reason == "Not wanted now"
+
+
+def test_screening_refuses_a_referral_already_decided(world):
+    with inside():
+        referral = advance(world, world.referral, states.AWAITING_MATCH)
+        with pytest.raises(states.TransitionRefused):
+            referral.screen(world.lead, states.DECLINED, reasons="late")
+        assert Referral.get_by_id(referral.id).state == states.AWAITING_MATCH
+
+
+def test_assign_checks_readiness_capacity_and_volunteer_rules(world):
+    with inside():
+        referral = advance(world, world.referral, states.AWAITING_MATCH, volunteer_allowed=False)
+        with pytest.raises(AssignmentRefused, match="screening decided a volunteer may not"):
+            referral.assign(world.volunteer, world.lead)
+        # Not ready: the DBS check lapsed.
+        dbs = RecruitmentCheck.select().where(RecruitmentCheck.candidate == world.paid.candidate_id).first()
+        old_expiry = dbs.expires_on
+        RecruitmentCheck.update(expires_on=TODAY - dt.timedelta(days=1), completed_on=TODAY - dt.timedelta(days=800)
+                                ).where(RecruitmentCheck.candidate == world.paid.candidate_id).execute()
+        with pytest.raises(AssignmentRefused, match="not ready to practise"):
+            referral.assign(world.paid, world.lead)
+        RecruitmentCheck.update(expires_on=old_expiry, completed_on=TODAY - dt.timedelta(days=90)).where(
+            RecruitmentCheck.candidate == world.paid.candidate_id).execute()
+        assert referral.state == states.AWAITING_MATCH
+        referral.assign(world.paid, world.lead)
+        assert referral.state == states.MATCHED and caseload(world.paid) == 1
+        # Capacity: two places, both taken -> refused with the numbers.
+        advance(world, make_referral(world, "Second"), states.MATCHED)
+        third = advance(world, make_referral(world, "Third"), states.AWAITING_MATCH)
+        with pytest.raises(AssignmentRefused, match=r"no capacity left \(2 of 2"):
+            third.assign(world.paid, world.lead)
+        assert Referral.get_by_id(third.id).state == states.AWAITING_MATCH
+
+
+@pytest.mark.parametrize(("risk", "wanted", "words"), [
+    ("medium", ("1:1 recovery conversations",), "volunteers do not take medium risk"),
+    ("low", ("WRAP co-writing",), "volunteers do not deliver WRAP co-writing"),
+    ("high", ("1:1 recovery conversations",), "does not suit high risk"),
+])
+def test_volunteers_only_for_allowed_interventions_and_risk(world, risk, wanted, words):
+    referral = advance(world, make_referral(world, "Risky", risk=risk, wanted=wanted), states.AWAITING_MATCH)
+    with inside():
+        with pytest.raises(AssignmentRefused, match=words):
+            referral.assign(world.volunteer, world.lead)
+
+
+def test_declared_conflict_blocks_the_pair(world):
+    referral = advance(world, world.referral, states.AWAITING_MATCH)
+    with inside():
+        DeclaredConflict.create(service_user=referral.service_user_id, peer_role=world.paid, declared_by_side="peer",
+                                recorded_by=world.lead)
+        with pytest.raises(AssignmentRefused, match="conflict has been declared"):
+            referral.assign(world.paid, world.lead)
+
+
+def test_not_a_good_fit_ends_the_assignment_and_is_remembered(world):
+    referral = advance(world, world.referral, states.FIRST_MEETING)
+    with inside():
+        referral.record_first_meeting(world.lead, False, "They knew each other")
+        assert referral.state == states.AWAITING_MATCH
+        ended = referral.assignments.get()
+        assert ended.ended_reason == "not a good fit" and ended.ended_at is not None
+        assert [r.id for r in referral.not_a_good_fit_peers()] == [world.paid.id]
+        assert (referral.service_user_id, world.paid.id) in not_a_good_fit_pairs()
+        assert caseload(world.paid) == 0
+        with pytest.raises(AssignmentRefused, match="ended as not a good fit"):
+            referral.assign(world.paid, world.lead)
+        referral.assign(world.volunteer, world.lead)
+        assert referral.peer_role.id == world.volunteer.id
+
+
+def test_contacts_need_a_date_within_the_referral(world):
+    referral = advance(world, world.referral, states.ACTIVE)
+    with inside():
+        with pytest.raises(ReferralError, match="before the referral date"):
+            referral.record_contact(world.paid.user, contact_on=referral.referred_on - dt.timedelta(days=1),
+                                    attendance="attended")
+        with pytest.raises(ReferralError, match="future"):
+            referral.record_contact(world.paid.user, contact_on=TODAY + dt.timedelta(days=1), attendance="attended")
+        contact = referral.record_contact(world.paid.user, contact_on=TODAY, attendance="attended", summary="ok")
+        assert contact.peer_role_id == world.paid.id
+        referral.close(world.lead, "goals met", "Done")
+        assert referral.state == states.CLOSED and referral.current_assignment() is None
+        assert caseload(world.paid) == 0
+
+
+def test_workforce_sees_our_caseload(world):
+    advance(world, world.referral, states.ACTIVE)
+    with inside():
+        assert world.paid.active_caseload() == 1
+
+
+# --- pages: access ------------------------------------------------------------------
+
+def referral_urls(referral_id, su_id):
+    return [f"/referrals/{referral_id}", f"/referrals/{referral_id}/screen", f"/referrals/{referral_id}/answer",
+            f"/referrals/{referral_id}/assign", f"/referrals/{referral_id}/first-meeting",
+            f"/referrals/{referral_id}/contacts/new", f"/referrals/{referral_id}/close",
+            f"/referrals/service-users/{su_id}", f"/referrals/service-users/{su_id}/edit",
+            f"/referrals/service-users/{su_id}/refer", f"/referrals/service-users/{su_id}/conflicts"]
+
+
+def test_volunteer_is_refused_every_notes_url_even_for_their_own_referral(world, login):
+    referral = advance(world, world.referral, states.ACTIVE, peer=world.volunteer)
+    client = login(world.volunteer_user)
+    for url in referral_urls(referral.id, referral.service_user_id):
+        response = client.get(url)
+        assert response.status_code in (403, 404), url
+        assert PLANTED not in response.get_data(as_text=True)
+        response = client.post(url, data={"summary": "x", "contact_on": "2026-05-01", "attendance": "attended"})
+        assert response.status_code in (403, 404, 405), url
+    # The caseload card: first name, how to contact, agreed intervention, current risk; no notes.
+    with inside():
+        referral.record_contact(world.lead, contact_on=TODAY, attendance="attended", summary="CONTACT-NOTE-SECRET",
+                                debrief_on=TODAY)
+    page = client.get("/referrals/caseload").get_data(as_text=True)
+    assert "Zebedee" in page and "Text first please" in page and "1:1 recovery conversations" in page
+    assert "RISK-SUMMARY" in page
+    assert "OWN-WORDS-SECRET" not in page and "CONTACT-NOTE-SECRET" not in page and "Quintrell" not in page
+    assert f"/referrals/{referral.id}\"" not in page
+
+
+def test_viewer_sees_no_planted_service_user_anywhere(world, client_for, app):
+    advance(world, world.referral, states.ACTIVE)
+    client = client_for("viewer")
+    for rule in app.url_map.iter_rules():
+        if "GET" not in rule.methods or rule.endpoint == "static":
+            continue
+        url = rule.rule
+        for name in rule.arguments:
+            url = re.sub(r"<(?:[^:<>]+:)?" + name + r">", str(world.referral.id) if "id" in name else "x", url)
+        response = client.get(url)
+        assert PLANTED not in response.get_data(as_text=True), url
+        if rule.endpoint.startswith("referrals."):
+            assert response.status_code == 403, url
+
+
+def test_admin_manages_the_catalogue_but_sees_no_records(world, client_for):
+    admin = client_for("admin")
+    assert admin.get(f"/referrals/{world.referral.id}").status_code == 403
+    assert admin.get(f"/referrals/service-users/{world.referral.service_user_id}").status_code == 403
+    assert "1:1 recovery conversations" in admin.get("/referrals/interventions").get_data(as_text=True)
+    response = admin.post("/referrals/interventions/new", data={
+        "name": "Allotment group", "duties": "Gardening together", "delivery": "group", "settings": ["community"],
+        "typical_sessions": "8", "session_minutes": "90", "frequency": "weekly", "volunteers_allowed": "y",
+        "risk_levels": ["low"]})
+    assert response.status_code == 302
+    with inside():
+        from peerapp.referrals.models import Intervention
+        item = Intervention.get(Intervention.name == "Allotment group")
+        assert item.settings == ["community"] and item.volunteers_allowed and item.delivery == "group"
+
+
+def test_clinician_sees_only_their_referrals(world, login):
+    own = login(world.clinician)
+    assert PLANTED in own.get(f"/referrals/{world.referral.id}").get_data(as_text=True)
+    assert PLANTED in own.get("/referrals/mine").get_data(as_text=True)
+    other = login(world.other_clinician)
+    for url in referral_urls(world.referral.id, world.referral.service_user_id):
+        response = other.get(url)
+        assert response.status_code in (403, 404), url
+    assert PLANTED not in other.get("/referrals/mine").get_data(as_text=True)
+    found = other.post("/referrals/service-users", data={"q": "Zebedee"}).get_data(as_text=True)
+    assert PLANTED not in found
+
+
+def test_peer_lead_of_another_team_gets_404(world, make_user, login):
+    with inside():
+        elsewhere = Team.create(name="Elsewhere")
+    lead = make_user("peer_lead", team_=elsewhere)
+    client = login(lead)
+    assert client.get(f"/referrals/{world.referral.id}").status_code == 404
+    assert client.get(f"/referrals/{world.referral.id}/screen").status_code == 404
+    assert PLANTED not in client.get("/referrals/screening").get_data(as_text=True)
+
+
+def test_paid_peer_sees_only_assigned_referrals_and_records_contacts(world, login):
+    other = make_referral(world, "Not Theirs")
+    referral = advance(world, world.referral, states.ACTIVE)
+    client = login(world.paid.user)
+    assert client.get(f"/referrals/{other.id}").status_code == 404
+    page = client.get(f"/referrals/{referral.id}").get_data(as_text=True)
+    assert "OWN-WORDS-SECRET" in page
+    response = client.post(f"/referrals/{referral.id}/contacts/new", data={
+        "contact_on": "2026-04-30", "minutes": "45", "intervention": str(world.items["1:1 recovery conversations"].id),
+        "setting": "community", "attendance": "attended", "summary": "Walked and talked"})
+    assert response.status_code == 302, response.get_data(as_text=True)[:500]
+    with inside():
+        contact = Contact.get()
+        assert contact.peer_role_id == world.paid.id and contact.recorded_by_id == world.paid.user_id
+        assert contact.debrief_on is None
+
+
+def test_every_view_is_audited_once(world, login):
+    client = login(world.lead)
+    with inside():
+        before = AuditEvent.select().count()
+    client.get(f"/referrals/{world.referral.id}")
+    with inside():
+        rows = list(AuditEvent.select().order_by(AuditEvent.id.desc()).limit(AuditEvent.select().count() - before))
+    assert [(r.action, r.record_type, r.record_id) for r in rows] == [("view", "referral", str(world.referral.id))]
+    assert PLANTED not in rows[0].summary
+    client.get(f"/referrals/service-users/{world.referral.service_user_id}")
+    with inside():
+        last = AuditEvent.select().order_by(AuditEvent.id.desc()).get()
+    assert (last.action, last.record_type) == ("view", "service_user")
+
+
+# --- pages: the journey and bad input ----------------------------------------------------
+
+def referral_form(world, **changes):
+    data = {"name": "Nadia Brook", "preferred_name": "Nad", "nhs_number": "943 476 5919",
+            "date_of_birth": "2000-02-03", "gender": "woman", "pronouns": "she/her",
+            "contact_preference": "Text", "team": str(world.team.id), "care_coordinator": str(world.clinician.id),
+            "languages": "English, Urdu", "interests": "art, walking", "availability": ["mon-am", "wed-pm"],
+            "area": "Northfield", "pref_gender": "woman", "pref_gender_strength": "must",
+            "pref_age_band": "", "pref_age_band_strength": "would like", "pref_background": "",
+            "pref_background_strength": "would like", "pref_language": "Urdu",
+            "pref_language_strength": "would like", "consent_referral": "y", "consent_sharing": "y",
+            "consent_on": "2026-04-28", "own_words": "I'd like to talk to someone who has been there.",
+            "goals": "Go to the art class", "interventions": [str(world.items["1:1 recovery conversations"].id)],
+            "risk_summary": "No current concerns", "risk_level": "low", "last_risk_review_on": "2026-04-20",
+            "consent_override_reason": ""}
+    data.update(changes)
+    return data
+
+
+def test_clinician_refers_a_new_service_user(world, login):
+    client = login(world.clinician)
+    response = client.post("/referrals/new", data=referral_form(world))
+    assert response.status_code == 302, response.get_data(as_text=True)[:3000]
+    assert "Nadia" not in response.headers["Location"] and "9434765919" not in response.headers["Location"]
+    with inside():
+        su = ServiceUser.get(ServiceUser.name == "Nadia Brook")
+        assert su.nhs_number == "9434765919" and su.languages == ["English", "Urdu"]
+        assert su.availability == ["mon-am", "wed-pm"] and su.consent_recorded_by_id == world.clinician.id
+        assert [(p.kind, p.value, p.must) for p in su.preferences] == [("gender", "woman", True),
+                                                                      ("language", "Urdu", False)]
+        referral = su.referrals.get()
+        assert referral.state == states.SUBMITTED and referral.referrer_id == world.clinician.id
+        assert referral.referred_on == TODAY
+        assert AuditEvent.select().where(AuditEvent.action == "create", AuditEvent.record_type == "referral").exists()
+
+
+@pytest.mark.parametrize(("changes", "message"), [
+    ({"nhs_number": "9434765918"}, "check digit is wrong"),
+    ({"nhs_number": "94347659"}, "has 10 digits"),
+    ({"date_of_birth": "2030-01-01"}, "This date is in the future"),
+    ({"consent_referral": "", "consent_override_reason": ""}, "give a reason to refer without them"),
+    ({"interventions": []}, "Choose at least one intervention"),
+    ({"risk_level": "extreme"}, "Not a valid choice"),
+    ({"own_words": "x" * 6000}, "Field cannot be longer"),
+    ({"name": "Bad\x00Name"}, "control characters"),
+])
+def test_bad_referral_input_gets_a_clear_message_and_keeps_what_was_typed(world, login, changes, message):
+    client = login(world.clinician)
+    response = client.post("/referrals/new", data=referral_form(world, **changes))
+    body = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert message in body
+    assert "Go to the art class" in body
+    with inside():
+        assert not ServiceUser.select().where(ServiceUser.name == "Nadia Brook").exists()
+
+
+def test_duplicate_nhs_number_is_refused_kindly(world, login):
+    client = login(world.clinician)
+    assert client.post("/referrals/new", data=referral_form(world)).status_code == 302
+    response = client.post("/referrals/new", data=referral_form(world, name="Someone Else"))
+    assert response.status_code == 422 and "already recorded" in response.get_data(as_text=True)
+
+
+def test_consent_override_with_a_reason_is_recorded(world, login):
+    client = login(world.clinician)
+    response = client.post("/referrals/new", data=referral_form(
+        world, consent_referral="", consent_sharing="", consent_on="",
+        consent_override_reason="Will be sought at the first contact; interpreter needed"))
+    assert response.status_code == 302
+    with inside():
+        referral = ServiceUser.get(ServiceUser.name == "Nadia Brook").referrals.get()
+        assert referral.consent_override_reason.startswith("Will be sought")
+
+
+def test_lead_screens_assigns_meets_and_enters_a_debrief_contact(world, login):
+    lead = login(world.lead)
+    rid = world.referral.id
+    assert PLANTED in lead.get("/referrals/screening").get_data(as_text=True)
+    response = lead.post(f"/referrals/{rid}/screen", data={
+        "decision": "accepted", "reasons": "Good fit", "risk_level": "low", "risk_considerations": "None",
+        "interventions": [str(world.items["Phone check-ins"].id)], "volunteer_allowed": "y"})
+    assert response.status_code == 302, response.get_data(as_text=True)[:2000]
+    page = lead.get(f"/referrals/{rid}/assign").get_data(as_text=True)
+    assert world.volunteer.display_name in page and world.paid.display_name in page
+    response = lead.post(f"/referrals/{rid}/assign", data={"peer_role": str(world.volunteer.id)})
+    assert response.status_code == 302
+    assert lead.post(f"/referrals/{rid}/first-meeting", data={
+        "meeting_on": "2026-05-01", "place": "Team base", "attendees": "Zeb, Val, lead"}).status_code == 302
+    assert lead.post(f"/referrals/{rid}/first-meeting", data={
+        "outcome": "go ahead", "attendees": "Zeb, Val, lead", "reason": "Got on well"}).status_code == 302
+    assert world.volunteer.display_name in lead.get("/referrals/debrief").get_data(as_text=True)
+    response = lead.post(f"/referrals/{rid}/contacts/new", data={
+        "contact_on": "2026-04-30", "debrief_on": "2026-05-01", "minutes": "20",
+        "intervention": str(world.items["Phone check-ins"].id), "setting": "phone", "attendance": "attended",
+        "summary": "A good chat"})
+    assert response.status_code == 302, response.get_data(as_text=True)[:2000]
+    page = lead.get(f"/referrals/{rid}").get_data(as_text=True)
+    assert (f"Reported by {world.volunteer.display_name} at debrief on 1 May 2026, entered by {world.lead.name}"
+            in page)
+    with inside():
+        referral = Referral.get_by_id(rid)
+        assert referral.state == states.ACTIVE
+        assert [e.to_state for e in ReferralEvent.select().where(ReferralEvent.referral == rid)] == [
+            "screening", "accepted", "awaiting match", "matched", "first meeting", "active"]
+
+
+def test_refused_moves_get_a_message_not_a_500(world, login):
+    lead = login(world.lead)
+    referral = advance(world, world.referral, states.ACTIVE)
+    # Screening an active referral (a stale page): refused, nothing changes.
+    response = lead.post(f"/referrals/{referral.id}/screen", data={
+        "decision": "declined", "reasons": "stale", "risk_level": "low"})
+    assert response.status_code == 200 and "cannot be screened now" in response.get_data(as_text=True)
+    # Assigning while active: refused.
+    response = lead.post(f"/referrals/{referral.id}/assign", data={"peer_role": str(world.volunteer.id)})
+    assert response.status_code in (200, 422) and "Not a valid choice" in response.get_data(as_text=True) \
+        or "cannot be assigned" in response.get_data(as_text=True)
+    # A contact before the referral date.
+    response = lead.post(f"/referrals/{referral.id}/contacts/new", data={
+        "contact_on": "2026-01-01", "intervention": str(world.items["1:1 recovery conversations"].id),
+        "setting": "phone", "attendance": "attended", "summary": "early"})
+    assert "before the referral date" in response.get_data(as_text=True)
+    # A fuzzed duration.
+    response = lead.post(f"/referrals/{referral.id}/contacts/new", data={
+        "contact_on": "2026-04-30", "minutes": str(2 ** 63), "setting": "phone", "attendance": "attended",
+        "intervention": str(world.items["1:1 recovery conversations"].id)})
+    assert response.status_code == 422
+    with inside():
+        assert Referral.get_by_id(referral.id).state == states.ACTIVE
+        assert Contact.select().count() == 0
+
+
+def test_assigning_a_peer_who_is_not_offered_is_refused(world, login):
+    referral = advance(world, world.referral, states.AWAITING_MATCH, volunteer_allowed=False)
+    lead = login(world.lead)
+    page = lead.get(f"/referrals/{referral.id}/assign").get_data(as_text=True)
+    assert "screening decided a volunteer may not take this referral" in page
+    response = lead.post(f"/referrals/{referral.id}/assign", data={"peer_role": str(world.volunteer.id)})
+    assert response.status_code == 422
+    with inside():
+        assert Referral.get_by_id(referral.id).state == states.AWAITING_MATCH
+
+
+def test_clinician_answers_questions(world, login):
+    with inside():
+        Referral.get_by_id(world.referral.id).screen(world.lead, states.MORE_INFO, questions="Any pets?")
+    client = login(world.clinician)
+    assert "Any pets?" in client.get(f"/referrals/{world.referral.id}/answer").get_data(as_text=True)
+    assert client.post(f"/referrals/{world.referral.id}/answer", data={"answer": "A cat"}).status_code == 302
+    with inside():
+        assert Referral.get_by_id(world.referral.id).state == states.SCREENING
+
+
+def test_search_is_a_post_and_finds_by_nhs_number(world, login):
+    with inside():
+        ServiceUser.update(nhs_number="9434765919").where(ServiceUser.id == world.referral.service_user_id).execute()
+    client = login(world.lead)
+    page = client.get("/referrals/service-users").get_data(as_text=True)
+    assert 'method="post"' in page
+    found = client.post("/referrals/service-users", data={"q": "943 476 5919"}).get_data(as_text=True)
+    assert PLANTED in found
+    fragment = client.htmx("post", "/referrals/service-users", data={"q": "Zebedee"}).get_data(as_text=True)
+    assert fragment.lstrip().startswith('<div id="search-results"') and PLANTED in fragment
+
+
+def test_lists_answer_htmx_with_a_fragment(world, login):
+    client = login(world.clinician)
+    full = client.get("/referrals/mine")
+    assert "<html" in full.get_data(as_text=True) and "HX-Request" in full.headers.get("Vary", "")
+    fragment = client.get("/referrals/mine?state=submitted", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert fragment.lstrip().startswith('<div id="referral-list"') and PLANTED in fragment
+    none = client.get("/referrals/mine?state=closed", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert PLANTED not in none
+
+
+def test_home_panels_per_role(world, login):
+    advance(world, world.referral, states.ACTIVE, peer=world.volunteer)
+    assert "panel-my-referrals" in login(world.clinician).get("/").get_data(as_text=True)
+    lead_home = login(world.lead).get("/").get_data(as_text=True)
+    assert "panel-referrals-lead" in lead_home and "Screening queue" in lead_home
+    volunteer_home = login(world.volunteer_user).get("/").get_data(as_text=True)
+    assert "You support 1 person" in volunteer_home
+
+
+def test_demo_data_has_every_state(app):
+    _APP["app"] = app
+    from peerapp.demo import load_demo
+    with inside():
+        load_demo()
+        found = {r.state for r in Referral.select()}
+        assert set(states.STATES) - found <= {states.ACCEPTED}  # accepted moves straight on
+        waiting = list(Referral.awaiting_match())
+        assert len(waiting) >= 5
+        languages = {lang for r in waiting for lang in r.service_user.languages}
+        assert {"Urdu", "Polish"} <= languages
+        assert any(p.must for r in waiting for p in r.service_user.preferences)
+        assert any(r.risk_level == "high" for r in waiting)
+        assert DeclaredConflict.select().exists()
+        assert Contact.select().where(Contact.debrief_on.is_null(False)).exists()
