@@ -748,3 +748,23 @@ def test_demo_data_has_a_finished_and_a_running_cohort(app):
         from peerapp import clock
         states = sorted(c.state(clock.today()) for c in Cohort.select())
         assert states == ["finished", "running"]
+
+
+def test_migration_upgrades_a_database_made_by_the_previous_schema(tmp_path):
+    """m0010 on a house-only database keeps its rows and adds the training tables."""
+    from peerapp import migrations
+    from peerapp.db import open_database
+
+    database = open_database(str(tmp_path / "old.sqlite3"))
+    with database.connection_context():
+        before = [m for m in migrations.available() if m < "m0010"][-1]
+        migrations.upgrade(database, target=before)
+        assert "m0010_training" not in migrations.applied(database)
+        database.execute_sql("INSERT INTO team (name, base_address, active, created_at) "
+                             "VALUES ('Old Team', '', 1, '2025-01-01 00:00:00')")
+        ran = migrations.upgrade(database, target="m0010_training")
+        assert ran == ["m0010_training"]  # nothing else between the previous schema and ours
+        assert database.execute_sql("SELECT name FROM team").fetchall() == [("Old Team",)]
+        assert database.execute_sql("SELECT COUNT(*) FROM curriculum_session").fetchone()[0] == 6
+        tables = {r[0] for r in database.execute_sql("SELECT name FROM sqlite_master WHERE type='table'")}
+        assert {"candidate", "cohort", "cohort_session", "enrolment", "attendance", "equivalent_training"} <= tables

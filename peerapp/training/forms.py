@@ -111,7 +111,8 @@ class CohortForm(FlaskForm):
 
 
 class EnrolForm(FlaskForm):
-    candidate = SelectField("Candidate", coerce=int, validate_choice=False)
+    candidate = SelectField("Candidate", coerce=int, validate_choice=False,
+                            validators=[DataRequired("Choose a candidate")])
 
     def __init__(self, *args, cohort=None, candidates=(), **kwargs):
         super().__init__(*args, **kwargs)
