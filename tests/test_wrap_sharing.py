@@ -7,6 +7,8 @@ import datetime as dt
 import logging
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from peerapp.audit import AuditEvent
 from peerapp.db import db
@@ -387,3 +389,44 @@ def test_peer_leads_see_plans_shared_with_them_first(world, client_for):
     admin_home = client_for("admin").get("/").get_data(as_text=True)
     assert 'href="/wrap/sections"' in admin_home
     assert 'id="wrap-sections-panel"' not in client_for("peer_lead").get("/").get_data(as_text=True)
+
+
+def test_confirming_with_htmx_swaps_only_the_arrangements(world, client_for):
+    peer, lead = client_for("peer"), client_for("peer_lead")
+    share(peer, "working_arrangements")
+    pid = plan_id(world["peer"])
+    data = {"supervisor": str(world["lead"].id), "agreed_on": "2026-05-01", "arrangements": "TWICE-tapped"}
+    lead.post(f"/wrap/plans/{pid}/arrangements/new", data=data)
+    lead.post(f"/wrap/plans/{pid}/arrangements/new", data=data)  # a double tap
+    with db.connection_context():
+        assert WrapArrangement.select().count() == 1
+        arrangement = WrapArrangement.get()
+    fragment = peer.htmx("post", f"/wrap/arrangements/{arrangement.id}/confirm")
+    assert fragment.status_code == 200 and "HX-Request" in fragment.headers["Vary"]
+    html = fragment.get_data(as_text=True)
+    assert html.lstrip().startswith('<div id="wrap-arrangements"') and "<html" not in html
+    assert "Confirmed by both" in html and "Confirm this is what we agreed" not in html
+    # Without JavaScript the same URL answers with a redirect to the whole page.
+    plain = lead.post(f"/wrap/arrangements/{arrangement.id}/confirm")
+    assert plain.status_code == 302 and plain.headers["Location"].endswith(f"/wrap/shared/{pid}#arrangements")
+
+
+def test_section_titles_are_unique(client_for):
+    lead = client_for("peer_lead")
+    clash = lead.post("/wrap/sections/new", data={"title": "My wellness toolbox", "order": "5", "active": "y"})
+    assert clash.status_code == 422 and "already a section" in clash.get_data(as_text=True)
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(text=st.text(max_size=200), number=st.integers(-2**70, 2**70).map(str),
+       day=st.one_of(st.text(max_size=12), st.dates().map(str)))
+def test_fuzzed_sharing_and_arrangement_forms_never_fail_with_a_server_error(world, client_for, text, number, day):
+    peer = client_for("peer")
+    pid = plan_id(world["peer"])
+    responses = [
+        peer.post("/wrap/share", data={"password": text, "sections": [number, text], "whole_plan": text}),
+        peer.post(f"/wrap/plans/{pid}/arrangements/new", data={"supervisor": number, "agreed_on": day,
+                                                               "arrangements": text, "review_on": day}),
+        client_for("peer_lead").post("/wrap/sections/new", data={"title": text, "order": number, "prompt": text}),
+    ]
+    assert all(r.status_code < 500 for r in responses), [r.status_code for r in responses]

@@ -82,6 +82,15 @@ class ArrangementForm(FlaskForm):
 
 class SectionForm(FlaskForm):
     title = text_field("Title", 200, validators=[DataRequired("Enter the section's title")])
+
+    def __init__(self, *args, section=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.section = section
+
+    def validate_title(self, field):
+        clash = WrapSection.get_or_none(WrapSection.title == (field.data or "").strip())
+        if clash and (self.section is None or clash.id != self.section.id):
+            raise ValidationError("There is already a section with this title")
     prompt = long_text("Prompt", 1000, description="The question peers see under the title.")
     order = bounded_integer("Position", 0, 10_000, required=True,
                             description="Sections are shown from the lowest number up.")

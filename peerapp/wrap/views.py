@@ -19,7 +19,7 @@ from ..db import db
 from ..forms import ActionForm
 from ..models import LoginFailure
 from ..navigation import home_panel, nav_item
-from ..pages import render, render_form
+from ..pages import is_fragment_request, render, render_form
 from . import sharing
 from .forms import ArrangementForm, SectionForm, ShareForm, field_name, plan_form
 from .models import StaleVersion, WrapArrangement, WrapPlan, WrapSection, WrapShare
@@ -287,15 +287,21 @@ def arrangement_new(plan_id: int):
         form.agreed_on.data = clock.today()
     if form.validate_on_submit():
         supervisor = next((u for u in readers if u.id == form.supervisor.data), None) or abort(400)
+        text = form.arrangements.data.replace("\r\n", "\n").strip()
         now = clock.now()
         with db.atomic():
-            arrangement = WrapArrangement.create(
-                plan=plan, supervisor=supervisor, agreed_on=form.agreed_on.data,
-                arrangements=form.arrangements.data.replace("\r\n", "\n").strip(), review_on=form.review_on.data,
-                recorded_by=me, created_at=now,
-                peer_confirmed_at=now if owner else None, supervisor_confirmed_at=None if owner else now)
-            audit("create", arrangement, summary=f"working arrangements recorded for plan #{plan.id}")
-        flash("The arrangements are recorded. They are agreed once you have both confirmed.", "success")
+            # A double tap must not record the same agreement twice.
+            repeat = plan.arrangements().where(WrapArrangement.supervisor == supervisor,
+                                               WrapArrangement.agreed_on == form.agreed_on.data,
+                                               WrapArrangement.arrangements == text).exists()
+            if not repeat:
+                arrangement = WrapArrangement.create(
+                    plan=plan, supervisor=supervisor, agreed_on=form.agreed_on.data, arrangements=text,
+                    review_on=form.review_on.data, recorded_by=me, created_at=now,
+                    peer_confirmed_at=now if owner else None, supervisor_confirmed_at=None if owner else now)
+                audit("create", arrangement, summary=f"working arrangements recorded for plan #{plan.id}")
+        flash("These arrangements were already recorded." if repeat else
+              "The arrangements are recorded. They are agreed once you have both confirmed.", "success")
         return redirect(back + "#arrangements")
     return render_form("wrap/arrangement_form.html", form, plan=plan, owner=owner, back=back)
 
@@ -315,6 +321,12 @@ def arrangement_confirm(arrangement_id: int):
         with db.atomic():
             if arrangement.confirm(me):
                 audit("confirm", arrangement, summary="working arrangements confirmed")
+        if is_fragment_request():
+            # htmx swaps the list of arrangements in place; without JavaScript, the page reloads.
+            shown = list(plan.arrangements())
+            if not owner:
+                shown = [a for a in shown if a.supervisor_id == me.id]
+            return render("wrap/index.html", "wrap/_arrangements.html", arrangements=shown)
         flash("Confirmed." + (" You have both agreed these arrangements." if arrangement.confirmed else ""),
               "success")
     back = url_for("wrap.index") if owner else url_for("wrap.shared", plan_id=plan.id)
@@ -368,7 +380,7 @@ def section_edit(section_id: int):
     """Admins and peer leads: rename, reorder or retire a section. Text peers
     already wrote is kept whatever happens to the section."""
     section = WrapSection.get_or_none(WrapSection.id == section_id) or abort(404)
-    form = SectionForm(obj=section)
+    form = SectionForm(obj=section, section=section)
     if form.validate_on_submit():
         with db.atomic():
             section.title = form.title.data.strip()
