@@ -265,12 +265,6 @@ def seed(demo) -> None:
                         "Hears voices; no current risk to others. Last review stable.")
         accept(r_bilal, 11)
 
-        # A declared conflict: Kezia and the paid peer know each other from school.
-        if peer_role is not None:
-            DeclaredConflict.create(service_user=kezia, peer_role=peer_role, declared_by_side="peer",
-                                    note="They were at school together.", recorded_by=lead,
-                                    recorded_on=today - dt.timedelta(days=3))
-
         # --- assigned to the demo peers, when the workforce area has made their roles -------
         mo = person("Mohammed Rahman", "Mo", "9991860916", dt.date(1993, 8, 17), "man", "he/him",
                     "Text, then he calls back.", "English, Bengali", "fishing, cooking", ["sat-am", "sun-am"],
@@ -278,6 +272,9 @@ def seed(demo) -> None:
         ellie = person("Ellie Shaw", "", "9993909963", dt.date(2003, 10, 1), "woman", "she/her",
                        "Phone after 4pm (college).", "English", "drawing, anime, dogs", ["mon-eve", "thu-eve"],
                        "Northfield", [("age_band", "18-25", True)])
+        hana = person("Hana Begum", "", "9990308241", dt.date(2005, 3, 9), "woman", "she/her",
+                      "Text her; her sister helps with English.", "Bengali, English", "college, sewing",
+                      ["tue-am", "thu-am"], "Eastgate", [("gender", "woman", False), ("language", "Bengali", False)])
         if peer_role is not None:
             # Closed with the paid peer: goals met, with contacts.
             r_grace_old = refer(grace, 120, "I want to understand what happened to me.", "Make sense of it.",
@@ -309,11 +306,17 @@ def seed(demo) -> None:
                     "Went to the leisure centre together; Danny played for 20 minutes.", minutes=90)
             contact(r_danny2, peer_role, 2, "1:1 recovery conversations", "phone",
                     "Short call: he wants to go on his own next week.", minutes=20)
-            # Matched with the paid peer yesterday; the first meeting is still to arrange.
+            # First meeting with the paid peer tomorrow, outcome still to record.
             r_mo = refer(mo, 15, "Fishing with somebody. That's it.", "Go fishing once a month.",
                          ["Accompanying to community activities"], "low", "No current concerns.")
             accept(r_mo, 12)
-            assign(r_mo, peer_role, 1)
+            c = assign(r_mo, peer_role, 5)
+            meet(r_mo, c, -1, go_ahead=None)
+            # Matched with the paid peer yesterday; the first meeting is still to arrange.
+            r_hana = refer(hana, 9, "Help to get back on the bus on my own.", "Travel to college alone.",
+                           ["Accompanying to appointments"], "low", "No current concerns.")
+            accept(r_hana, 6)
+            assign(r_hana, peer_role, 1)
             # A declared conflict: Kezia and the paid peer know each other from school. Their match
             # ended "not a good fit" at the first meeting, when they recognised each other.
             DeclaredConflict.create(service_user=kezia, peer_role=peer_role, declared_by_side="service user",
@@ -326,10 +329,6 @@ def seed(demo) -> None:
             first = assign(r_kezia, peer_role, 44)
             meet(r_kezia, first, 38, go_ahead=False,
                  reason="Kezia and Sam recognised each other from school: not a good fit.")
-            if volunteer_role is not None:
-                # Re-matched with the volunteer; the first meeting is the day after tomorrow.
-                w = assign(r_kezia, volunteer_role, 4)
-                meet(r_kezia, w, -2, go_ahead=None)
 
         if volunteer_role is not None:
             # Active with the volunteer; contacts entered by the peer lead at the debrief.
