@@ -335,6 +335,24 @@ class PeerRole(BaseModel):
     def of_candidate(cls, candidate):
         return cls.select().where(cls.candidate == candidate).order_by(cls.start_date, cls.id)
 
+    @classmethod
+    def expiring(cls, team, today: dt.date | None = None) -> dict[str, list[tuple["PeerRole", RecruitmentCheck, int]]]:
+        """Required checks of the team's open roles by when they lapse:
+        expired, within 7 days, 8-30 days, 31-60 days. Each (role, check, days left)."""
+        today = today or clock.today()
+        buckets: dict[str, list] = {"expired": [], "7": [], "30": [], "60": []}
+        for role in cls.for_team(team):
+            for check_type, record, state in role.checks(today):
+                if record is None or record.expires_on is None:
+                    continue
+                days = (record.expires_on - today).days
+                key = "expired" if days <= 0 else "7" if days <= 7 else "30" if days <= 30 else "60" if days <= 60 else None
+                if key:
+                    buckets[key].append((role, record, days))
+        for rows in buckets.values():
+            rows.sort(key=lambda row: (row[2], row[0].display_name))
+        return buckets
+
     # -- supervision ----------------------------------------------------------
     def last_supervision(self) -> "Supervision | None":
         return (Supervision.select().where(Supervision.role == self)

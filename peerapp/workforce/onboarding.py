@@ -1,0 +1,389 @@
+"""What peer leads and managers do to a role, each a rule-checked, audited write.
+
+Views parse a form and call one of these; a ``Refusal`` carries the message to
+show. Every change is made and audited in one ``db.atomic()``; the database's
+own constraints (one current role per team, expiry after completion) stay the
+real guard, and their errors are turned into the same plain messages.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+
+import peewee as pw
+
+from .. import clock, passwords
+from ..audit import audit
+from ..db import db
+from ..models import User
+from .models import (CURRENT_STATUSES, DBS_OUTCOMES, KINDS, CheckType, Debrief, InductionItem, InductionTick,
+                     PeerLeadDesignation, PeerRole, RecruitmentCheck, Refusal, StaffConflict, Supervision,
+                     TeamMeetingAgreement)
+from .readiness import long_date
+
+# Which status may follow which, and the button that does it.
+STAFF_ROLES = ("manager", "peer_lead", "clinician", "facilitator")
+
+NEXT = {"offered": ("onboarding", "ended"), "onboarding": ("active", "ended"),
+        "active": ("paused", "ended"), "paused": ("active", "ended"), "ended": ()}
+
+
+def one_time_password() -> str:
+    return "-".join(secrets.token_hex(3) for _ in range(4))
+
+
+def supervisor_problem(supervisor: User | None, team, role: PeerRole | None = None, candidate=None) -> str | None:
+    if supervisor is None:
+        return "Choose a supervisor"
+    if not PeerLeadDesignation.is_lead(supervisor, team):
+        return f"{supervisor.name} is not a named peer lead of {team.name}; choose one of the team's peer leads"
+    who = role or candidate
+    if who is not None and StaffConflict.between(supervisor, who):
+        return (f"{supervisor.name} has declared a prior care relationship with this peer, "
+                "so cannot be their supervisor")
+    return None
+
+
+def offer_role(*, candidate, team, kind: str, supervisor: User, start_date: dt.date, by: User,
+               previous_role: PeerRole | None = None, **details) -> PeerRole:
+    """Offer a role to a candidate who has completed training (or an equivalent)."""
+    if kind not in KINDS:
+        raise Refusal("Choose volunteer or paid")
+    if candidate.completed_training() is None:
+        raise Refusal(f"{candidate.name} has not completed training (or a recognised equivalent) yet")
+    problem = supervisor_problem(supervisor, team, candidate=candidate)
+    if problem:
+        raise Refusal(problem)
+    pending = PeerRole.select().where(PeerRole.candidate == candidate, PeerRole.team == team,
+                                      PeerRole.status.in_(("offered", "onboarding")))
+    if pending.exists():
+        raise Refusal(f"{candidate.name} already has a role offered in {team.name}; "
+                      "carry on with that one or end it first")
+    same_kind = PeerRole.select().where(PeerRole.candidate == candidate, PeerRole.team == team,
+                                        PeerRole.kind == kind, PeerRole.status.in_(CURRENT_STATUSES))
+    if same_kind.exists():
+        raise Refusal(f"{candidate.name} already has an active {kind} role in {team.name}")
+    now = clock.now()
+    with db.atomic():
+        role = PeerRole.create(candidate=candidate, team=team, kind=kind, supervisor=supervisor,
+                               start_date=start_date, offered_by=by, previous_role=previous_role,
+                               status="offered", created_at=now, updated_at=now, **details)
+        if previous_role is not None and previous_role.team_id == team.id:
+            # Moving from volunteer to paid in the same team: the induction done stays done.
+            for tick in previous_role.induction_ticks:
+                InductionTick.create(role=role, item=tick.item_id, done_on=tick.done_on,
+                                     ticked_by=tick.ticked_by_id, ticked_at=tick.ticked_at)
+            if previous_role.induction_signed_off_on:
+                role.induction_signed_off_on = previous_role.induction_signed_off_on
+                role.induction_signed_off_by = previous_role.induction_signed_off_by_id
+                role.save()
+        audit("create", role, summary=f"{kind} role offered")
+    return role
+
+
+def update_details(role: PeerRole, *, by: User, supervisor: User, **details) -> None:
+    if role.status == "ended":
+        raise Refusal("This role has ended; its details are kept as they were")
+    if supervisor.id != role.supervisor_id:
+        problem = supervisor_problem(supervisor, role.team, role=role)
+        if problem:
+            raise Refusal(problem)
+    with db.atomic():
+        role.supervisor = supervisor
+        for name, value in details.items():
+            setattr(role, name, value)
+        role.touch()
+        role.save()
+        audit("update", role, summary="role details changed")
+
+
+def change_status(role: PeerRole, new: str, *, by: User, reason: str = "",
+                  today: dt.date | None = None) -> None:
+    """Move a role on: start onboarding, pause or end (with a reason). Becoming
+    active goes through ``activate``, which checks readiness."""
+    today = today or clock.today()
+    if new not in NEXT.get(role.status, ()):
+        raise Refusal(f"A role that is {role.status} cannot become {new}")
+    if new == "active":
+        raise Refusal("Use Activate to make a role active")
+    if new in ("paused", "ended") and not reason.strip():
+        raise Refusal(f"Give a reason the role is {new}")
+    with db.atomic():
+        role.status = new
+        role.status_reason = reason.strip()
+        if new == "ended":
+            role.ended_on = today
+        role.touch()
+        role.save()
+        audit("status", role, summary=f"role {new}")
+
+
+def activate(role: PeerRole, *, by: User, today: dt.date | None = None) -> tuple[User, str | None]:
+    """Make the role active (from onboarding, or back from a pause): only when the
+    peer is ready to practise. Creates the peer's account the first time (role
+    peer, in the team, a one-time password shown once) or links an existing one
+    found by the candidate's record or email. Returns (user, password or None)."""
+    today = today or clock.today()
+    if role.status not in ("onboarding", "paused"):
+        raise Refusal("Only a role in onboarding, or paused, can be made active"
+                      + ("; start onboarding first" if role.status == "offered" else ""))
+    clash = role.other_current_in_team().where(PeerRole.id != (role.previous_role_id or 0))
+    if clash.exists():
+        raise Refusal(f"{role.display_name} already has an active role in {role.team.name}")
+    problems = role.readiness_problems(today)
+    if problems:
+        raise Refusal(f"{role.display_name} is not ready to practise: " + "; ".join(problems))
+    candidate = role.candidate
+    password = None
+    try:
+        with db.atomic():
+            if role.previous_role_id and role.previous_role.status in CURRENT_STATUSES:
+                previous = role.previous_role
+                previous.status = "ended"
+                previous.ended_on = today
+                previous.status_reason = f"moved to {role.kind}"
+                previous.touch()
+                previous.save()
+                audit("status", previous, summary=f"role ended: moved to {role.kind}")
+            user = role.user or candidate.user
+            if user is None and candidate.email:
+                user = User.by_email(candidate.email)
+            if user is None:
+                if not candidate.email:
+                    raise Refusal(f"Record {candidate.name}'s email address in training first: "
+                                  "their account needs one")
+                password = one_time_password()
+                user = User.create(email=User.normalise_email(candidate.email), name=candidate.name,
+                                   team=role.team, must_change_password=True,
+                                   password_hash=passwords.hash_password(password))
+                audit("create", user, summary="peer account created on activation of their role")
+            elif not user.active:
+                raise Refusal(f"{user.name}'s account is deactivated; ask the administrator to reactivate it")
+            if "peer" not in user.roles:
+                user.set_roles(user.roles | {"peer"})
+                audit("update", user, summary="peer role added on activation")
+            if user.team_id is None:
+                user.team = role.team
+                user.save()
+            if candidate.user_id != user.id:
+                type(candidate).update(user=user).where(type(candidate).id == candidate.id).execute()
+            role.user = user
+            role.status = "active"
+            role.status_reason = ""
+            role.auto_paused_since = None
+            role.touch()
+            role.save()
+            audit("status", role, summary="role active")
+    except pw.IntegrityError:
+        raise Refusal(f"{role.display_name} already has an active role in {role.team.name}") from None
+    return user, password
+
+
+def record_check(role: PeerRole, *, check_type: CheckType, completed_on: dt.date, expires_on: dt.date | None,
+                 by: User, today: dt.date | None = None, dbs_level: str = "", dbs_update_service=None,
+                 dbs_outcome: str = "") -> RecruitmentCheck:
+    today = today or clock.today()
+    if completed_on > today:
+        raise Refusal("The date completed cannot be in the future")
+    if expires_on is not None and expires_on <= completed_on:
+        raise Refusal(f"The expiry date ({long_date(expires_on)}) must be after the date completed "
+                      f"({long_date(completed_on)})")
+    if check_type.is_dbs and dbs_outcome not in DBS_OUTCOMES:
+        raise Refusal("Choose the DBS outcome: clear or needs review")
+    if not check_type.is_dbs:
+        dbs_level, dbs_update_service, dbs_outcome = "", None, ""
+    try:
+        with db.atomic():
+            record = RecruitmentCheck.create(candidate=role.candidate_id, check_type=check_type,
+                                             completed_on=completed_on, expires_on=expires_on,
+                                             dbs_level=dbs_level, dbs_update_service=dbs_update_service,
+                                             dbs_outcome=dbs_outcome, recorded_by=by, recorded_at=clock.now())
+            audit("create", record, summary=f"{check_type.code} recorded for peer role {role.id}")
+    except pw.IntegrityError:
+        raise Refusal("The expiry date must be after the date completed") from None
+    return record
+
+
+def tick_induction(role: PeerRole, item: InductionItem, *, by: User, done_on: dt.date | None = None,
+                   done: bool = True) -> None:
+    if role.status == "ended":
+        raise Refusal("This role has ended")
+    if role.induction_signed_off_on:
+        raise Refusal("The induction is already signed off")
+    with db.atomic():
+        existing = InductionTick.get_or_none(role=role, item=item)
+        if done and existing is None:
+            tick = InductionTick.create(role=role, item=item, done_on=done_on or clock.today(), ticked_by=by,
+                                        ticked_at=clock.now())
+            audit("create", tick, summary=f"induction item {item.id} ticked for peer role {role.id}")
+        elif not done and existing is not None:
+            existing.delete_instance()
+            audit("delete", record_type="induction_tick", record_id=existing.id,
+                  summary=f"induction item {item.id} unticked for peer role {role.id}")
+
+
+def induction_missing(role: PeerRole) -> list[InductionItem]:
+    done = {t.item_id for t in role.induction_ticks}
+    return [item for item in InductionItem.checklist() if item.id not in done]
+
+
+def sign_off_induction(role: PeerRole, *, by: User, today: dt.date | None = None) -> None:
+    if not PeerLeadDesignation.is_lead(by, role.team):
+        raise Refusal("Only a named peer lead of the team can sign off an induction")
+    missing = induction_missing(role)
+    if missing:
+        raise Refusal("Tick every item first; still to do: " + ", ".join(i.title for i in missing))
+    if role.induction_signed_off_on:
+        raise Refusal("The induction is already signed off")
+    with db.atomic():
+        role.induction_signed_off_on = today or clock.today()
+        role.induction_signed_off_by = by
+        role.touch()
+        role.save()
+        audit("update", role, summary="induction signed off")
+
+
+def give_base_access(role: PeerRole, *, by: User, today: dt.date | None = None) -> None:
+    today = today or clock.today()
+    if role.status == "ended":
+        raise Refusal("This role has ended")
+    problems = role.checks_problems(today)
+    if problems:
+        raise Refusal("Base access can be given only when training and checks are complete and in date: "
+                      + "; ".join(problems))
+    with db.atomic():
+        role.base_access_on = today
+        role.base_access_by = by
+        role.touch()
+        role.save()
+        audit("update", role, summary="base access recorded")
+
+
+def set_meeting_arrangement(role: PeerRole, *, attends: bool, arrangement: str, by: User) -> TeamMeetingAgreement:
+    with db.atomic():
+        agreement = TeamMeetingAgreement.get_or_none(role=role) or TeamMeetingAgreement(role=role)
+        agreement.attends = attends
+        agreement.arrangement = arrangement.strip()
+        agreement.manager = agreement.lead = None
+        agreement.manager_on = agreement.lead_on = agreement.peer_on = None
+        agreement.updated_at = clock.now()
+        agreement.save()
+        audit("update", agreement, summary=f"team meeting arrangement set for peer role {role.id}")
+    return agreement
+
+
+def confirm_meeting(role: PeerRole, *, by: User, as_: str, today: dt.date | None = None) -> None:
+    """as_: manager | lead | peer: each of the three confirms for themselves."""
+    agreement = TeamMeetingAgreement.get_or_none(role=role)
+    if agreement is None:
+        raise Refusal("Write down the arrangement first")
+    today = today or clock.today()
+    if as_ == "manager":
+        if not (by.has_role("manager") and by.team_id == role.team_id):
+            raise Refusal("Only the team's manager can confirm as manager")
+        agreement.manager, agreement.manager_on = by, today
+    elif as_ == "lead":
+        if not PeerLeadDesignation.is_lead(by, role.team):
+            raise Refusal("Only a named peer lead of the team can confirm as peer lead")
+        agreement.lead, agreement.lead_on = by, today
+    elif as_ == "peer":
+        if not role.is_peer(by):
+            raise Refusal("Only the peer can confirm for themselves")
+        agreement.peer_on = today
+    else:
+        raise Refusal("Unknown confirmation")
+    with db.atomic():
+        agreement.updated_at = clock.now()
+        agreement.save()
+        audit("update", agreement, summary=f"team meeting arrangement confirmed by {as_}")
+
+
+def record_supervision(role: PeerRole, *, by: User, held_on: dt.date, duration_minutes: int,
+                       how_they_are: str, actions: str, next_on: dt.date | None,
+                       today: dt.date | None = None) -> Supervision:
+    today = today or clock.today()
+    if not PeerLeadDesignation.is_lead(by, role.team):
+        raise Refusal("Only a named peer lead of the team can record supervision")
+    if held_on > today:
+        raise Refusal("The supervision date cannot be in the future")
+    if next_on is not None and next_on < held_on:
+        raise Refusal("The next supervision cannot be before this one")
+    with db.atomic():
+        record = Supervision.create(role=role, held_on=held_on, duration_minutes=duration_minutes,
+                                    how_they_are=how_they_are, actions=actions, next_on=next_on,
+                                    recorded_by=by, recorded_at=clock.now())
+        audit("create", record, summary=f"supervision recorded for peer role {role.id}")
+    return record
+
+
+def record_debrief(role: PeerRole, *, by: User, held_on: dt.date, summary: str, wellbeing: str,
+                   today: dt.date | None = None) -> Debrief:
+    today = today or clock.today()
+    if not PeerLeadDesignation.is_lead(by, role.team):
+        raise Refusal("Only a named peer lead of the team can record a debrief")
+    if held_on > today:
+        raise Refusal("The debrief date cannot be in the future")
+    with db.atomic():
+        record = Debrief.create(role=role, held_on=held_on, summary=summary, wellbeing=wellbeing,
+                                recorded_by=by, recorded_at=clock.now())
+        audit("create", record, summary=f"debrief recorded for peer role {role.id}")
+    return record
+
+
+def declare_conflict(role: PeerRole, *, staff: User, by: User, today: dt.date | None = None) -> StaffConflict:
+    """Record the fact of a staff member's prior care relationship with a peer.
+    If they supervise this peer now, the role page asks for a new supervisor."""
+    if staff.team_id != role.team_id or not staff.has_role(*STAFF_ROLES):
+        raise Refusal("Choose a staff member of this team")
+    if role.is_peer(staff):
+        raise Refusal("A peer cannot declare a conflict with themselves")
+    if StaffConflict.between(staff, role):
+        raise Refusal(f"{staff.name} has already declared a prior care relationship with this peer")
+    with db.atomic():
+        conflict = StaffConflict.create(staff=staff, role=role, declared_on=today or clock.today(),
+                                        recorded_by=by, recorded_at=clock.now())
+        audit("create", conflict, summary=f"staff conflict declared for peer role {role.id}")
+    return conflict
+
+
+def designate_lead(team, user: User, *, paid: bool, by: User, today: dt.date | None = None) -> PeerLeadDesignation:
+    if not (user.has_role("peer_lead") and user.team_id == team.id and user.active):
+        raise Refusal(f"{user.name} must have the peer lead role in {team.name} (the administrator sets roles)")
+    with db.atomic():
+        row = PeerLeadDesignation.get_or_none(team=team, user=user)
+        if row is None:
+            row = PeerLeadDesignation.create(team=team, user=user, paid=paid, designated_on=today or clock.today(),
+                                             designated_by=by)
+            audit("create", row, summary="peer lead named")
+        else:
+            row.paid = paid
+            row.save()
+            audit("update", row, summary="peer lead paid status changed")
+    return row
+
+
+def remove_lead(row: PeerLeadDesignation, *, by: User) -> None:
+    with db.atomic():
+        audit("delete", row, summary="peer lead no longer named")
+        row.delete_instance()
+
+
+def sweep(today: dt.date | None = None, by: User | None = None) -> tuple[list[PeerRole], list[PeerRole]]:
+    """Record, for the log, which active roles are now paused by a lapsed check and
+    which have been renewed. Readers never depend on it: the pause is derived."""
+    today = today or clock.today()
+    paused, resumed = [], []
+    with db.atomic():
+        for role in PeerRole.with_people().where(PeerRole.status == "active"):
+            automatic = not role.ready_to_practise(today)
+            if automatic and role.auto_paused_since is None:
+                role.auto_paused_since = today
+                role.save()
+                audit("auto_pause", role, summary="paused automatically: not ready to practise", user=by)
+                paused.append(role)
+            elif not automatic and role.auto_paused_since is not None:
+                role.auto_paused_since = None
+                role.save()
+                audit("auto_resume", role, summary="ready to practise again", user=by)
+                resumed.append(role)
+    return paused, resumed
