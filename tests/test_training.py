@@ -768,3 +768,14 @@ def test_migration_upgrades_a_database_made_by_the_previous_schema(tmp_path):
         assert database.execute_sql("SELECT COUNT(*) FROM curriculum_session").fetchone()[0] == 6
         tables = {r[0] for r in database.execute_sql("SELECT name FROM sqlite_master WHERE type='table'")}
         assert {"candidate", "cohort", "cohort_session", "enrolment", "attendance", "equivalent_training"} <= tables
+
+
+def test_ids_too_large_for_the_database_are_404_not_500(build, client_for):
+    client = client_for("facilitator")
+    huge = "9" * 30
+    for url in [f"/training/cohorts/{huge}", f"/training/candidates/{huge}", f"/training/sessions/{huge}/register",
+                f"/training/candidates/{huge}/certificate"]:
+        assert client.get(url).status_code == 404, url
+    assert client.post(f"/training/sessions/{huge}/register/{huge}", data={"status": PRESENT}).status_code == 404
+    cohort = build.cohort()
+    assert client.post(f"/training/cohorts/{cohort.id}/enrol", data={"candidate": huge}).status_code == 422

@@ -124,7 +124,8 @@ class EnrolForm(FlaskForm):
         from .models import WITHDRAWN, Candidate, Enrolment
         if not field.data:
             raise ValidationError("Choose a candidate")
-        candidate = Candidate.get_or_none(Candidate.id == field.data)
+        # A fuzzed id too big for SQLite must not reach the query.
+        candidate = Candidate.get_or_none(Candidate.id == field.data) if 0 < field.data < 2**63 else None
         if candidate is None:
             raise ValidationError("Choose a candidate from the list")
         existing = Enrolment.get_or_none(Enrolment.cohort == self.cohort, Enrolment.candidate == candidate)

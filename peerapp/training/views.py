@@ -38,6 +38,14 @@ home_panel("training/_team_panel.html", "training.nominate", order=21)
 
 FACILITATOR = ("facilitator",)
 TEAM_STAFF = ("peer_lead", "manager")
+LARGEST_ID = 2**63 - 1  # SQLite's integers stop here; a bigger id in a URL would be a 500
+
+
+@bp.url_value_preprocessor
+def refuse_impossible_ids(endpoint, values):
+    """No record has an id SQLite cannot even hold: answer 404, as for any missing record."""
+    if any(isinstance(v, int) and not 0 <= v <= LARGEST_ID for v in (values or {}).values()):
+        abort(404)
 
 
 # --- lookups that answer 404 for what is not there or not yours -------------
