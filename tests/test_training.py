@@ -779,3 +779,38 @@ def test_ids_too_large_for_the_database_are_404_not_500(build, client_for):
     assert client.post(f"/training/sessions/{huge}/register/{huge}", data={"status": PRESENT}).status_code == 404
     cohort = build.cohort()
     assert client.post(f"/training/cohorts/{cohort.id}/enrol", data={"candidate": huge}).status_code == 422
+
+
+GARBAGE = [
+    {},
+    {"name": "\x00\x01", "places": "1e9", "session_1": "31/02/2026", "facilitators": "abc"},
+    {"status": "caught_up", "caught_up_on": "2026-13-45", "caught_up_with": "x" * 5000},
+    {"candidate": "-1", "reason": "x" * 5000, "provider": "\x07", "completed_on": "yesterday", "evidence": "y" * 30000},
+    {"minimum_sessions": "-99999999999999999999", "required_sessions": "9", "title_1": "\x1b[31m"},
+    {"email": "not-an-email", "phone": "<script>", "nominated_on": "0000-00-00", "name": "z" * 1000},
+]
+
+
+def test_garbage_posts_never_cause_a_500(build, client_for):
+    cohort = build.cohort()
+    person = build.candidate()
+    enrolment = build.enrol(cohort, person)
+    session = build.session(cohort, 1)
+    before = in_db(lambda: (Cohort.select().count(), Enrolment.select().count(), Attendance.select().count(),
+                            Candidate.select().count(), EquivalentTraining.select().count()))
+    facilitator_urls = ["/training/cohorts/new", f"/training/cohorts/{cohort.id}/edit",
+                        f"/training/cohorts/{cohort.id}/enrol", f"/training/cohorts/{cohort.id}/offer-next",
+                        f"/training/sessions/{session.id}/register/{enrolment.id}",
+                        f"/training/candidates/{person.id}/equivalent", "/training/curriculum",
+                        f"/training/candidates/{person.id}/edit", f"/training/enrolments/{enrolment.id}/withdraw"]
+    for client, urls in [(client_for("facilitator"), facilitator_urls),
+                         (client_for("peer_lead"), ["/training/candidates/new", f"/training/candidates/{person.id}/edit"])]:
+        for url in urls:
+            for data in GARBAGE:
+                for send in (client.post, lambda u, data: client.htmx("post", u, data=data)):
+                    response = send(url, data=data)
+                    assert response.status_code < 500, (url, data, response.status_code)
+    after = in_db(lambda: (Cohort.select().count(), Enrolment.select().count(), Attendance.select().count(),
+                           Candidate.select().count(), EquivalentTraining.select().count()))
+    assert after == before
+    assert in_db(lambda: Curriculum.current().titles()[1]) == "Principles and impact of peer support"
