@@ -311,3 +311,28 @@ def test_fuzzed_saves_never_fail_with_a_server_error(client_for, base, text, big
     body = text * 80 if big else text + "\u202e\x00"
     response = peer.post("/wrap/write", data={"base_version": base, "section_toolbox": body})
     assert response.status_code < 500
+
+
+def test_concurrent_saves_from_the_same_version_keep_one_and_report_the_other(app, login, users):
+    import threading
+
+    clients = [login(users["peer"]), login(users["peer"])]
+    save(clients[0], 0, toolbox="start")
+    tokens = [c.csrf_token() for c in clients]
+    barrier = threading.Barrier(2)
+    codes = []
+
+    def send(n):
+        barrier.wait()
+        response = clients[n].post("/wrap/write", data={"csrf_token": tokens[n], "base_version": "1",
+                                                        "section_toolbox": f"device {n}"}, csrf=False)
+        codes.append(response.status_code)
+
+    threads = [threading.Thread(target=send, args=(n,)) for n in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(codes) == [302, 409]
+    with db.connection_context():
+        assert [v.number for v in plan_of(users["peer"]).versions()] == [2, 1]

@@ -9,6 +9,8 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+import peewee
+
 from flask import Blueprint, abort, current_app, flash, redirect, request, url_for
 from flask_login import current_user
 
@@ -94,11 +96,16 @@ def write():
             form[field_name(section)].data = texts.get(section.id, "")
     if form.validate_on_submit():
         try:
-            version = WrapPlan.save_version(me, form.base_number, form.texts(sections))
+            with db.atomic():  # the version and its audit row commit together, or neither
+                version = WrapPlan.save_version(me, form.base_number, form.texts(sections))
+                audit("create", version.plan, summary=f"saved version {version.number}")
         except StaleVersion as stale:
             return _conflict(form, sections, stale.latest)
-        with db.atomic():
-            audit("create", version.plan, summary=f"saved version {version.number}")
+        except peewee.IntegrityError:
+            # Two saves raced past the check (possible on PostgreSQL): the unique
+            # (plan, number) kept one; this one is a conflict like any other.
+            plan = WrapPlan.of(me)
+            return _conflict(form, sections, plan.latest() if plan else None)
         flash(f"Your work-WRAP is saved (version {version.number}).", "success")
         return redirect(url_for("wrap.index"))
     return render_form("wrap/write.html", form, sections=sections, latest=latest, conflict=None)
