@@ -15,7 +15,7 @@ from .models import DBS_LEVELS, DBS_OUTCOMES, KINDS
 DAYS = [("mon", "Monday"), ("tue", "Tuesday"), ("wed", "Wednesday"), ("thu", "Thursday"),
         ("fri", "Friday"), ("sat", "Saturday"), ("sun", "Sunday")]
 SLOTS = [(f"{code}-{part}", f"{name[:3]} {label}") for code, name in DAYS
-         for part, label in (("am", "morning"), ("pm", "afternoon"))]
+         for part, label in (("am", "morning"), ("pm", "afternoon"), ("eve", "evening"))]
 AGE_BANDS = [("", "Not given"), ("18-25", "18 to 25"), ("26-35", "26 to 35"), ("36-45", "36 to 45"),
              ("46-55", "46 to 55"), ("56-65", "56 to 65"), ("66+", "66 or over")]
 
