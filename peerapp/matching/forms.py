@@ -69,7 +69,13 @@ class OverrideForm(FlaskForm):
     reason = long_text("Why this peer instead", 1000, validators=[DataRequired("Write why you chose another peer")],
                        description="Kept with the run, so the choice can be understood later.")
 
-    def __init__(self, *args, choices=(), **kwargs):
+    def __init__(self, *args, choices=(), refusal=None, **kwargs):
+        """``refusal(role_id)`` says why a peer not among the choices may not take it."""
         super().__init__(*args, **kwargs)
         self.peer_role.choices = [(0, "Choose a peer")] + list(choices)
+        self.refusal = refusal
+
+    def validate_peer_role(self, field):
+        if field.data and field.data not in {value for value, _ in self.peer_role.choices}:
+            raise ValidationError(self.refusal(field.data) if self.refusal else "Choose one of the peers listed")
 

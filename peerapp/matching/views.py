@@ -195,33 +195,36 @@ def override(proposal_id: int):
     one, with a reason. A peer who may not take the referral is refused with why."""
     proposal = _proposal_or_404(proposal_id)
     choices = override_choices(proposal) if proposal.is_open else []
-    form = OverrideForm(choices=choices)
+
+    def refusal(role_id: int) -> str:
+        # SQLite integers stop at 2**63: a fuzzed id is simply not one of ours.
+        role = PeerRole.get_or_none(PeerRole.id == role_id) if 0 < role_id < 2 ** 62 else None
+        if role is None or role.team_id != proposal.run.team_id:
+            return "Choose one of the peers listed"
+        if role.id == proposal.peer_role_id:
+            return f"{role.display_name} is the proposed peer: use Approve instead"
+        problems = inputs.live_problems(proposal.referral, role,
+                                        MatchingSettings.for_team(role.team_id).engine_settings())
+        return (f"{role.display_name} cannot take {proposal.referral.label}: "
+                + ("; ".join(problems) or "they were not eligible in this run"))
+
+    form = OverrideForm(choices=choices, refusal=refusal)
     if request.method == "POST" and proposal.is_open and form.validate_on_submit():
-        chosen = form.peer_role.data
-        role = PeerRole.get_or_none(PeerRole.id == chosen)
-        if chosen not in {pid for pid, _ in choices}:
-            if role is None or role.team_id != proposal.run.team_id:
-                form.peer_role.errors.append("Choose one of the peers listed")
-            else:
-                problems = inputs.live_problems(proposal.referral, role,
-                                                MatchingSettings.for_team(role.team_id).engine_settings())
-                if role.id == proposal.peer_role_id:
-                    problems = ["they are the proposed peer: use Approve instead"]
-                form.peer_role.errors.append(f"{role.display_name} cannot take {proposal.referral.label}: "
-                                             + ("; ".join(problems) or "they were not eligible in this run"))
-        else:
-            try:
-                decide(proposal, current_user._get_current_object(), role=role, reason=form.reason.data)
-            except ApprovalRefused as error:
-                return _respond(proposal, problem=str(error), status=409)
-            return _respond(proposal, done=f"{proposal.referral.label} matched with {role.display_name} "
-                                           "instead of the proposed peer. Next: arrange the first meeting.")
+        role = PeerRole.get_by_id(form.peer_role.data)
+        try:
+            decide(proposal, current_user._get_current_object(), role=role, reason=form.reason.data)
+        except ApprovalRefused as error:
+            return _respond(proposal, problem=str(error), status=409)
+        return _respond(proposal, done=f"{proposal.referral.label} matched with {role.display_name} "
+                                       "instead of the proposed peer. Next: arrange the first meeting.")
     elif request.method == "POST" and not proposal.is_open:
         return _respond(proposal, problem=f"This proposal is already {proposal.status_text.lower()}, "
                                           "so nothing was changed.", status=409)
     if is_fragment_request():
         return render("matching/_proposal_row.html", **_row_context(proposal, form=form))
-    return render_form("matching/override.html", form, **_row_context(proposal, form=form))
+    context = _row_context(proposal, form=form)
+    context.pop("form")
+    return render_form("matching/override.html", form, **context)
 
 
 @bp.post("/runs/<int:run_id>/approve")

@@ -1,0 +1,630 @@
+"""Matching pages: starting a run (stored, audited), approving one, several and all,
+overriding with another eligible peer (and refusing an ineligible one), stale approvals,
+the htmx contract, access per role and per team, bad settings input, and the inputs
+built from the database."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from types import SimpleNamespace
+
+from html.parser import HTMLParser
+
+import pytest
+
+from peerapp.audit import AuditEvent
+from peerapp.db import db
+from peerapp.matching import inputs
+from peerapp.matching.models import (APPROVED, OVERRIDDEN, PROPOSED, SUPERSEDED, MatchingRun, MatchingSettings,
+                                     RunProposal, RunUnmatched)
+from peerapp.models import Team
+from peerapp.referrals import states
+from peerapp.referrals.demo import ready_peer, seed_catalogue
+from peerapp.referrals.models import (Assignment, DeclaredConflict, PeerPreference, Referral, ServiceUser)
+from peerapp.training.models import Candidate, EquivalentTraining
+from peerapp.workforce.models import RecruitmentCheck
+
+TODAY = dt.date(2026, 5, 1)
+NHS = "9434765919"
+
+
+VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
+
+
+class Node:
+    """Just enough of a DOM to assert on structure: find by tag, id, class and
+    attributes, read text and attributes."""
+
+    def __init__(self, tag: str, attrs: dict):
+        self.tag, self.attrs, self.children = tag, attrs, []
+
+    def __getitem__(self, name):
+        return self.attrs[name]
+
+    def has_attr(self, name) -> bool:
+        return name in self.attrs
+
+    def __getattr__(self, tag):
+        if tag.startswith("_"):
+            raise AttributeError(tag)
+        return self.find(tag)
+
+    def _walk(self):
+        for child in self.children:
+            if isinstance(child, Node):
+                yield child
+                yield from child._walk()
+
+    def _texts(self):
+        for child in self.children:
+            if isinstance(child, Node):
+                yield from child._texts()
+            else:
+                yield child
+
+    def get_text(self, sep: str = "", strip: bool = False) -> str:
+        texts = self._texts()
+        if strip:
+            texts = (t.strip() for t in texts)
+            return sep.join(t for t in texts if t)
+        return sep.join(texts)
+
+    def _matches(self, tag, string, class_, attrs) -> bool:
+        if tag and self.tag != tag:
+            return False
+        if class_ and class_ not in (self.attrs.get("class") or "").split():
+            return False
+        if string is not None and self.get_text(strip=True) != string:
+            return False
+        return all(self.attrs.get(k) == v for k, v in attrs.items())
+
+    def find_all(self, tag=None, string=None, class_=None, **attrs) -> list["Node"]:
+        return [n for n in self._walk() if n._matches(tag, string, class_, attrs)]
+
+    def find(self, tag=None, string=None, class_=None, **attrs) -> "Node | None":
+        found = self.find_all(tag, string, class_, **attrs)
+        return found[0] if found else None
+
+
+class _Builder(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.root = Node("#document", {})
+        self.stack = [self.root]
+
+    def handle_starttag(self, tag, attrs):
+        node = Node(tag, {k: ("" if v is None else v) for k, v in attrs})
+        self.stack[-1].children.append(node)
+        if tag not in VOID:
+            self.stack.append(node)
+
+    def handle_startendtag(self, tag, attrs):
+        self.stack[-1].children.append(Node(tag, {k: ("" if v is None else v) for k, v in attrs}))
+
+    def handle_endtag(self, tag):
+        for i in range(len(self.stack) - 1, 0, -1):
+            if self.stack[i].tag == tag:
+                del self.stack[i:]
+                return
+
+    def handle_data(self, data):
+        self.stack[-1].children.append(data)
+
+
+def html(response) -> Node:
+    builder = _Builder()
+    builder.feed(response.get_data(as_text=True))
+    return builder.root
+
+
+def trained(team, by, name, user=None) -> Candidate:
+    candidate = Candidate.create(name=name, team=team, nominated_by=by, nominated_on=TODAY - dt.timedelta(days=200),
+                                 user=user)
+    EquivalentTraining.create(candidate=candidate, provider="Recovery College", completed_on=TODAY - dt.timedelta(days=150),
+                              recognised_by=by, recognised_on=TODAY - dt.timedelta(days=140))
+    return candidate
+
+
+def peer(w, name, kind="paid", limit=2, **details):
+    return ready_peer(candidate=trained(w.team, w.lead, name), team=w.team, user=None, kind=kind,
+                      supervisor=w.lead, max_caseload=limit, today=TODAY, **details)
+
+
+def waiting(w, name, *, risk="low", wanted=("1:1 recovery conversations",), volunteer=True, languages=("English",),
+            interests=(), prefs=(), nhs=None, team=None) -> Referral:
+    """A referral accepted at screening, now awaiting a match."""
+    team = team or w.team
+    su = ServiceUser.create(name=name, team=team, care_coordinator=w.clinician, nhs_number=nhs,
+                            consent_referral_on=TODAY, consent_sharing_on=TODAY, languages=list(languages),
+                            interests=list(interests), area="Northfield")
+    for kind, value, must in prefs:
+        PeerPreference.create(service_user=su, kind=kind, value=value, must=must)
+    referral = Referral.create(service_user=su, team=team, referrer=w.clinician, referred_on=TODAY - dt.timedelta(days=10),
+                               own_words="OWN-WORDS", risk_level=risk, last_risk_review_on=TODAY)
+    referral.set_interventions([w.items[n] for n in wanted])
+    referral.screen(w.lead, states.ACCEPTED, interventions=referral.requested_interventions(),
+                    volunteer_allowed=volunteer, reasons="fits")
+    return referral
+
+
+@pytest.fixture
+def w(app, clock, team, users, make_user):
+    """A team with three peers (Pat and Robin paid, Val a volunteer) and three referrals
+    awaiting a match; an Urdu speaker makes Pat the clear best fit for Amira."""
+    clock.freeze(dt.datetime(2026, 5, 1, 9))
+    with app.app_context(), db.connection_context():
+        items = seed_catalogue()
+        ns = SimpleNamespace(team=team, items=items, lead=users["peer_lead"], clinician=users["clinician"],
+                             users=users)
+        ns.pat = peer(ns, "Pat Urdu", languages="English, Urdu", gender="woman", interests="cooking")
+        ns.robin = peer(ns, "Robin Paid", limit=2, interests="football")
+        ns.val = peer(ns, "Val Volunteer", kind="volunteer", limit=1, interests="art")
+        ns.amira = waiting(ns, "Amira Planted", languages=("English", "Urdu"), interests=("cooking",),
+                           prefs=[("gender", "woman", True)], nhs=NHS)
+        ns.tomek = waiting(ns, "Tomek Planted", interests=("football",))
+        ns.kez = waiting(ns, "Kezia Planted", interests=("art",))
+        ns.other_team = Team.create(name="Other team")
+    yield ns
+
+
+def start(client) -> MatchingRun:
+    response = client.post("/matching/runs")
+    assert response.status_code == 303, response.get_data(as_text=True)[:500]
+    run_id = int(re.search(r"/matching/runs/(\d+)", response.headers["Location"]).group(1))
+    with db.connection_context():
+        return MatchingRun.get_by_id(run_id)
+
+
+def proposal_for(run, referral) -> RunProposal:
+    with db.connection_context():
+        return RunProposal.get(RunProposal.run == run.id, RunProposal.referral == referral.id)
+
+
+# --- inputs from the database --------------------------------------------------------
+
+def test_inputs_carry_preferences_conflicts_not_a_good_fit_and_waiting_days(app, w):
+    with app.app_context(), db.connection_context():
+        DeclaredConflict.create(service_user=w.tomek.service_user, peer_role=w.robin, declared_by_side="service user",
+                                recorded_by=w.lead)
+        DeclaredConflict.create(service_user=w.kez.service_user, peer_role=w.val, declared_by_side="peer",
+                                recorded_by=w.lead)
+        data = inputs.for_team(w.team)
+        refs = {r.id: r for r in data.referrals}
+        peers = {p.id: p for p in data.peers}
+        amira = refs[w.amira.id]
+        assert amira.label == w.amira.label and "Amira" not in amira.label and NHS not in repr(amira)
+        assert [(p.kind, p.value, p.must) for p in amira.preferences] == [("gender", "woman", True)]
+        assert amira.languages == {"English", "Urdu"} and amira.volunteer_allowed
+        assert amira.interventions == {w.items["1:1 recovery conversations"].id}
+        assert refs[w.tomek.id].excluded_peers == {w.robin.id}
+        assert peers[w.val.id].excluded_service_users == {w.kez.service_user_id}
+        assert peers[w.val.id].volunteer and peers[w.pat.id].ready and peers[w.pat.id].max_caseload == 2
+        assert amira.waiting_days == 0
+    # Ten days later the referral has waited ten days since it was accepted.
+    with app.app_context(), db.connection_context():
+        from peerapp import clock as house_clock
+        app.config["CLOCK"].freeze(dt.datetime(2026, 5, 11, 9))
+        assert {r.id: r.waiting_days for r in inputs.for_team(w.team).referrals}[w.amira.id] == 10
+        assert house_clock.today() == dt.date(2026, 5, 11)
+
+
+def test_a_peer_not_ready_is_in_the_run_with_the_reason(app, w, client_for):
+    with app.app_context(), db.connection_context():
+        for check in RecruitmentCheck.select().where(RecruitmentCheck.candidate == w.robin.candidate_id):
+            if check.check_type.is_dbs:
+                check.completed_on, check.expires_on = TODAY - dt.timedelta(days=900), TODAY - dt.timedelta(days=3)
+                check.save()
+        peers = {p.id: p for p in inputs.for_team(w.team).peers}
+        assert not peers[w.robin.id].ready
+        assert "DBS check expired" in peers[w.robin.id].not_ready_reason
+    run = start(client_for("peer_lead"))
+    page = client_for("peer_lead").get(f"/matching/runs/{run.id}").get_data(as_text=True)
+    assert "not ready to practise: DBS check expired" in page
+
+
+# --- starting a run -------------------------------------------------------------------
+
+def test_starting_a_run_stores_it_with_proposals_and_is_audited(app, w, client_for):
+    run = start(client_for("peer_lead"))
+    with db.connection_context():
+        assert run.team_id == w.team.id and run.started_by_id == w.lead.id
+        assert run.referral_count == 3 and run.peer_count == 3
+        assert run.proposal_count + run.unmatched_count == 3
+        assert json.loads(run.settings_json)["weights"]["interests"] == 1.0
+        proposals = {p.referral_id: p for p in run.proposals()}
+        assert proposals[w.amira.id].peer_role_id == w.pat.id
+        assert proposals[w.amira.id].status == PROPOSED
+        assert "both speak English and Urdu" in proposals[w.amira.id].reason_list
+        why_not = {e["peer"]: e for e in proposals[w.amira.id].excluded}
+        assert why_not[w.robin.id]["reason"] == "must have a woman peer" and not why_not[w.robin.id]["eligible"]
+        assert run.total_score == pytest.approx(sum(p.score for p in proposals.values()), abs=1e-3)
+        events = list(AuditEvent.for_record("matching_run", run.id))
+        assert [e.action for e in events] == ["create"] and events[0].user_id == w.lead.id
+        assert "Amira" not in events[0].summary
+        # Nothing is assigned until a peer lead approves.
+        assert Referral.get_by_id(w.amira.id).state == states.AWAITING_MATCH
+
+
+def test_run_page_shows_reasons_alternatives_why_not_and_is_audited(app, w, client_for):
+    run = start(client_for("peer_lead"))
+    response = client_for("peer_lead").get(f"/matching/runs/{run.id}")
+    assert response.status_code == 200
+    doc = html(response)
+    row = doc.find(id=f"proposal-{proposal_for(run, w.amira).id}")
+    text = row.get_text(" ", strip=True)
+    assert w.amira.label in text and "Amira" in text and "Pat Urdu" in text
+    assert "Planted" not in text and NHS not in response.get_data(as_text=True)  # first name only, no NHS number
+    assert "both speak English and Urdu" in text and "Next best:" in text
+    details = row.find("details", class_="matching-why-not")
+    assert "Why not other peers?" in details.summary.get_text()
+    assert "Robin Paid" in details.get_text() and "must have a woman peer" in details.get_text()
+    assert row.find("form", action=f"/matching/proposals/{proposal_for(run, w.amira).id}/approve")
+    with db.connection_context():
+        assert AuditEvent.for_record("matching_run", run.id).where(AuditEvent.action == "view").count() == 1
+
+
+def test_unmatched_referrals_say_why(app, w, client_for):
+    with app.app_context(), db.connection_context():
+        polish = waiting(w, "Joanna Planted", languages=("Polish",), prefs=[("language", "Polish", True)])
+    run = start(client_for("peer_lead"))
+    with db.connection_context():
+        row = RunUnmatched.get(RunUnmatched.run == run.id, RunUnmatched.referral == polish.id)
+        assert row.reason == "no peer with capacity speaks Polish"
+    page = html(client_for("peer_lead").get(f"/matching/runs/{run.id}"))
+    item = page.find(id=f"unmatched-{row.id}")
+    assert "no peer with capacity speaks Polish" in item.get_text() and "Joanna" in item.get_text()
+    assert "must have a Polish-speaking peer" in item.find("details").get_text()
+
+
+def test_nothing_awaiting_means_no_run(app, client_for, users):
+    response = client_for("peer_lead").post("/matching/runs", follow_redirects=True)
+    assert "nothing to run" in response.get_data(as_text=True)
+    with db.connection_context():
+        assert MatchingRun.select().count() == 0
+
+
+def test_a_new_run_supersedes_open_proposals_of_the_last(app, w, client_for):
+    lead = client_for("peer_lead")
+    first = start(lead)
+    second = start(lead)
+    with db.connection_context():
+        assert {p.status for p in first.proposals()} == {SUPERSEDED}
+        assert {p.status for p in second.proposals()} == {PROPOSED}
+    page = lead.get(f"/matching/runs/{first.id}").get_data(as_text=True)
+    assert "Superseded" in page and 'id="superseded-note"' in page
+    # A superseded proposal cannot be approved.
+    response = lead.post(f"/matching/proposals/{proposal_for(first, w.amira).id}/approve")
+    assert response.status_code == 303
+    with db.connection_context():
+        assert Referral.get_by_id(w.amira.id).state == states.AWAITING_MATCH
+
+
+# --- approving ------------------------------------------------------------------------
+
+def test_approving_assigns_the_peer_through_referrals(app, w, client_for):
+    run = start(client_for("peer_lead"))
+    proposal = proposal_for(run, w.amira)
+    response = client_for("peer_lead").post(f"/matching/proposals/{proposal.id}/approve")
+    assert response.status_code == 303 and response.headers["Location"].endswith(f"#proposal-{proposal.id}")
+    with db.connection_context():
+        referral = Referral.get_by_id(w.amira.id)
+        assert referral.state == states.MATCHED
+        assignment = referral.current_assignment()
+        assert assignment.peer_role_id == w.pat.id and assignment.how == "matching run"
+        assert assignment.assigned_by_id == w.lead.id
+        proposal = RunProposal.get_by_id(proposal.id)
+        assert proposal.status == APPROVED and proposal.decided_by_id == w.lead.id
+        assert proposal.assigned_role_id == w.pat.id
+        events = list(AuditEvent.for_record("run_proposal", proposal.id))
+        assert [e.action for e in events] == ["approve"] and "Amira" not in events[0].summary
+    page = client_for("peer_lead").get(f"/matching/runs/{run.id}").get_data(as_text=True)
+    assert "matched with Pat Urdu" in page  # the flash
+
+
+def test_approve_with_htmx_returns_the_row_only(app, w, client_for):
+    run = start(client_for("peer_lead"))
+    proposal = proposal_for(run, w.amira)
+    response = client_for("peer_lead").htmx("post", f"/matching/proposals/{proposal.id}/approve")
+    assert response.status_code == 200
+    assert "HX-Request" in response.headers.get("Vary", "")
+    body = response.get_data(as_text=True)
+    assert body.lstrip().startswith(f'<tr id="proposal-{proposal.id}"') and "<html" not in body
+    row = html(response).find("tr")
+    assert row["data-status"] == APPROVED and "Approved" in row.get_text()
+    assert not row.find("form")  # nothing left to do on this row
+
+
+def test_the_run_page_is_a_full_page_without_htmx_and_with_it(app, w, client_for):
+    run = start(client_for("peer_lead"))
+    plain = client_for("peer_lead").get(f"/matching/runs/{run.id}")
+    assert "<html" in plain.get_data(as_text=True) and "HX-Request" in plain.headers.get("Vary", "")
+
+
+def test_a_stale_approval_is_refused_and_nothing_changes(app, w, client_for):
+    run = start(client_for("peer_lead"))
+    amira = proposal_for(run, w.amira)
+    # Since the run, Pat was assigned two other referrals by hand: no capacity left.
+    with app.app_context(), db.connection_context():
+        for name in ("Extra One", "Extra Two"):
+            extra = waiting(w, name, prefs=[("gender", "woman", True)])
+            extra.assign(w.pat, w.lead, how="by hand")
+    response = client_for("peer_lead").htmx("post", f"/matching/proposals/{amira.id}/approve")
+    assert response.status_code == 409
+    text = html(response).get_text(" ", strip=True)
+    assert "Pat Urdu cannot take" in text and "no capacity left" in text and "Nothing was changed" in text
+    with db.connection_context():
+        assert Referral.get_by_id(w.amira.id).state == states.AWAITING_MATCH
+        assert RunProposal.get_by_id(amira.id).status == PROPOSED
+        assert not AuditEvent.for_record("run_proposal", amira.id).exists()
+    # A plain POST says the same through the page.
+    response = client_for("peer_lead").post(f"/matching/proposals/{amira.id}/approve", follow_redirects=True)
+    assert "no capacity left" in response.get_data(as_text=True)
+
+
+def test_a_referral_matched_since_the_run_is_refused(app, w, client_for):
+    run = start(client_for("peer_lead"))
+    tomek = proposal_for(run, w.tomek)
+    with app.app_context(), db.connection_context():
+        Referral.get_by_id(w.tomek.id).assign(w.val if tomek.peer_role_id != w.val.id else w.robin, w.lead)
+    response = client_for("peer_lead").htmx("post", f"/matching/proposals/{tomek.id}/approve")
+    assert response.status_code == 409
+    assert "matched with a peer now" in response.get_data(as_text=True)
+    with db.connection_context():
+        assert Assignment.select().where(Assignment.referral == w.tomek.id).count() == 1
+        assert RunProposal.get_by_id(tomek.id).status == PROPOSED
+
+
+def test_approve_selected_and_approve_all(app, w, client_for):
+    lead = client_for("peer_lead")
+    run = start(lead)
+    amira, tomek, kez = (proposal_for(run, r) for r in (w.amira, w.tomek, w.kez))
+    response = lead.post(f"/matching/runs/{run.id}/approve", data={"scope": "selected", "proposal": [str(amira.id), str(tomek.id)]})
+    assert response.status_code == 303
+    with db.connection_context():
+        assert RunProposal.get_by_id(amira.id).status == APPROVED
+        assert RunProposal.get_by_id(tomek.id).status == APPROVED
+        assert RunProposal.get_by_id(kez.id).status == PROPOSED
+    response = lead.post(f"/matching/runs/{run.id}/approve", data={"scope": "all"}, follow_redirects=True)
+    assert "Approved 1" in response.get_data(as_text=True)
+    with db.connection_context():
+        assert RunProposal.get_by_id(kez.id).status == APPROVED
+        assert Referral.awaiting_match(w.team).count() == 0
+        assert Assignment.select().where(Assignment.how == "matching run").count() == 3
+        assert AuditEvent.select().where(AuditEvent.action == "approve").count() == 3
+
+
+def test_approve_selected_with_nothing_ticked_or_junk_ids(app, w, client_for):
+    lead = client_for("peer_lead")
+    run = start(lead)
+    response = lead.post(f"/matching/runs/{run.id}/approve", data={"scope": "selected", "proposal": ["x", "9" * 40]},
+                         follow_redirects=True)
+    assert response.status_code == 200 and "Tick the proposals" in response.get_data(as_text=True)
+    with db.connection_context():
+        assert RunProposal.select().where(RunProposal.status != PROPOSED).count() == 0
+
+
+# --- overriding -----------------------------------------------------------------------
+
+def _override_target(run, referral, w):
+    """An eligible peer other than the proposed one."""
+    proposal = proposal_for(run, referral)
+    eligible = [e["peer"] for e in proposal.excluded if e["eligible"]]
+    assert eligible, proposal.excluded
+    return proposal, eligible[0]
+
+
+def test_override_with_another_eligible_peer(app, w, client_for):
+    lead = client_for("peer_lead")
+    run = start(lead)
+    proposal, other = _override_target(run, w.tomek, w)
+    page = html(lead.get(f"/matching/runs/{run.id}"))
+    select = page.find(id=f"override-{proposal.id}-peer")
+    offered = {int(o["value"]) for o in select.find_all("option") if o["value"] != "0"}
+    assert other in offered and proposal.peer_role_id not in offered
+    response = lead.htmx("post", f"/matching/proposals/{proposal.id}/override",
+                         data={"peer_role": str(other), "reason": "They met at the allotment group and got on."})
+    assert response.status_code == 200
+    row = html(response).find("tr")
+    assert row["data-status"] == OVERRIDDEN and "They met at the allotment group" in row.get_text()
+    with db.connection_context():
+        referral = Referral.get_by_id(w.tomek.id)
+        assert referral.state == states.MATCHED and referral.current_assignment().peer_role_id == other
+        assert referral.current_assignment().how == "matching run"
+        stored = RunProposal.get_by_id(proposal.id)
+        assert stored.status == OVERRIDDEN and stored.assigned_role_id == other
+        assert AuditEvent.for_record("run_proposal", proposal.id).first().action == "override"
+
+
+def test_override_refuses_an_ineligible_peer_with_a_clear_message(app, w, client_for):
+    lead = client_for("peer_lead")
+    run = start(lead)
+    proposal = proposal_for(run, w.amira)  # must have a woman peer: Robin is not one
+    response = lead.post(f"/matching/proposals/{proposal.id}/override",
+                         data={"peer_role": str(w.robin.id), "reason": "Robin is free"})
+    assert response.status_code == 422
+    text = html(response).get_text(" ", strip=True)
+    assert "Robin Paid cannot take" in text and "must have a woman peer" in text
+    # htmx: the row comes back with the message, open.
+    response = lead.htmx("post", f"/matching/proposals/{proposal.id}/override",
+                         data={"peer_role": str(w.robin.id), "reason": "Robin is free"})
+    assert response.status_code == 200 and "must have a woman peer" in response.get_data(as_text=True)
+    assert html(response).find("details", class_="matching-override").has_attr("open")
+    with db.connection_context():
+        assert Referral.get_by_id(w.amira.id).state == states.AWAITING_MATCH
+        assert RunProposal.get_by_id(proposal.id).status == PROPOSED
+
+
+@pytest.mark.parametrize("data, message", [
+    ({"peer_role": "", "reason": "x"}, "Choose the peer to assign instead"),
+    ({"peer_role": "PLACEHOLDER", "reason": ""}, "Write why you chose another peer"),
+    ({"peer_role": "abc", "reason": "x"}, None),
+    ({"peer_role": "999999999999999999999999", "reason": "x"}, None),
+])
+def test_override_bad_input_gets_a_message_never_a_500(app, w, client_for, data, message):
+    lead = client_for("peer_lead")
+    run = start(lead)
+    proposal, other = _override_target(run, w.tomek, w)
+    data = {k: (str(other) if v == "PLACEHOLDER" else v) for k, v in data.items()}
+    response = lead.post(f"/matching/proposals/{proposal.id}/override", data=data)
+    assert response.status_code == 422
+    if message:
+        assert message in response.get_data(as_text=True)
+    with db.connection_context():
+        assert RunProposal.get_by_id(proposal.id).status == PROPOSED
+
+
+def test_override_page_without_javascript(app, w, client_for):
+    lead = client_for("peer_lead")
+    run = start(lead)
+    proposal = proposal_for(run, w.tomek)
+    response = lead.get(f"/matching/proposals/{proposal.id}/override")
+    assert response.status_code == 200
+    assert html(response).find(id=f"proposal-{proposal.id}")
+
+
+# --- settings -------------------------------------------------------------------------
+
+def _settings_data(**changes):
+    from peerapp.matching.engine import DEFAULT_WEIGHTS
+    data = {f"weight_{name}": str(value) for name, value in DEFAULT_WEIGHTS.items()}
+    data["volunteer_risk_levels"] = ["low"]
+    data["most_matches_first"] = "y"
+    data.update(changes)
+    return data
+
+
+def test_settings_are_saved_per_team_and_used_by_the_next_run(app, w, client_for):
+    lead = client_for("peer_lead")
+    page = html(lead.get("/matching/settings"))
+    from peerapp.matching.engine import WEIGHT_LABELS
+    labels = page.get_text(" ", strip=True)
+    assert all(label in labels for label in WEIGHT_LABELS.values())
+    response = lead.post("/matching/settings", data=_settings_data(weight_interests="4.5",
+                                                                   volunteer_risk_levels=["low", "medium"]))
+    assert response.status_code == 303
+    with db.connection_context():
+        row = MatchingSettings.for_team(w.team)
+        assert row.weights["interests"] == 4.5 and row.volunteer_levels == ["low", "medium"]
+        assert AuditEvent.for_record("matching_settings", row.id).first().action == "update"
+        assert MatchingSettings.for_team(w.other_team).weights["interests"] == 1.0
+    run = start(lead)
+    assert run.settings_used["weights"]["interests"] == 4.5
+
+
+@pytest.mark.parametrize("value", ["1e400", "nan", "NaN", "-1", "10.01", "inf", "-inf", "abc", "", "9" * 400])
+def test_bad_weights_get_a_message_never_a_500(app, w, client_for, value):
+    lead = client_for("peer_lead")
+    response = lead.post("/matching/settings", data=_settings_data(weight_area=value))
+    assert response.status_code == 422
+    doc = html(response)
+    assert doc.find(class_="nhsuk-error-summary")
+    assert doc.find(id="weight_area-error")
+    with db.connection_context():
+        assert MatchingSettings.select().count() == 0
+
+
+def test_an_unknown_volunteer_risk_level_is_refused(app, w, client_for):
+    response = client_for("peer_lead").post("/matching/settings", data=_settings_data(volunteer_risk_levels=["extreme"]))
+    assert response.status_code == 422
+
+
+# --- access -----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("role", ["clinician", "peer", "facilitator", "viewer", "admin"])
+def test_other_roles_are_refused_everything(app, w, client_for, role):
+    run = start(client_for("peer_lead"))
+    proposal = proposal_for(run, w.amira)
+    client = client_for(role)
+    for url in ("/matching/", f"/matching/runs/{run.id}", "/matching/settings",
+                f"/matching/proposals/{proposal.id}/override"):
+        assert client.get(url).status_code == 403, url
+    for url in ("/matching/runs", f"/matching/proposals/{proposal.id}/approve", f"/matching/runs/{run.id}/approve"):
+        assert client.post(url).status_code == 403, url
+    with db.connection_context():
+        assert RunProposal.get_by_id(proposal.id).status == PROPOSED
+
+
+def test_managers_may_read_runs_but_not_act(app, w, client_for):
+    run = start(client_for("peer_lead"))
+    proposal = proposal_for(run, w.amira)
+    manager = client_for("manager")
+    page = manager.get(f"/matching/runs/{run.id}")
+    assert page.status_code == 200
+    doc = html(page)
+    assert doc.find(id=f"proposal-{proposal.id}") and not doc.find(id=f"proposal-{proposal.id}").find("form")
+    assert not doc.find(id="approve-many")
+    assert manager.get("/matching/").status_code == 200
+    assert manager.post(f"/matching/proposals/{proposal.id}/approve").status_code == 403
+    assert manager.post("/matching/runs").status_code == 403
+    assert manager.get("/matching/settings").status_code == 403
+
+
+def test_another_teams_runs_answer_404(app, w, client_for, make_user, login):
+    run = start(client_for("peer_lead"))
+    proposal = proposal_for(run, w.amira)
+    stranger = login(make_user("peer_lead", "manager", team_=w.other_team))
+    assert stranger.get(f"/matching/runs/{run.id}").status_code == 404
+    assert stranger.get(f"/matching/proposals/{proposal.id}/override").status_code == 404
+    assert stranger.post(f"/matching/proposals/{proposal.id}/approve").status_code == 404
+    assert stranger.post(f"/matching/proposals/{proposal.id}/override",
+                         data={"peer_role": str(w.robin.id), "reason": "x"}).status_code == 404
+    assert stranger.post(f"/matching/runs/{run.id}/approve", data={"scope": "all"}).status_code == 404
+    index = stranger.get("/matching/").get_data(as_text=True)
+    assert f"/matching/runs/{run.id}" not in index
+    with db.connection_context():
+        assert RunProposal.get_by_id(proposal.id).status == PROPOSED
+    # Unknown ids are 404 too.
+    assert client_for("peer_lead").get("/matching/runs/999999").status_code == 404
+
+
+def test_approve_needs_the_csrf_token(app, w, client_for):
+    run = start(client_for("peer_lead"))
+    proposal = proposal_for(run, w.amira)
+    response = client_for("peer_lead").post(f"/matching/proposals/{proposal.id}/approve", csrf=False)
+    assert response.status_code == 400
+    with db.connection_context():
+        assert RunProposal.get_by_id(proposal.id).status == PROPOSED
+
+
+# --- navigation -------------------------------------------------------------------------
+
+def test_menu_and_home_panel(app, w, client_for):
+    home = html(client_for("peer_lead").get("/"))
+    assert home.find("a", href="/matching/", string="Matching")
+    panel = home.find(id="panel-matching")
+    assert panel and "3 referrals awaiting a match" in panel.get_text(" ", strip=True)
+    manager_home = html(client_for("manager").get("/"))
+    assert manager_home.find("a", href="/matching/") and not manager_home.find(id="panel-matching")
+    assert not html(client_for("clinician").get("/")).find("a", href="/matching/")
+
+
+def test_index_lists_runs_and_offers_start_to_leads_only(app, w, client_for):
+    run = start(client_for("peer_lead"))
+    doc = html(client_for("peer_lead").get("/matching/"))
+    assert doc.find("a", href=f"/matching/runs/{run.id}")
+    assert doc.find("form", action="/matching/runs")
+    assert not html(client_for("manager").get("/matching/")).find("form", action="/matching/runs")
+
+
+# --- migration and demo -----------------------------------------------------------------
+
+def test_demo_leaves_referrals_for_a_live_run(tmp_path):
+    from peerapp import create_app
+    from peerapp.cli import upgrade_schema
+    from peerapp.demo import load_demo
+    app = create_app({"TESTING": True, "DATABASE": str(tmp_path / "demo.sqlite3"), "SECRET_KEY": "x"})
+    with app.app_context():
+        upgrade_schema()
+        with db.connection_context():
+            load_demo()
+            team = Team.get(Team.name.startswith("North Hill"))
+            assert MatchingSettings.get_or_none(MatchingSettings.team == team)
+            runs = list(MatchingRun.for_team(team))
+            assert len(runs) == 1 and runs[0].proposal_count >= 3
+            assert Referral.awaiting_match(team).count() >= 5
+            from peerapp.matching.models import start_run
+            from peerapp.models import User
+            live = start_run(team, User.by_email("lead@demo.peerapp"))
+            assert live.proposal_count >= 3 and live.unmatched_count >= 1
+            assert {p.status for p in runs[0].proposals()} == {SUPERSEDED}
