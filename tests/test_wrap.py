@@ -336,3 +336,18 @@ def test_concurrent_saves_from_the_same_version_keep_one_and_report_the_other(ap
     assert sorted(codes) == [302, 409]
     with db.connection_context():
         assert [v.number for v in plan_of(users["peer"]).versions()] == [2, 1]
+
+
+def test_every_page_showing_plan_text_audits_exactly_one_view(client_for, users):
+    peer = client_for("peer")
+    save(peer, 0, toolbox="Tea")
+    plan = plan_of(users["peer"])
+
+    def views() -> int:
+        with db.connection_context():
+            return AuditEvent.for_record("wrap_plan", plan.id).where(AuditEvent.action == "view").count()
+
+    for url in ("/wrap/", "/wrap/write", "/wrap/versions/1", "/wrap/print"):
+        before = views()
+        assert peer.get(url).status_code == 200
+        assert views() == before + 1, url

@@ -94,6 +94,9 @@ def write():
         form.base_version.data = str(latest.number if latest else 0)
         for section in sections:
             form[field_name(section)].data = texts.get(section.id, "")
+        if latest is not None:
+            with db.atomic():
+                audit("view", plan, summary=f"owner opened version {latest.number} to edit")
     if form.validate_on_submit():
         try:
             with db.atomic():  # the version and its audit row commit together, or neither
