@@ -590,3 +590,45 @@ def test_sweep_command(app, wf, clock):
     clock.freeze(dt.datetime(2027, 6, 1, 9))
     result = app.test_cli_runner().invoke(args=["workforce-sweep"])
     assert result.exit_code == 0 and "1 role(s) paused" in result.output
+
+
+def test_a_clinician_declares_their_own_prior_care_relationship(app, wf, login, make_user):
+    role = ready_role(wf)
+    clinician = login(make_user("clinician", name="Dr Declares"))
+    page = text(clinician.get("/workforce/declare"))
+    assert "Ada Candidate" in page
+    assert clinician.post("/workforce/declare", data={"role": role.id}).status_code == 302
+    with db.connection_context():
+        assert StaffConflict.between(User.get(User.name == "Dr Declares"), role)
+    assert clinician.post("/workforce/declare", data={"role": role.id}).status_code == 422  # once is enough
+    assert clinician.post("/workforce/declare", data={"role": 999999}).status_code == 422
+    assert clinician.get(f"/workforce/roles/{role.id}").status_code == 403
+
+
+def test_settings_change_what_each_role_needs(app, wf, login):
+    role = ready_role(wf)
+    manager = login(wf["manager"])
+    with db.connection_context():
+        types = {t.code: t.id for t in CheckType.select()}
+        items = [i.id for i in InductionItem.checklist()]
+    volunteer = [types[c] for c in ("dbs", "confidentiality_agreement", "references")]
+    response = manager.post("/workforce/settings", data={
+        "supervision_days": "14", "volunteer_checks": volunteer, "paid_checks": list(types.values()),
+        "induction_items": items[1:], "new_item": "Meeting the service user group"})
+    assert response.status_code == 302
+    with app.app_context(), db.connection_context():
+        assert WorkforceSetting.supervision_days() == 14
+        assert {t.code for t in CheckType.required_for("volunteer")} == {"dbs", "confidentiality_agreement",
+                                                                          "references"}
+        assert [i.title for i in InductionItem.checklist()][-1] == "Meeting the service user group"
+        assert PeerRole.get_by_id(role.id).readiness_problems() == ["References not recorded"]
+    assert manager.post("/workforce/settings", data={"supervision_days": "0"}).status_code == 422
+    assert login(wf["lead"]).get("/workforce/settings").status_code == 403
+
+
+def test_role_page_shows_its_changes_to_staff_only(app, wf, login):
+    role = ready_role(wf)
+    with db.connection_context():
+        peer_user = PeerRole.get_by_id(role.id).user
+    assert 'id="changes"' in text(login(wf["manager"]).get(f"/workforce/roles/{role.id}"))
+    assert 'id="changes"' not in text(login(peer_user).get("/workforce/me"))

@@ -96,7 +96,6 @@ class RoleDetailsForm(FlaskForm):
 class OfferForm(RoleDetailsForm):
     candidate = SelectField("Trained candidate", coerce=int, validate_choice=False)
     kind = RadioField("Kind of role", choices=list(KINDS.items()), validate_choice=False)
-    previous_role = HiddenField()
 
     def __init__(self, *args, candidates=(), **kwargs):
         super().__init__(*args, **kwargs)
@@ -192,6 +191,18 @@ class ConflictForm(FlaskForm):
     def validate_staff(self, field):
         if not field.data:
             raise ValidationError("Choose the staff member")
+
+
+class DeclareForm(FlaskForm):
+    role = SelectField("Peer worker", coerce=int, validate_choice=False)
+
+    def __init__(self, *args, roles=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.role.choices = [(0, "Choose a peer worker")] + [(r.id, r.candidate.name) for r in roles]
+
+    def validate_role(self, field):
+        if not field.data:
+            raise ValidationError("Choose the peer worker")
 
 
 class LeadForm(FlaskForm):

@@ -21,7 +21,7 @@ from ..navigation import home_panel, nav_item
 from ..pages import render, render_form
 from ..training.models import Candidate
 from . import onboarding
-from .forms import (CheckForm, ConfirmForm, ConflictForm, DebriefForm, LeadForm, MeetingForm, OfferForm,
+from .forms import (CheckForm, ConfirmForm, ConflictForm, DebriefForm, DeclareForm, LeadForm, MeetingForm, OfferForm,
                     RoleDetailsForm, SettingsForm, StatusForm, SupervisionForm)
 from .models import (DBS_LEVELS, DBS_OUTCOMES, STATUSES, CheckType, Debrief, InductionItem, InductionTick,
                      PeerLeadDesignation, PeerRole, Refusal, StaffConflict, Supervision, TeamMeetingAgreement,
@@ -31,6 +31,8 @@ from .models import (DBS_LEVELS, DBS_OUTCOMES, STATUSES, CheckType, Debrief, Ind
 bp = Blueprint("workforce", __name__, url_prefix="/workforce", cli_group=None)
 nav_item("Workforce", "workforce.index", order=30, hint="Peer roles, checks, induction and supervision")
 nav_item("My role", "workforce.me", order=30, hint="Your role, checks, induction and agreements")
+nav_item("Declare a prior care relationship", "workforce.declare", order=85,
+         hint="If you have cared for one of the team's peer workers before")
 home_panel("workforce/_home_panel.html", "workforce.index", order=30)
 home_panel("workforce/_peer_panel.html", "workforce.me", order=30)
 
@@ -178,13 +180,15 @@ def _role_page(role: PeerRole, fragment: str | None = None, **extra):
     debriefs = list(Debrief.select().where(Debrief.role == role).order_by(Debrief.held_on.desc(), Debrief.id.desc()))
     conflicts = list(StaffConflict.select().where(StaffConflict.role == role)) if staff else []
     history = list(PeerRole.of_candidate(role.candidate_id)) if staff else [role]
+    changes = list(AuditEvent.for_record("peer_role", role.id).where(AuditEvent.action != "view").limit(30)) \
+        if staff else []
     context = dict(
         role=role, today=today, staff=staff, is_lead=_lead_of(role), is_peer=role.is_peer(current_user),
         role_status=role.effective_status(today), reason=role.effective_reason(today),
         problems=role.readiness_problems(today), checks=role.checks(today),
         induction_items=list(InductionItem.checklist()), ticks=ticks, supervisions=supervisions, debriefs=debriefs,
         agreement=TeamMeetingAgreement.get_or_none(TeamMeetingAgreement.role == role),
-        conflicts=conflicts, history=history, statuses=STATUSES, dbs_levels=DBS_LEVELS,
+        conflicts=conflicts, history=history, changes=changes, statuses=STATUSES, dbs_levels=DBS_LEVELS,
         dbs_outcomes=DBS_OUTCOMES, next_due=role.next_supervision_due(),
         overdue=role.supervision_overdue(today), caseload=role.active_caseload(),
         conflict_with_supervisor=StaffConflict.between(role.supervisor, role),
@@ -476,6 +480,31 @@ def conflict_new(role_id: int):
         message += " They are this peer's supervisor now: choose another supervisor."
     flash(message, "success")
     return redirect(url_for("workforce.role", role_id=role.id) + "#conflicts")
+
+
+@bp.route("/declare", methods=["GET", "POST"])
+@allow("clinician", "manager", "peer_lead")
+def declare():
+    """Staff of a team: declare, for yourself, that you have cared for one of the
+    team's peer workers before (the fact only, no detail). You will then never
+    be made their supervisor."""
+    team = _my_team()
+    roles = list(PeerRole.for_team(team)) if team else []
+    form = DeclareForm(roles=roles)
+    if form.validate_on_submit():
+        role = next((r for r in roles if r.id == form.role.data), None)
+        if role is None:
+            form.role.errors.append("Choose a peer worker of your team")
+        else:
+            try:
+                onboarding.declare_conflict(role, staff=current_user._get_current_object(), by=current_user)
+            except Refusal as refusal:
+                form.role.errors.append(str(refusal))
+            else:
+                flash(f"Recorded. You will not be made {role.display_name}'s supervisor.", "success")
+                return redirect(url_for("workforce.declare"))
+    mine = list(StaffConflict.select().where(StaffConflict.staff == current_user.id))
+    return render_form("workforce/declare.html", form, team=team, mine=mine)
 
 
 # -- peer leads and settings -------------------------------------------------------------
