@@ -532,3 +532,103 @@ def test_demo_data_has_every_state(app):
         assert any(r.risk_level == "high" for r in waiting)
         assert DeclaredConflict.select().exists()
         assert Contact.select().where(Contact.debrief_on.is_null(False)).exists()
+
+
+# --- role by record, double taps, fuzzing, the migration ----------------------------------
+
+# What each role gets on the planted referral's own pages (it is active with the paid peer).
+EXPECTED = {
+    "admin": 403, "viewer": 403, "facilitator": 403,
+    "clinician": 200,        # the referrer and care co-ordinator
+    "peer_lead": 200, "manager": 200,
+    "peer": 200,             # the paid peer it is assigned to
+}
+
+
+@pytest.mark.parametrize("role", sorted(EXPECTED))
+def test_role_by_record(world, client_for, role):
+    referral = advance(world, world.referral, states.ACTIVE)
+    response = client_for(role).get(f"/referrals/{referral.id}")
+    assert response.status_code == EXPECTED[role]
+    assert (PLANTED in response.get_data(as_text=True)) == (EXPECTED[role] == 200)
+    listing = {"clinician": "/referrals/mine", "peer_lead": "/referrals/", "manager": "/referrals/",
+               "peer": "/referrals/caseload"}.get(role)
+    if listing:
+        assert "Zebedee" in client_for(role).get(listing).get_data(as_text=True)
+
+
+def test_double_taps_make_one_row(world, login):
+    client = login(world.clinician)
+    data = referral_form(world, nhs_number="")
+    assert client.post("/referrals/new", data=data).status_code == 302
+    assert client.post("/referrals/new", data=data).status_code == 302
+    referral = advance(world, world.referral, states.ACTIVE)
+    paid = login(world.paid.user)
+    contact = {"contact_on": "2026-04-30", "minutes": "45", "setting": "community", "attendance": "attended",
+               "intervention": str(world.items["1:1 recovery conversations"].id), "summary": "Walked"}
+    assert paid.post(f"/referrals/{referral.id}/contacts/new", data=contact).status_code == 302
+    assert paid.post(f"/referrals/{referral.id}/contacts/new", data=contact).status_code == 302
+    with inside():
+        assert ServiceUser.select().where(ServiceUser.name == "Nadia Brook").count() == 1
+        assert Contact.select().count() == 1
+
+
+def test_mass_assignment_is_ignored(world, login):
+    referral = advance(world, world.referral, states.ACTIVE)
+    paid = login(world.paid.user)
+    response = paid.post(f"/referrals/{referral.id}/contacts/new", data={
+        "contact_on": "2026-04-30", "setting": "phone", "attendance": "attended", "summary": "x",
+        "intervention": str(world.items["Phone check-ins"].id), "recorded_by": str(world.lead.id),
+        "peer_role": str(world.volunteer.id), "debrief_on": "2026-04-30", "referral": "999"})
+    assert response.status_code == 302
+    with inside():
+        contact = Contact.get()
+        assert (contact.recorded_by_id, contact.peer_role_id, contact.debrief_on, contact.referral_id) == (
+            world.paid.user_id, world.paid.id, None, referral.id)
+
+
+def test_fuzzed_forms_never_give_a_500(world, login):
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    referral = advance(world, world.referral, states.ACTIVE)
+    lead = login(world.lead)
+    nasty = st.one_of(st.text(max_size=300), st.just("9" * 40), st.just(str(2 ** 63)), st.just("NaN"),
+                      st.just("\u202e\u0000"), st.just("x" * 10_000), st.just("-1"), st.just("2026-02-30"))
+
+    @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(st.fixed_dictionaries({k: nasty for k in ("contact_on", "minutes", "intervention", "setting",
+                                                     "attendance", "cancelled_by", "summary", "debrief_on")}))
+    def contact(data):
+        assert lead.post(f"/referrals/{referral.id}/contacts/new", data=data).status_code < 500
+
+    @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(st.fixed_dictionaries({k: nasty for k in ("name", "nhs_number", "date_of_birth", "team",
+                                                     "care_coordinator", "risk_level", "interventions",
+                                                     "own_words", "consent_on", "availability")}))
+    def new_referral(data):
+        assert lead.post("/referrals/new", data=data).status_code < 500
+
+    contact()
+    new_referral()
+
+
+def test_migration_upgrades_a_database_made_by_the_previous_schema(tmp_path):
+    import peewee as pw
+
+    from peerapp import migrations
+    database = pw.SqliteDatabase(str(tmp_path / "old.sqlite3"), pragmas={"foreign_keys": 1})
+    before = migrations.upgrade(database, target="m0039")
+    assert "m0040_referrals" not in before
+    database.execute_sql("INSERT INTO team (name, base_address, active, created_at) "
+                         "VALUES ('Kept Team', '', 1, '2026-01-01 00:00:00')")
+    ran = migrations.upgrade(database)
+    assert "m0040_referrals" in ran
+    assert database.execute_sql("SELECT name FROM team").fetchall() == [("Kept Team",)]
+    tables = {t for (t,) in database.execute_sql("SELECT name FROM sqlite_master WHERE type='table'")}
+    assert {"service_user", "referral", "referral_event", "intervention", "assignment", "contact",
+            "declared_conflict", "peer_preference", "first_meeting"} <= tables
+    with pytest.raises(pw.IntegrityError, match="CHECK"):
+        database.execute_sql("INSERT INTO referral (service_user_id, team_id, referrer_id, referred_on, "
+                             "state, state_changed_at, created_at, risk_level) VALUES "
+                             "(1, 1, 1, '2026-01-01', 'limbo', '2026-01-01', '2026-01-01', 'low')")

@@ -41,6 +41,7 @@ CANCELLED_BY = ("service user", "peer", "team")
 CONFLICT_SIDES = ("peer", "service user")
 ASSIGNMENT_HOW = ("by hand", "matching run")
 NOT_A_GOOD_FIT = "not a good fit"
+DOUBLE_TAP = dt.timedelta(minutes=2)  # identical submissions this close together are one
 
 
 class ReferralError(Exception):
@@ -284,6 +285,16 @@ class Referral(BaseModel):
                        cls.state.in_(states.CASELOAD_STATES))
                 .order_by(cls.state_changed_at))
 
+    def waiting_days(self, today: dt.date | None = None) -> int:
+        """Days since the referral last changed state (for awaiting match: time on the list)."""
+        today = today or clock.today()
+        return max(0, (today - clock.local(self.state_changed_at).date()).days)
+
+    def excluded_peers(self) -> list[PeerRole]:
+        """Peers with a declared conflict with this service user, whichever side declared it."""
+        return list(PeerRole.select().join(DeclaredConflict)
+                    .where(DeclaredConflict.service_user == self.service_user_id).distinct())
+
     def requested_interventions(self) -> list[Intervention]:
         """What the referral asks for: screening's choice once made, else the referrer's."""
         rows = list(Intervention.select(Intervention, ReferralIntervention.chosen_at_screening)
@@ -522,6 +533,13 @@ class Referral(BaseModel):
             raise ReferralError("The contact date is in the future: record contacts once they have happened.")
         assignment = self.current_assignment()
         with db.atomic():
+            # A double tap on a slow tablet sends the same contact twice: keep one.
+            twin = (Contact.select().where(
+                Contact.referral == self, Contact.recorded_by == by_user,
+                Contact.recorded_at >= clock.now() - DOUBLE_TAP,
+                *[getattr(Contact, name) == value for name, value in fields.items()]).first())
+            if twin is not None:
+                return twin
             return Contact.create(referral=self, peer_role=assignment.peer_role if assignment else None,
                                   recorded_by=by_user, recorded_at=clock.now(), **fields)
 

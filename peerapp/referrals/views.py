@@ -25,7 +25,8 @@ from . import states
 from .forms import (AnswerForm, ArrangeMeetingForm, AssignForm, CloseForm, ConflictForm, ContactForm,
                     ExistingReferralForm, InterventionForm, ListFilterForm, MeetingOutcomeForm, ReferralForm,
                     ScreeningForm, ServiceUserForm, ServiceUserSearchForm)
-from .models import (DeclaredConflict, Intervention, Referral, ReferralError, ServiceUser, caseload)
+from .models import (DOUBLE_TAP, DeclaredConflict, Intervention, Referral, ReferralError, ServiceUser,
+                     caseload)
 from .nhs_number import normalise
 
 bp = Blueprint("referrals", __name__, url_prefix="/referrals")
@@ -283,6 +284,15 @@ def _new_referral_form_defaults(form) -> None:
             form.care_coordinator.data = current_user.id
 
 
+def _just_submitted(form) -> Referral | None:
+    """The same referral sent twice by a double tap: same person, same referrer, moments apart."""
+    return (Referral.select(Referral, ServiceUser).join(ServiceUser)
+            .where(Referral.referrer == current_user.id, ServiceUser.name == form.name.data.strip(),
+                   ServiceUser.date_of_birth == form.date_of_birth.data,
+                   Referral.own_words == form.own_words.data.strip(),
+                   Referral.created_at >= clock.now() - DOUBLE_TAP).first())
+
+
 @bp.route("/new", methods=["GET", "POST"])
 @allow("clinician", "peer_lead")
 def new():
@@ -291,6 +301,10 @@ def new():
     form = ReferralForm()
     _new_referral_form_defaults(form)
     if form.validate_on_submit():
+        twin = _just_submitted(form)
+        if twin is not None:
+            flash(f"Referral {twin.label} was already submitted a moment ago; it was not sent twice.", "info")
+            return redirect(url_for("referrals.show", referral_id=twin.id))
         with db.atomic():
             su = ServiceUser(team=form.team.data, created_by=current_user.id, created_at=clock.now())
             _save_service_user(su, form)
