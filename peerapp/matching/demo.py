@@ -14,7 +14,9 @@ from ..training.models import Candidate, EquivalentTraining
 from ..workforce.models import RecruitmentCheck, PeerRole
 from .models import MatchingRun, MatchingSettings, start_run
 
-# name, kind, max caseload, details; the last one's DBS check has lapsed.
+# name, kind, max caseload, details. The workforce demo may already have given some of
+# them a role (then theirs is kept); the last two are this demo's own, so a live run always
+# has an alternative peer to choose, and a peer whose DBS check has lapsed.
 PEERS = [
     ("Fatima Hussain", "paid", 3, dict(gender="woman", age_band="26-35", languages="English, Urdu, Punjabi",
                                        interests="cooking, art, walking", areas="Northfield, Eastgate",
@@ -25,11 +27,14 @@ PEERS = [
     ("Amara Okonkwo", "volunteer", 2, dict(gender="woman", age_band="36-45", languages="English, Yoruba",
                                            interests="singing, cooking, church", areas="Northfield, South Vale",
                                            availability="mon-pm,wed-am,thu-am")),
-    ("Ravi Kumar", "paid", 3, dict(gender="man", age_band="36-45", languages="English, Punjabi, Welsh",
-                                   interests="swimming, cricket", areas="Northfield",
-                                   availability="tue-pm,thu-pm")),
+    ("Lowri Evans", "paid", 4, dict(gender="woman", age_band="18-25", languages="English, Welsh",
+                                    interests="swimming, baking, walking", areas="Northfield, Eastgate",
+                                    availability="mon-pm,tue-pm,thu-pm,sat-am", backgrounds="care experienced")),
+    ("Marcus Webb", "paid", 3, dict(gender="man", age_band="36-45", languages="English, Polish",
+                                    interests="gardening, fishing", areas="Westbrook",
+                                    availability="mon-am,fri-am")),
 ]
-EXPIRED_DBS = "Ravi Kumar"
+EXPIRED_DBS = "Marcus Webb"
 
 
 def _trained_candidate(demo, name: str, today: dt.date) -> Candidate:
