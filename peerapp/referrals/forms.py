@@ -198,7 +198,9 @@ class AnswerForm(FlaskForm):
 
 
 class AssignForm(FlaskForm):
-    peer_role = SelectField("Peer", coerce=int, validators=[InputRequired("Choose a peer")])
+    # Radios, not a select: big touch targets on a tablet, and every choice visible at once.
+    peer_role = RadioField("Peers ready to practise with capacity", coerce=int,
+                           validators=[InputRequired("Choose a peer")])
 
 
 class ArrangeMeetingForm(FlaskForm):

@@ -413,7 +413,9 @@ class Referral(BaseModel):
         problems = []
         if role.team_id != self.team_id:
             problems.append(f"{role.display_name} works in another team")
-        if not role.ready_to_practise(today):
+        if role.status != "active":
+            problems.append(f"{role.display_name}'s role is {role.status}")
+        elif not role.ready_to_practise(today):
             found = role.readiness_problems()
             problems.append(f"{role.display_name} is not ready to practise"
                             + (f" ({'; '.join(found)})" if found else ""))

@@ -33,10 +33,12 @@ bp = Blueprint("referrals", __name__, url_prefix="/referrals")
 nav_item("Referrals", "referrals.index", order=40, hint="Screening queue, awaiting match and your team's referrals")
 nav_item("My referrals", "referrals.mine", order=41, hint="Refer a service user for peer support and follow progress")
 nav_item("My caseload", "referrals.caseload", order=42, hint="The people you support and how to contact them")
-nav_item("Interventions", "referrals.catalogue", order=45, hint="The catalogue of peer interventions")
+# The catalogue is reached from the referral pages' tabs (one menu entry per area keeps the
+# menu's "current" highlight right); admins, who have no referral pages, get a home panel.
 home_panel("referrals/_home_panel_clinician.html", "referrals.mine", order=40)
 home_panel("referrals/_home_panel_lead.html", "referrals.screening_queue", order=41)
 home_panel("referrals/_home_panel_peer.html", "referrals.caseload", order=42)
+home_panel("referrals/_home_panel_catalogue.html", "referrals.intervention_new", order=46)
 
 STAFF = ("peer_lead", "manager", "clinician")
 REFUSED = (ReferralError, states.TransitionRefused)
@@ -503,11 +505,10 @@ def answer(referral_id: int):
 
 
 def _assignable(referral: Referral):
-    """(role, caseload, problems) for every practising peer of the team."""
-    rows = []
-    for role in PeerRole.practising(referral.team_id):
-        rows.append((role, caseload(role), referral.assignment_problems(role)))
-    return rows
+    """(role, caseload, problems) for every current peer of the team: those with no
+    problems are offered, the others are listed with the reasons."""
+    return [(role, caseload(role), referral.assignment_problems(role))
+            for role in PeerRole.for_team(referral.team_id) if role.status in ("active", "paused")]
 
 
 @bp.route("/<int:referral_id>/assign", methods=["GET", "POST"])
@@ -522,7 +523,7 @@ def assign(referral_id: int):
     offered = [(role, load) for role, load, problems in rows if not problems]
     not_offered = [(role, problems) for role, _, problems in rows if problems]
     form = AssignForm()
-    form.peer_role.choices = [(role.id, f"{role.display_name} – {role.kind_label.lower()}, "
+    form.peer_role.choices = [(role.id, f"{role.display_name} ({role.kind_label.lower()}), "
                                         f"{load} of {role.max_caseload} places taken") for role, load in offered]
     if form.validate_on_submit():
         role = PeerRole.get_or_none(PeerRole.id == form.peer_role.data) or abort(404)
