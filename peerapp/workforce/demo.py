@@ -164,6 +164,12 @@ def seed(demo) -> None:
         Supervision.create(role=roles["daniel"], held_on=ago(45), duration_minutes=60, recorded_by=lead2,
                            recorded_at=_at(ago(45), 11), how_they_are="Well.", actions="Book the DBS renewal.",
                            next_on=ago(15))
+        Supervision.create(role=roles["fatima"], held_on=ago(9), duration_minutes=60, recorded_by=lead,
+                           recorded_at=_at(ago(9), 13), how_they_are="Well; Ramadan timings agreed for visits.",
+                           actions="Swap Thursday visits to mornings for now.", next_on=today + dt.timedelta(days=20))
+        Supervision.create(role=roles["amara"], held_on=ago(20), duration_minutes=40, recorded_by=lead2,
+                           recorded_at=_at(ago(20), 12), how_they_are="Enjoying the welcome calls.",
+                           actions="Try a group session with Tom.", next_on=today + dt.timedelta(days=8))
         Debrief.create(role=roles["volunteer"], held_on=ago(1), recorded_by=lead, recorded_at=_at(ago(1), 17),
                        summary="Went with a service user to the library craft group; they stayed the whole hour.",
                        wellbeing="Pleased, a bit drained; going for a walk with the dog tonight.")

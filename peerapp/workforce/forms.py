@@ -43,7 +43,7 @@ class RoleDetailsForm(FlaskForm):
     start_date = date_field("Start date")
     # validate_choice=False: a forged or stale choice meets the domain rule's
     # own message ("... is not a named peer lead of ...") rather than a bare one.
-    supervisor = SelectField("Supervisor", coerce=int, validate_choice=False,
+    supervisor = SelectField("Supervisor", coerce=int, validate_choice=False, validators=[DataRequired("Choose a supervisor")],
                              description="One of the team's named peer leads.")
     max_caseload = bounded_integer("Maximum caseload", 0, 50, required=True,
                                    description="How many service users this peer can support at once.")
@@ -67,9 +67,6 @@ class RoleDetailsForm(FlaskForm):
         if field.data is None or not math.isfinite(field.data) or not 0 < field.data <= 60:
             raise ValidationError("Enter the hours a week as a number from 0.5 to 60")
 
-    def validate_supervisor(self, field):
-        if not field.data:
-            raise ValidationError("Choose a supervisor")
 
     def details(self) -> dict:
         return {"hours_per_week": round(float(self.hours_per_week.data), 1),
@@ -94,16 +91,15 @@ class RoleDetailsForm(FlaskForm):
 
 
 class OfferForm(RoleDetailsForm):
-    candidate = SelectField("Trained candidate", coerce=int, validate_choice=False)
-    kind = RadioField("Kind of role", choices=list(KINDS.items()), validate_choice=False)
+    candidate = SelectField("Trained candidate", coerce=int, validate_choice=False,
+                            validators=[DataRequired("Choose a candidate who has completed training")])
+    kind = RadioField("Kind of role", choices=list(KINDS.items()), validate_choice=False,
+                      validators=[DataRequired("Choose volunteer or paid")])
 
     def __init__(self, *args, candidates=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.candidate.choices = [(0, "Choose a candidate")] + [(c.id, c.name) for c in candidates]
 
-    def validate_candidate(self, field):
-        if not field.data:
-            raise ValidationError("Choose a candidate who has completed training")
 
     def validate_kind(self, field):
         if field.data not in KINDS:
@@ -116,7 +112,8 @@ class StatusForm(FlaskForm):
 
 
 class CheckForm(FlaskForm):
-    check_type = SelectField("Check", coerce=int, validate_choice=False)
+    check_type = SelectField("Check", coerce=int, validate_choice=False,
+                             validators=[DataRequired("Choose which check this is")])
     completed_on = date_field("Date completed")
     expires_on = date_field("Expiry date", required=False,
                             description="Leave empty if this check does not lapse.")
@@ -182,40 +179,34 @@ class DebriefForm(FlaskForm):
 
 
 class ConflictForm(FlaskForm):
-    staff = SelectField("Staff member", coerce=int, validate_choice=False)
+    staff = SelectField("Staff member", coerce=int, validate_choice=False,
+                        validators=[DataRequired("Choose the staff member")])
 
     def __init__(self, *args, staff=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.staff.choices = [(0, "Choose a staff member")] + [(u.id, u.name) for u in staff]
 
-    def validate_staff(self, field):
-        if not field.data:
-            raise ValidationError("Choose the staff member")
 
 
 class DeclareForm(FlaskForm):
-    role = SelectField("Peer worker", coerce=int, validate_choice=False)
+    role = SelectField("Peer worker", coerce=int, validate_choice=False,
+                       validators=[DataRequired("Choose the peer worker")])
 
     def __init__(self, *args, roles=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.role.choices = [(0, "Choose a peer worker")] + [(r.id, r.candidate.name) for r in roles]
 
-    def validate_role(self, field):
-        if not field.data:
-            raise ValidationError("Choose the peer worker")
 
 
 class LeadForm(FlaskForm):
-    user = SelectField("Peer lead", coerce=int, validate_choice=False)
+    user = SelectField("Peer lead", coerce=int, validate_choice=False,
+                       validators=[DataRequired("Choose a person with the peer lead role")])
     paid = BooleanField("Paid member of staff", default=True)
 
     def __init__(self, *args, candidates=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.user.choices = [(0, "Choose a person")] + [(u.id, u.name) for u in candidates]
 
-    def validate_user(self, field):
-        if not field.data:
-            raise ValidationError("Choose a person with the peer lead role")
 
 
 class SettingsForm(FlaskForm):

@@ -81,6 +81,10 @@ def _row(role: PeerRole, today):
             "problems": role.readiness_problems(today), "last": last.held_on if last else None,
             "next": role.next_supervision_due(), "overdue": role.supervision_overdue(today),
             "caseload": role.active_caseload(),
+            # Peer leads see first who needs something: not ready, supervision overdue, a check lapsing.
+            "attention_order": (0 if (role.status in ("active", "paused", "onboarding") and
+                                      role.readiness_problems(today)) or role.supervision_overdue(today) else 1,
+                                role.display_name.lower()),
             "expiring": [(r, d) for _, r, _s in role.checks(today) if r and r.expires_on
                          for d in [(r.expires_on - today).days] if d <= 60]}
 
@@ -186,6 +190,7 @@ def _role_page(role: PeerRole, fragment: str | None = None, **extra):
         role=role, today=today, staff=staff, is_lead=_lead_of(role), is_peer=role.is_peer(current_user),
         role_status=role.effective_status(today), reason=role.effective_reason(today),
         problems=role.readiness_problems(today), checks=role.checks(today),
+        checks_problems=role.checks_problems(today),
         induction_items=list(InductionItem.checklist()), ticks=ticks, supervisions=supervisions, debriefs=debriefs,
         agreement=TeamMeetingAgreement.get_or_none(TeamMeetingAgreement.role == role),
         conflicts=conflicts, history=history, changes=changes, statuses=STATUSES, dbs_levels=DBS_LEVELS,
