@@ -628,3 +628,43 @@ def test_demo_leaves_referrals_for_a_live_run(tmp_path):
             live = start_run(team, User.by_email("lead@demo.peerapp"))
             assert live.proposal_count >= 3 and live.unmatched_count >= 1
             assert {p.status for p in runs[0].proposals()} == {SUPERSEDED}
+
+
+def test_approving_twice_assigns_once(app, w, client_for, login, make_user):
+    """A second peer lead with the same page open: the second approval is refused."""
+    other_lead = login(make_user("peer_lead"))
+    run = start(client_for("peer_lead"))
+    proposal = proposal_for(run, w.amira)
+    assert client_for("peer_lead").post(f"/matching/proposals/{proposal.id}/approve").status_code == 303
+    response = other_lead.htmx("post", f"/matching/proposals/{proposal.id}/approve")
+    assert response.status_code == 409 and "already approved" in response.get_data(as_text=True)
+    with db.connection_context():
+        assert Assignment.select().where(Assignment.referral == w.amira.id).count() == 1
+
+
+def test_the_migration_applies_to_a_database_of_the_previous_schema(tmp_path):
+    """m0050 on a database made by m0040, with data in it: nothing lost, tables made."""
+    import peewee as pw
+
+    from peerapp import migrations
+    database = pw.SqliteDatabase(str(tmp_path / "old.sqlite3"), pragmas={"foreign_keys": 1})
+    earlier = [m for m in migrations.available() if m < "m0050"]
+    migrations.upgrade(database, target=earlier[-1])
+    database.execute_sql("INSERT INTO team (name, base_address, active, created_at) "
+                         "VALUES ('Kept team', '', 1, '2026-01-01 00:00:00')")
+    assert "matching_run" not in database.get_tables()
+    ran = migrations.upgrade(database)
+    assert "m0050_matching" in ran
+    tables = set(database.get_tables())
+    assert {"matching_settings", "matching_run", "run_proposal", "run_unmatched"} <= tables
+    assert database.execute_sql("SELECT name FROM team").fetchall() == [("Kept team",)]
+    database.close()
+
+
+def test_model_columns_match_the_migration(app):
+    """The live models and the migration's snapshot describe the same columns."""
+    from peerapp.matching.models import MODELS
+    with db.connection_context():
+        for model in MODELS:
+            columns = {c.name for c in db.get_columns(model._meta.table_name)}
+            assert columns == {f.column_name for f in model._meta.sorted_fields}, model

@@ -259,32 +259,38 @@ def decide(proposal: RunProposal, by_user: User, role: PeerRole | None = None, r
     from ..referrals.models import ReferralError
     from . import inputs
 
-    if proposal.status != PROPOSED:
-        raise ApprovalRefused(f"This proposal is already {proposal.status_text.lower()}, so nothing was changed.")
-    referral = Referral.get_by_id(proposal.referral_id)
-    target = role or proposal.peer_role
-    overriding = role is not None
-    if referral.state != states.AWAITING_MATCH:
-        raise ApprovalRefused(f"{referral.label} is {states.describe(referral.state)} now, not awaiting a match, "
-                              "so nothing was changed.")
-    problems = inputs.live_problems(referral, target, MatchingSettings.for_team(referral.team_id).engine_settings())
-    if problems:
-        raise ApprovalRefused(f"{target.display_name} cannot take {referral.label} now: {'; '.join(problems)}. "
-                              "Nothing was changed; start a new run to see the best fit today.")
-    if overriding and not reason.strip():
-        raise ApprovalRefused("Write why you chose another peer.")
+    if overriding := role is not None:
+        if not reason.strip():
+            raise ApprovalRefused("Write why you chose another peer.")
     try:
+        # IMMEDIATE: the proposal and the referral are read again under the write lock,
+        # so two peer leads approving at once cannot both assign.
         with db.atomic():
+            fresh = RunProposal.get_by_id(proposal.id)
+            if fresh.status != PROPOSED:
+                raise ApprovalRefused(f"This proposal is already {fresh.status_text.lower()}, "
+                                      "so nothing was changed.")
+            referral = Referral.get_by_id(proposal.referral_id)
+            target = role or fresh.peer_role
+            if referral.state != states.AWAITING_MATCH:
+                raise ApprovalRefused(f"{referral.label} is {states.describe(referral.state)} now, not awaiting "
+                                      "a match, so nothing was changed.")
+            settings = MatchingSettings.for_team(referral.team_id).engine_settings()
+            problems = inputs.live_problems(referral, target, settings)
+            if problems:
+                raise ApprovalRefused(f"{target.display_name} cannot take {referral.label} now: "
+                                      f"{'; '.join(problems)}. Nothing was changed; start a new run to see "
+                                      "the best fit today.")
             referral.assign(target, by_user, how="matching run")
-            proposal.decide(OVERRIDDEN if overriding else APPROVED, by_user, target, reason if overriding else "")
+            fresh.decide(OVERRIDDEN if overriding else APPROVED, by_user, target, reason if overriding else "")
             if overriding:
-                audit("override", proposal, user=by_user,
-                      summary=f"{referral.label}: peer role #{target.id} instead of #{proposal.peer_role_id}")
+                audit("override", fresh, user=by_user,
+                      summary=f"{referral.label}: peer role #{target.id} instead of #{fresh.peer_role_id}")
             else:
-                audit("approve", proposal, user=by_user, summary=f"{referral.label}: peer role #{target.id}")
-    except ReferralError as error:
+                audit("approve", fresh, user=by_user, summary=f"{referral.label}: peer role #{target.id}")
+    except (ReferralError, states.TransitionRefused) as error:
         raise ApprovalRefused(f"{error} Nothing was changed.") from error
-    return proposal
+    return fresh
 
 
 def supersede_open_proposals(team) -> int:

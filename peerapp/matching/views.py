@@ -222,6 +222,8 @@ def override(proposal_id: int):
                                           "so nothing was changed.", status=409)
     if is_fragment_request():
         return render("matching/_proposal_row.html", **_row_context(proposal, form=form))
+    if request.method == "GET":
+        audit("view", proposal, summary=f"{proposal.referral.label}: choosing another peer")
     context = _row_context(proposal, form=form)
     context.pop("form")
     return render_form("matching/override.html", form, **context)
