@@ -632,3 +632,22 @@ def test_role_page_shows_its_changes_to_staff_only(app, wf, login):
         peer_user = PeerRole.get_by_id(role.id).user
     assert 'id="changes"' in text(login(wf["manager"]).get(f"/workforce/roles/{role.id}"))
     assert 'id="changes"' not in text(login(peer_user).get("/workforce/me"))
+
+
+def test_a_second_offer_of_the_same_kind_is_refused_on_the_page(app, wf, login):
+    ready_role(wf)
+    lead = login(wf["lead"])
+    response = lead.post("/workforce/offer", data={
+        "candidate": wf["candidate"].id, "kind": "volunteer", "hours_per_week": "8", "start_date": "2026-05-04",
+        "supervisor": wf["lead"].id, "max_caseload": "3"})
+    assert response.status_code == 422 and "already has an active volunteer role" in text(response)
+    with db.connection_context():
+        assert PeerRole.select().count() == 1
+
+
+def test_reading_a_role_is_audited(app, wf, login):
+    role = ready_role(wf)
+    login(wf["manager"]).get(f"/workforce/roles/{role.id}")
+    with db.connection_context():
+        assert AuditEvent.for_record("peer_role", role.id).where(AuditEvent.action == "view",
+                                                                 AuditEvent.user == wf["manager"].id).exists()

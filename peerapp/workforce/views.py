@@ -117,7 +117,10 @@ def _details_form_choices(team):
 
 
 def _offerable_candidates(team):
-    return list(Candidate.trained(team))
+    """Trained candidates of the team without an offer already in progress there."""
+    pending = PeerRole.select(PeerRole.candidate).where(PeerRole.team == team,
+                                                        PeerRole.status.in_(("offered", "onboarding")))
+    return list(Candidate.trained(team).where(Candidate.id.not_in(pending)))
 
 
 @bp.route("/offer", methods=["GET", "POST"])
@@ -165,14 +168,20 @@ def me():
     role = _my_role()
     if role is None:
         return render_template("workforce/no_role.html")
+    with db.atomic():
+        audit("view", role, summary="own peer role read")
     return _role_page(role)
 
 
 @bp.get("/roles/<int:role_id>")
 @allow("peer_lead", "manager", "peer")
 def role(role_id: int):
-    """Staff of the role's team, or the peer themselves: the whole role."""
-    return _role_page(_role_or_404(role_id))
+    """Staff of the role's team, or the peer themselves: the whole role. Audited:
+    it holds the person's checks (DBS outcome) and arrangements."""
+    found = _role_or_404(role_id)
+    with db.atomic():
+        audit("view", found, summary="peer role read")
+    return _role_page(found)
 
 
 def _role_page(role: PeerRole, fragment: str | None = None, **extra):
@@ -232,7 +241,11 @@ def role_edit(role_id: int):
     """Peer leads and managers of the team: change hours, days, supervisor,
     caseload and the details matching uses."""
     role = _role_or_404(role_id, staff_only=True)
-    form = RoleDetailsForm(supervisors=_details_form_choices(role.team))
+    supervisors = _details_form_choices(role.team)
+    if role.supervisor_id not in {u.id for u in supervisors}:
+        # Still shown, so the form can be read; saving asks for a named peer lead.
+        supervisors.append(role.supervisor)
+    form = RoleDetailsForm(supervisors=supervisors)
     if request.method == "GET":
         form.fill_from(role)
     if form.validate_on_submit():
