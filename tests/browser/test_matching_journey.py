@@ -89,6 +89,11 @@ def test_a_peer_lead_runs_matching_approves_two_and_overrides_one(make_journey, 
         assert len(made) == 3
         assert {Referral.get_by_id(a.referral_id).state for a in made} == {states.MATCHED}
 
+    # The team's settings page, reachable from the matching pages.
+    page.get_by_role("link", name="Settings", exact=True).click()
+    expect(page.get_by_role("heading", name="Matching settings")).to_be_visible()
+    journey.check_accessibility()
+
 
 def test_approve_works_without_javascript(make_journey, seed_demo):
     journey = make_journey("tablet", java_script=False)
