@@ -636,3 +636,15 @@ def test_migration_upgrades_a_database_made_by_the_previous_schema(tmp_path):
     database.execute_sql(f"INSERT INTO referral ({columns}) VALUES ({values}, 'submitted')")
     with pytest.raises(pw.IntegrityError, match="CHECK"):
         database.execute_sql(f"INSERT INTO referral ({columns}) VALUES ({values}, 'limbo')")
+
+
+def test_screening_will_not_offer_a_medium_risk_referral_to_volunteers(world, login):
+    lead = login(world.lead)
+    response = lead.post(f"/referrals/{world.referral.id}/screen", data={
+        "decision": "accepted", "reasons": "ok", "risk_level": "medium", "volunteer_allowed": "y",
+        "interventions": [str(world.items["WRAP co-writing"].id)]})
+    body = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "volunteers do not take medium risk referrals" in body and "volunteers do not deliver WRAP co-writing" in body
+    with inside():
+        assert Referral.get_by_id(world.referral.id).state == states.SUBMITTED

@@ -190,6 +190,19 @@ class ScreeningForm(FlaskForm):
         if decision == states.ACCEPTED and not self.interventions.data:
             self.interventions.errors = [*self.interventions.errors, "Choose at least one suitable intervention"]
             ok = False
+        if decision == states.ACCEPTED and self.volunteer_allowed.data:
+            from .models import VOLUNTEER_RISK_LEVELS
+            paid_only = [i.name for i in Intervention.select().where(
+                Intervention.id.in_(self.interventions.data or []), Intervention.volunteers_allowed == False)]  # noqa: E712
+            problems = []
+            if self.risk_level.data and self.risk_level.data not in VOLUNTEER_RISK_LEVELS:
+                problems.append(f"volunteers do not take {self.risk_level.data} risk referrals")
+            if paid_only:
+                problems.append(f"volunteers do not deliver {', '.join(paid_only)}")
+            if problems:
+                self.volunteer_allowed.errors = [*self.volunteer_allowed.errors,
+                                                 "A volunteer cannot take this: " + "; ".join(problems)]
+                ok = False
         return ok
 
 
