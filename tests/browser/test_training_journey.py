@@ -85,6 +85,8 @@ def test_facilitator_takes_the_register_with_one_tap_each(make_journey):
     # Correct one exception: Luca was late.
     rows.nth(11).get_by_role("button", name="Late").click()
     expect(rows.nth(11).locator(".training-status")).to_have_text("Late")
+    # Keyboard and switch users keep their place: focus stays on the button they pressed.
+    expect(rows.nth(11).get_by_role("button", name="Late")).to_be_focused()
     journey.check_accessibility()
 
     # A catch-up needs its date: without one, the row says so and nothing changes.
