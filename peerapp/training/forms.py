@@ -4,7 +4,7 @@ from __future__ import annotations
 import datetime as dt
 
 from flask_wtf import FlaskForm
-from wtforms import DateField, EmailField, HiddenField, SelectField, SelectMultipleField, widgets
+from wtforms import DateField, EmailField, SelectField, SelectMultipleField, widgets
 from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
 
 from .. import clock

@@ -25,7 +25,7 @@ from .completion import STATUSES
 from .forms import (CohortForm, CurriculumForm, EnrolForm, EquivalentForm, MarkForm, NominationForm,
                     WithdrawForm)
 from .models import (CAUGHT_UP, PLACE, PRESENT, WAITING, WITHDRAWN, Attendance, Candidate, Cohort,
-                     CohortFacilitator, CohortSession, Curriculum, CurriculumSession, Enrolment,
+                     CohortFacilitator, CohortSession, Curriculum, Enrolment,
                      EquivalentTraining)
 
 bp = Blueprint("training", __name__, url_prefix="/training")
