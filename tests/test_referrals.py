@@ -648,3 +648,24 @@ def test_screening_will_not_offer_a_medium_risk_referral_to_volunteers(world, lo
     assert "volunteers do not take medium risk referrals" in body and "volunteers do not deliver WRAP co-writing" in body
     with inside():
         assert Referral.get_by_id(world.referral.id).state == states.SUBMITTED
+
+
+def test_a_stale_edit_of_a_service_user_is_a_conflict_not_an_overwrite(world, login):
+    sid = world.referral.service_user_id
+    client = login(world.clinician)
+    page = client.get(f"/referrals/service-users/{sid}/edit").get_data(as_text=True)
+    version = re.search(r'name="version" type="hidden" value="([0-9a-f]+)"', page).group(1)
+    data = {"name": PLANTED, "team": str(world.team.id), "care_coordinator": str(world.clinician.id),
+            "contact_preference": "Call only", "version": version,
+            **{f"pref_{k}_strength": "would like" for k in ("gender", "age_band", "background", "language")}}
+    with inside():
+        ServiceUser.update(contact_preference="Changed by a colleague").where(ServiceUser.id == sid).execute()
+    response = client.post(f"/referrals/service-users/{sid}/edit", data=data)
+    assert response.status_code == 409 and "Someone else changed these details" in response.get_data(as_text=True)
+    assert "Call only" in response.get_data(as_text=True)
+    with inside():
+        assert ServiceUser.get_by_id(sid).contact_preference == "Changed by a colleague"
+    fresh = re.search(r'name="version" type="hidden" value="([0-9a-f]+)"', response.get_data(as_text=True)).group(1)
+    assert client.post(f"/referrals/service-users/{sid}/edit", data={**data, "version": fresh}).status_code == 302
+    with inside():
+        assert ServiceUser.get_by_id(sid).contact_preference == "Call only"

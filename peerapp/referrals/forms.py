@@ -3,7 +3,7 @@ meetings, contacts, closing, the catalogue and declared conflicts."""
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, RadioField, SelectField, SelectMultipleField, widgets
+from wtforms import BooleanField, DateField, HiddenField, RadioField, SelectField, SelectMultipleField, widgets
 from wtforms.validators import DataRequired, InputRequired, Optional, ValidationError
 
 from .. import clock
@@ -110,6 +110,8 @@ class ServiceUserFields(FlaskForm):
 
 class ServiceUserForm(ServiceUserFields):
     """Editing a service user's record on its own."""
+
+    version = HiddenField()
 
 
 class ReferralFields(FlaskForm):

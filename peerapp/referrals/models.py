@@ -13,6 +13,7 @@ areas need (matching above all) are methods here:
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 
 import peewee as pw
 
@@ -105,6 +106,13 @@ class ServiceUser(BaseModel):
     @property
     def nhs_number_formatted(self) -> str:
         return _formatted_nhs(self.nhs_number) if self.nhs_number else ""
+
+    def version(self) -> str:
+        """A digest of the record as it stands, so an edit made on a stale page is noticed
+        (two people editing at once) instead of silently overwriting the other's change."""
+        fields = [str(getattr(self, f.name)) for f in self._meta.sorted_fields]
+        fields += [str(p) for p in self.preferences]
+        return hashlib.sha256("\x1f".join(fields).encode()).hexdigest()[:32]
 
     def has_consent(self) -> bool:
         return bool(self.consent_referral_on and self.consent_sharing_on)

@@ -357,9 +357,12 @@ def service_user(service_user_id: int):
 def service_user_edit(service_user_id: int):
     """Clinicians and peer leads: correct a service user's details, preferences and consent."""
     su = _service_user_or_404(service_user_id)
-    form = ServiceUserForm(obj=su, service_user=su)
+    # No obj=su: list fields (languages, ...) are filled as text below, never as lists.
+    form = ServiceUserForm(service_user=su)
     if request.method == "GET":
         audit("view", su, summary="viewed to edit")
+        for name in ("name", "preferred_name", "date_of_birth", "gender", "pronouns", "contact_preference", "area"):
+            getattr(form, name).data = getattr(su, name)
         form.team.data = su.team_id
         form.care_coordinator.data = su.care_coordinator_id or 0
         form.nhs_number.data = su.nhs_number_formatted
@@ -370,7 +373,13 @@ def service_user_edit(service_user_id: int):
         form.consent_sharing.data = bool(su.consent_sharing_on)
         form.consent_on.data = su.consent_referral_on or su.consent_sharing_on
         form.fill_preferences(su)
+        form.version.data = su.version()
     if form.validate_on_submit():
+        if form.version.data != su.version():
+            flash("Someone else changed these details while you were editing. Nothing was saved: your "
+                  "changes are below. Open the record in a new tab to see theirs, then save again.", "error")
+            form.version.data = su.version()
+            return render_form("referrals/service_user_form.html", form, su=su), 409
         with db.atomic():
             _save_service_user(su, form)
             audit("update", su, summary="service user details changed")
