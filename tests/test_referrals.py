@@ -609,8 +609,32 @@ def test_fuzzed_forms_never_give_a_500(world, login):
     def new_referral(data):
         assert lead.post("/referrals/new", data=data).status_code < 500
 
+    @settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(st.fixed_dictionaries({k: nasty for k in ("decision", "reasons", "questions", "risk_level",
+                                                     "interventions", "volunteer_allowed")}))
+    def screen(data):
+        fresh = make_referral(world, "Fuzz Target")
+        assert lead.post(f"/referrals/{fresh.id}/screen", data=data).status_code < 500
+
+    @settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(st.fixed_dictionaries({k: nasty for k in ("name", "duties", "delivery", "settings", "typical_sessions",
+                                                     "session_minutes", "risk_levels", "retired")}))
+    def intervention(data):
+        assert lead.post("/referrals/interventions/new", data=data).status_code < 500
+        assert lead.post(f"/referrals/interventions/{world.items['Phone check-ins'].id}", data=data).status_code < 500
+
+    @settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(st.fixed_dictionaries({k: nasty for k in ("name", "languages", "availability", "pref_gender_strength",
+                                                     "consent_on", "version", "team")}))
+    def edit(data):
+        url = f"/referrals/service-users/{referral.service_user_id}/edit"
+        assert lead.post(url, data=data).status_code < 500
+
     contact()
     new_referral()
+    screen()
+    intervention()
+    edit()
 
 
 def test_migration_upgrades_a_database_made_by_the_previous_schema(tmp_path):
