@@ -5,10 +5,14 @@ areas need (matching above all) are methods here:
 
     Referral.awaiting_match(team=None)        referral.requested_interventions()
     referral.volunteer_allowed                referral.risk_level
-    referral.assign(role, by_user, how=...)   caseload(role) -> int
-    referral.not_a_good_fit_peers()           not_a_good_fit_pairs()
-    service_user.interests / .languages / .area / .availability / .preferences
-    DeclaredConflict.for_service_user(su)     DeclaredConflict.for_peer(role)
+    referral.assign(role, by_user, how=...)   raises AssignmentRefused (plain English)
+    referral.assignment_problems(role)        [] when the peer may take it
+    referral.not_a_good_fit_peers()           not_a_good_fit_pairs() -> {(service user id, role id)}
+    referral.waiting_days()                   referral.excluded_peers()
+    caseload(role) -> int                     (alias caseload_for, which workforce reads)
+    service_user.interests / .languages / .availability (lists) / .area / .preferences
+    DeclaredConflict.for_service_user(su)     DeclaredConflict.for_peer(role) / .between(su, role)
+    Assignment rows (how "by hand" | "matching run", ended_reason "not a good fit", ...)
 """
 from __future__ import annotations
 
