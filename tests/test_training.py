@@ -472,6 +472,8 @@ def test_catch_up_without_a_date_is_refused_with_a_message(build, client_for):
     assert "Not a valid date" in text(r)
     r = client.post(url, data={"status": CAUGHT_UP, "caught_up_on": "2026-06-01"})
     assert r.status_code == 422 and "cannot be in the future" in text(r)
+    r = client.post(url, data={"status": CAUGHT_UP, "caught_up_on": "2026-01-01"})
+    assert r.status_code == 422 and "cannot be before the cohort began on 27 Mar 2026" in text(r)
     r = client.post(url, data={"status": "excellent"})
     assert r.status_code == 422
     with db.connection_context():

@@ -148,9 +148,17 @@ class MarkForm(FlaskForm):
     caught_up_on = DateField("Date of catch-up", validators=[Optional(), not_in_future])
     caught_up_with = text_field("Caught up with", 120, description="Who ran the catch-up.")
 
+    def __init__(self, *args, earliest: dt.date | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.earliest = earliest
+
     def validate(self, extra_validators=None) -> bool:
         ok = super().validate(extra_validators)
         field = self.caught_up_on
+        if self.status.data == CAUGHT_UP and field.data and self.earliest and field.data < self.earliest:
+            field.errors.append(f"The catch-up cannot be before the cohort began on "
+                                f"{self.earliest.strftime('%-d %b %Y')}")
+            ok = False
         # Optional() stops the field's own chain when it is empty, so the
         # "catch-up needs a date" rule lives here. A date that did not parse
         # already carries its own message.

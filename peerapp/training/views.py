@@ -382,7 +382,7 @@ def mark(session_id: int, enrolment_id: int):
     if session.held_on > clock.today():
         return _refuse(session, f"Session {session.number} is on {session.held_on.strftime('%-d %b %Y')}: "
                                 "its register opens on the day.")
-    form = MarkForm()
+    form = MarkForm(earliest=session.cohort.first_day())
     if not form.validate_on_submit():
         if is_fragment_request():
             return render("training/_register_row.html", **_row_context(session, enrolment, form))
