@@ -140,3 +140,28 @@ def test_refer_screen_assign_meet_and_debrief(make_journey, seed_demo):
 def urlparse_path(url: str) -> str:
     from urllib.parse import urlsplit
     return urlsplit(url).path
+
+
+def test_screening_works_without_javascript(make_journey, seed_demo):
+    lead = make_journey("tablet", java_script=False)
+    seed_demo(lead.server)
+    from peerapp.db import db
+    from peerapp.referrals.models import Referral
+    with lead.server.app.app_context(), db.connection_context():
+        label = Referral.in_states("screening").first().label
+    page = lead.page
+    page.goto(lead.url("/login"))
+    page.get_by_label("Email address").fill("lead@demo.peerapp")
+    page.get_by_label("Password").fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.goto(lead.url("/referrals/screening"))
+    page.get_by_role("link", name=f"Screen {label}").click()
+    # Declining needs reasons: the form says so and keeps the choice.
+    page.get_by_label("Decline", exact=True).check()
+    page.get_by_role("button", name="Save the decision").click()
+    expect(page.locator(".nhsuk-error-summary")).to_contain_text("Give the reasons for declining")
+    page.get_by_label("Accept", exact=True).check()
+    page.get_by_role("button", name="Save the decision").click()
+    expect(page.locator(".peerapp-flash--success")).to_contain_text(f"{label} accepted")
+    page.goto(lead.url("/referrals/awaiting-match"))
+    expect(page.get_by_role("link", name=f"Assign a peer to {label}")).to_be_visible()
