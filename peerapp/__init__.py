@@ -12,6 +12,7 @@ from pathlib import Path
 from flask import Flask, session
 from flask_login import LoginManager
 from flask_wtf import CSRFProtect
+from werkzeug.routing import IntegerConverter
 
 from . import clock
 
@@ -20,6 +21,12 @@ from . import clock
 # built yet is simply absent.
 AREAS = ("home", "auth", "admin", "training", "workforce", "wrap", "referrals",
          "matching", "outcomes", "presence", "readiness", "reports")
+
+class BoundedInt(IntegerConverter):
+    def __init__(self, map, *args, **kwargs):
+        kwargs.setdefault("max", 2**63 - 1)
+        super().__init__(map, *args, **kwargs)
+
 
 csrf = CSRFProtect()
 login_manager = LoginManager()
@@ -46,6 +53,8 @@ def installed_areas() -> list[str]:
 def create_app(test_config: dict | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True,
                 template_folder="../templates", static_folder="../static")
+    # An id too large for SQLite's integers is simply not a route (404), never a 500.
+    app.url_map.converters["int"] = BoundedInt
     instance = Path(app.instance_path)
     instance.mkdir(parents=True, exist_ok=True)
 

@@ -153,3 +153,9 @@ def test_fuzzed_forms_never_cause_a_server_error(client_for, name, address, emai
     ):
         assert response.status_code < 500
         assert "<script>alert(1)</script>" not in response.get_data(as_text=True)
+
+
+def test_ids_too_large_for_sqlite_are_not_found_anywhere(app, client_for):
+    admin = client_for("admin")
+    for path in ["/admin/users/99999999999999999999999", "/admin/teams/9223372036854775808"]:
+        assert admin.get(path).status_code == 404
