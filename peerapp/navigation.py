@@ -44,10 +44,19 @@ def home_panel(template: str, endpoint: str, order: int = 50) -> None:
     _PANELS[template] = HomePanel(template, endpoint, order)
 
 
-def menu_for(user) -> list[dict]:
-    items = sorted(_NAV.values(), key=lambda i: (i.order, i.label))
-    return [{"label": i.label, "url": url_for(i.endpoint), "endpoint": i.endpoint, "hint": i.hint}
-            for i in items if may(i.endpoint, user)]
+def menu_for(user, endpoint: str | None = None) -> list[dict]:
+    """The menu for this person; one item is marked current: the page itself,
+    or else the first item of the same area."""
+    items = [{"label": i.label, "url": url_for(i.endpoint), "endpoint": i.endpoint, "hint": i.hint,
+              "current": False}
+             for i in sorted(_NAV.values(), key=lambda i: (i.order, i.label)) if may(i.endpoint, user)]
+    if endpoint:
+        exact = [item for item in items if item["endpoint"] == endpoint]
+        area = endpoint.split(".")[0]
+        same_area = [item for item in items if item["endpoint"].split(".")[0] == area]
+        for item in (exact or same_area)[:1]:
+            item["current"] = True
+    return items
 
 
 def panels_for(user) -> list[str]:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import Flask
+from flask import Flask, request
 from flask_login import current_user
 
 from . import clock
@@ -17,7 +17,7 @@ def init_app(app: Flask) -> None:
     @app.context_processor
     def globals_():
         return {
-            "menu": (lambda: menu_for(current_user)),
+            "menu": (lambda: menu_for(current_user, request.endpoint)),
             "may": may,
             "action_form": ActionForm,
             "ROLES": ROLES,
