@@ -103,3 +103,58 @@ def test_a_peer_shares_two_sections_then_stops_sharing(make_journey):
     expect(page.get_by_role("button", name="Print")).to_be_visible()
     expect(page.locator("main")).to_contain_text("Walks by the canal")
     owner.check_accessibility()
+
+
+def test_versions_arrangements_and_sections_on_a_tablet(make_journey):
+    owner = make_journey("tablet")
+    supervisor = make_journey("tablet")
+    _seed(owner.server)
+    page = owner.page
+    owner.login("rowan@journey.nhs.uk", PASSWORD)
+
+    # Two versions; the earlier one stays readable.
+    owner.visit("/wrap/write")
+    page.get_by_label("My wellness toolbox").fill("Version one toolbox.")
+    page.get_by_role("button", name="Save a new version").click()
+    owner.visit("/wrap/write")
+    page.get_by_label("My wellness toolbox").fill("Version two toolbox.")
+    page.get_by_label("Working arrangements and adjustments I would like").fill("Late start on Mondays.")
+    page.get_by_role("button", name="Save a new version").click()
+    owner.visit("/wrap/versions")
+    expect(page.locator("#wrap-versions tbody tr")).to_have_count(2)
+    page.get_by_role("link", name="Version 1").click()
+    expect(page.locator("main")).to_contain_text("Version one toolbox.")
+    owner.check_accessibility()
+
+    owner.visit("/wrap/share")
+    page.get_by_label("The whole plan").check()
+    page.get_by_label("Your password").fill(PASSWORD)
+    page.get_by_role("button", name="Share with Priya Shah").click()
+    expect(page.locator("#wrap-shares tbody tr")).to_have_count(1)
+
+    # The supervisor records what they agreed (a plain form); the peer confirms with htmx.
+    supervisor.login("priya@journey.nhs.uk", PASSWORD)
+    supervisor.visit("/wrap/")
+    supervisor.page.get_by_role("link", name="Rowan Ellis").click()
+    supervisor.page.get_by_role("link", name="Record arrangements you agreed with Rowan Ellis").click()
+    supervisor.check_accessibility()
+    supervisor.page.get_by_label("Working arrangements agreed").fill("Start at 10:00 on Mondays.")
+    supervisor.page.get_by_role("button", name="Record and confirm").click()
+    expect(supervisor.page.locator("#wrap-arrangements")).to_contain_text("Waiting for the peer to confirm")
+    supervisor.check_accessibility()
+
+    owner.visit("/wrap/")
+    page.evaluate("window.__same_page = true")
+    page.get_by_role("button", name="Confirm this is what we agreed").click()
+    expect(page.locator("#wrap-arrangements")).to_contain_text("Confirmed by both")
+    assert page.evaluate("window.__same_page === true")
+    owner.check_accessibility()
+
+    # The peer lead adapts the team's sections.
+    supervisor.visit("/wrap/sections")
+    supervisor.page.get_by_role("link", name="My wellness toolbox").click()
+    supervisor.check_accessibility()
+    supervisor.page.get_by_label("Title").fill("What keeps me well")
+    supervisor.page.get_by_role("button", name="Save section").click()
+    expect(supervisor.page.locator("#wrap-section-list")).to_contain_text("What keeps me well")
+    supervisor.check_accessibility()
