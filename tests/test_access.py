@@ -9,6 +9,7 @@ import re
 
 import pytest
 from flask import Blueprint
+from werkzeug.routing import IntegerConverter
 
 from peerapp.access import PUBLIC, SIGNED_IN, allowed_roles
 from peerapp.db import db
@@ -21,8 +22,8 @@ def concrete_url(rule) -> str:
     """Fill every converter with a placeholder id (int) or a harmless word."""
     url = rule.rule
     for name in rule.arguments:
-        converter = rule._converters[name].__class__.__name__
-        value = PLACEHOLDER if "Integer" in converter else "placeholder"
+        converter = rule._converters[name]
+        value = PLACEHOLDER if isinstance(converter, IntegerConverter) else "placeholder"
         url = re.sub(r"<(?:[^:<>]+:)?" + re.escape(name) + r">", value, url)
     return url
 

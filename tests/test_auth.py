@@ -244,3 +244,20 @@ def test_changing_roles_needs_a_recent_login(app, make_user, team, clock):
     assert confirmed.status_code == 200 and 'value="manager"' in confirmed.get_data(as_text=True)
     assert admin.post(f"/admin/users/{target.id}", data=data).status_code == 302
     assert User.get_by_id(target.id).roles == {"clinician", "manager"}
+
+
+def test_the_resume_page_after_signing_in_again_sends_first_time(anon, make_user, clock):
+    make_user("admin", email="boss2@test.nhs.uk")
+    clock.freeze(T0)
+    sign_in(anon, "boss2@test.nhs.uk")
+    clock.advance(hours=2)
+    anon.post("/admin/teams/new", data={"name": "Evening Team", "base_address": "Kept"})
+    again = anon.post("/login", data={"email": "boss2@test.nhs.uk", "password": TEST_PASSWORD,
+                                      "resume_to": "/admin/teams/new", "resume:name": "Evening Team",
+                                      "resume:base_address": "Kept"})
+    token = re.search(r'name="csrf_token" value="([^"]+)"', again.get_data(as_text=True)).group(1)
+    sent = anon.post("/admin/teams/new", data={"csrf_token": token, "name": "Evening Team", "base_address": "Kept"},
+                     csrf=False)
+    assert sent.status_code == 302
+    from peerapp.models import Team
+    assert Team.get(Team.name == "Evening Team").base_address == "Kept"

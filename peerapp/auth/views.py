@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 
 from .. import clock, passwords
@@ -32,6 +32,7 @@ def _throttled(email: str) -> bool:
 def start_session(user: User) -> None:
     """A fresh server-side session for this login; the old cookie is dropped."""
     session.clear()
+    g.pop("csrf_token", None)  # a token made for the old session must not reach the next page
     session["sid"] = LoginSession.start(user)
     login_user(user)
 
