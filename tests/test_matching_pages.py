@@ -488,7 +488,6 @@ def test_override_page_without_javascript(app, w, client_for):
 def _settings_data(**changes):
     from peerapp.matching.engine import DEFAULT_WEIGHTS
     data = {f"weight_{name}": str(value) for name, value in DEFAULT_WEIGHTS.items()}
-    data["volunteer_risk_levels"] = ["low"]
     data["most_matches_first"] = "y"
     data.update(changes)
     return data
@@ -501,11 +500,12 @@ def test_settings_are_saved_per_team_and_used_by_the_next_run(app, w, client_for
     labels = page.get_text(" ", strip=True)
     assert all(label in labels for label in WEIGHT_LABELS.values())
     response = lead.post("/matching/settings", data=_settings_data(weight_interests="4.5",
-                                                                   volunteer_risk_levels=["low", "medium"]))
+                                                                   volunteer_risk_levels=["low", "medium", "high"]))
     assert response.status_code == 303
     with db.connection_context():
         row = MatchingSettings.for_team(w.team)
-        assert row.weights["interests"] == 4.5 and row.volunteer_levels == ["low", "medium"]
+        # Volunteers' risk levels are the SOP's rule, not a setting: a posted value changes nothing.
+        assert row.weights["interests"] == 4.5 and row.volunteer_levels == ["low"]
         assert AuditEvent.for_record("matching_settings", row.id).first().action == "update"
         assert MatchingSettings.for_team(w.other_team).weights["interests"] == 1.0
     run = start(lead)
@@ -524,9 +524,9 @@ def test_bad_weights_get_a_message_never_a_500(app, w, client_for, value):
         assert MatchingSettings.select().count() == 0
 
 
-def test_an_unknown_volunteer_risk_level_is_refused(app, w, client_for):
-    response = client_for("peer_lead").post("/matching/settings", data=_settings_data(volunteer_risk_levels=["extreme"]))
-    assert response.status_code == 422
+def test_the_settings_page_states_the_volunteer_risk_rule(app, w, client_for):
+    text = html(client_for("peer_lead").get("/matching/settings")).get_text(" ", strip=True)
+    assert "Volunteers take low-risk referrals only" in text
 
 
 # --- access -----------------------------------------------------------------------------

@@ -4,17 +4,12 @@ from __future__ import annotations
 import math
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, FloatField, SelectField, SelectMultipleField, widgets
+from wtforms import BooleanField, FloatField, SelectField
 from wtforms.validators import DataRequired, InputRequired, ValidationError
 
 from ..forms import long_text
-from .engine import DEFAULT_WEIGHTS, RISK_LEVELS, WEIGHT_LABELS
+from .engine import DEFAULT_WEIGHTS, WEIGHT_LABELS
 from .models import MAX_WEIGHT
-
-
-class CheckboxesField(SelectMultipleField):
-    widget = widgets.ListWidget(prefix_label=False)
-    option_widget = widgets.CheckboxInput()
 
 
 class WeightField(FloatField):
@@ -36,9 +31,6 @@ def _weight_field(name: str) -> WeightField:
 
 
 class SettingsForm(FlaskForm):
-    volunteer_risk_levels = CheckboxesField(
-        "Risk levels volunteers may take", choices=[(level, level.capitalize()) for level in RISK_LEVELS],
-        description="Paid peers may take any level an intervention suits. Screening can still rule out a volunteer.")
     most_matches_first = BooleanField(
         "Match as many referrals as possible first",
         description="Then the best fit among those. Untick to go for the highest total score only.")
@@ -54,7 +46,6 @@ class SettingsForm(FlaskForm):
     def fill_from(self, settings) -> None:
         for name, value in settings.weights.items():
             self[f"weight_{name}"].data = value
-        self.volunteer_risk_levels.data = settings.volunteer_levels
         self.most_matches_first.data = bool(settings.most_matches_first)
 
 

@@ -17,7 +17,7 @@ from ..db import db
 from ..models import BaseModel, Team, User
 from ..referrals.models import VOLUNTEER_RISK_LEVELS, Referral
 from ..workforce.models import PeerRole
-from .engine import DEFAULT_WEIGHTS, RISK_LEVELS, Settings
+from .engine import DEFAULT_WEIGHTS, Settings
 
 PROPOSED, APPROVED, OVERRIDDEN, SUPERSEDED = "proposed", "approved", "overridden", "superseded"
 STATUSES = (PROPOSED, APPROVED, OVERRIDDEN, SUPERSEDED)
@@ -70,8 +70,9 @@ class MatchingSettings(BaseModel):
 
     @property
     def volunteer_levels(self) -> list[str]:
-        found = {x.strip() for x in (self.volunteer_risk_levels or "").split(",")}
-        return [level for level in RISK_LEVELS if level in found]
+        # The SOP's rule, owned by referrals and applied to every assignment: the
+        # engine must propose only what approval will accept.
+        return list(VOLUNTEER_RISK_LEVELS)
 
     def engine_settings(self) -> Settings:
         return Settings(weights=self.weights, volunteer_risk_levels=frozenset(self.volunteer_levels),

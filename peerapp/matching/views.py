@@ -275,7 +275,6 @@ def settings():
     if form.validate_on_submit():
         with db.atomic():
             row.weights = form.weights()
-            row.volunteer_risk_levels = ",".join(form.volunteer_risk_levels.data or [])
             row.most_matches_first = bool(form.most_matches_first.data)
             row.updated_by = current_user.id
             row.updated_at = clock.now()
@@ -283,4 +282,4 @@ def settings():
             audit("update", row, summary="matching settings changed")
         flash("Matching settings saved. They apply from the next run.", "success")
         return redirect(url_for("matching.index"), 303)
-    return render_form("matching/settings.html", form, row=row)
+    return render_form("matching/settings.html", form, row=row, volunteer_levels=row.volunteer_levels)

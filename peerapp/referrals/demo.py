@@ -192,7 +192,7 @@ def seed(demo) -> None:
         tomasz = person("Tomasz Nowak", "Tomek", "9995260182", dt.date(1994, 9, 3), "man", "he/him",
                         "Phone calls are fine any weekday.", "Polish, English", "football, gaming, cycling",
                         ["tue-eve", "thu-eve", "sat-am"], "Eastgate",
-                        [("language", "Polish", False), ("age_band", "25-35", False)])
+                        [("language", "Polish", False), ("age_band", "26-35", False)])
         kezia = person("Kezia Morgan", "", None, dt.date(2002, 1, 22), "woman", "she/her",
                        "Email or text only; no voicemails.", "English", "music, poetry, animals",
                        ["mon-am", "tue-am", "wed-am"], "Northfield",

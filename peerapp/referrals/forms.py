@@ -9,6 +9,7 @@ from wtforms.validators import DataRequired, InputRequired, Optional, Validation
 from .. import clock
 from ..forms import SearchForm, bounded_integer, long_text, text_field
 from ..models import Team, User
+from ..workforce.forms import AGE_BANDS
 from . import states
 from .models import (ATTENDANCE, CANCELLED_BY, CONFLICT_SIDES, DELIVERY, PREFERENCE_KINDS, SETTINGS, SLOTS,
                      Intervention)
@@ -66,7 +67,8 @@ class ServiceUserFields(FlaskForm):
     area = text_field("Area", 80, description="Neighbourhood or town, to find a peer nearby.")
     pref_gender = text_field("Gender of the peer", 80)
     pref_gender_strength = RadioField("How important", choices=PREF_STRENGTH, default="would like")
-    pref_age_band = text_field("Age band of the peer", 80, description="For example 18-25.")
+    # The same bands peers give in their role, so a preference can be met.
+    pref_age_band = SelectField("Age band of the peer", choices=AGE_BANDS, default="")
     pref_age_band_strength = RadioField("How important", choices=PREF_STRENGTH, default="would like")
     pref_background = text_field("Shared background", 80, description="For example a shared culture or faith.")
     pref_background_strength = RadioField("How important", choices=PREF_STRENGTH, default="would like")
