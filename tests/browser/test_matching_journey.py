@@ -9,8 +9,8 @@ from peerapp.db import db
 from peerapp.demo import DEMO_PASSWORD
 
 
-def test_a_peer_lead_runs_matching_approves_two_and_overrides_one(make_journey, seed_demo):
-    journey = make_journey("tablet")
+def test_a_peer_lead_runs_matching_approves_two_and_overrides_one(make_journey, seed_demo, device):
+    journey = make_journey(device)
     seed_demo(journey.server)
     page = journey.page
     journey.login("lead@demo.peerapp", DEMO_PASSWORD)

@@ -52,8 +52,8 @@ def _sign_in_without_javascript(journey, email, password):
     assert "/login" not in page.url
 
 
-def test_facilitator_takes_the_register_with_one_tap_each(make_journey):
-    journey = make_journey("tablet")
+def test_facilitator_takes_the_register_with_one_tap_each(make_journey, device):
+    journey = make_journey(device)
     session_id = _seed_round_of_twelve(journey.server)
     page = journey.page
     journey.login("jo@journey.nhs.uk", PASSWORD)

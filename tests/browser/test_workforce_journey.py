@@ -60,8 +60,8 @@ def _record_check(journey, role_url, code, completed, expires=None, dbs=False):
     expect(page.locator(f'tr[data-check="{code}"]')).to_have_attribute("data-state", "in_date")
 
 
-def test_lead_onboards_a_volunteer_until_ready_then_a_lapsed_check_pauses_them(make_journey):
-    journey = make_journey("tablet")
+def test_lead_onboards_a_volunteer_until_ready_then_a_lapsed_check_pauses_them(make_journey, device):
+    journey = make_journey(device)
     server = journey.server
     clock = MovableClock(dt.datetime(2026, 5, 1, 9))
     server.app.config["CLOCK"] = clock

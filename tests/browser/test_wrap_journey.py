@@ -31,8 +31,8 @@ def _seed(server):
                         supervisor=lead, status="active")
 
 
-def test_a_peer_shares_two_sections_then_stops_sharing(make_journey):
-    owner = make_journey("tablet")
+def test_a_peer_shares_two_sections_then_stops_sharing(make_journey, device):
+    owner = make_journey(device)  # the supervisor reads on a tablet either way
     supervisor = make_journey("tablet")
     _seed(owner.server)
     page = owner.page
