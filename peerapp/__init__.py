@@ -115,7 +115,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
 
 def _init_login(app: Flask) -> None:
-    from .models import LoginSession, User
+    from .models import LoginSession
 
     login_manager.init_app(app)
     # The server-side session record below is the real guard; Flask-Login's own

@@ -6,7 +6,7 @@ import time
 from pathlib import Path
 
 import click
-from flask import Flask, current_app
+from flask import Flask
 
 from . import migrations, passwords
 from .db import db, is_sqlite, self_check
@@ -77,7 +77,7 @@ def create_user(email, name, roles, team, password):
 @click.option("--if-empty", is_flag=True, help="Only when the database has no users yet.")
 def demo_data(if_empty):
     """Fill the database with fictional people for a first look. Never on a real install."""
-    from .demo import DEMO_PASSWORD, load_demo
+    from .demo import load_demo
     from .models import User
 
     upgrade_schema()

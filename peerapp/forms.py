@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import IntegerField, StringField, TextAreaField
+from wtforms import IntegerField, SelectMultipleField, StringField, TextAreaField, widgets
 from wtforms.validators import Length, NumberRange, Optional, ValidationError
+
+from . import clock
 
 # SQLite integers stop at 2**63: an unbounded IntegerField turns a fuzzed number
 # into a 500. Every whole-number field in peerapp is bounded.
@@ -17,6 +19,17 @@ class ActionForm(FlaskForm):
 class SearchForm(FlaskForm):
     """Searches are POSTs, so names never travel in a URL."""
     q = StringField("Search", validators=[Length(max=100)])
+
+
+class CheckboxesField(SelectMultipleField):
+    """Several choices as NHS.UK checkboxes (macros/forms.html goes by this class name)."""
+    widget = widgets.ListWidget(prefix_label=False)
+    option_widget = widgets.CheckboxInput()
+
+
+def not_in_future(form, field):
+    if field.data and field.data > clock.today():
+        raise ValidationError("This date cannot be in the future")
 
 
 def no_control_characters(form, field):

@@ -7,7 +7,6 @@ from __future__ import annotations
 import hashlib
 import re
 
-import pytest
 from flask import Blueprint
 from werkzeug.routing import IntegerConverter
 

@@ -7,7 +7,6 @@ import re
 import pytest
 
 from peerapp.audit import AuditEvent
-from peerapp.db import db
 from peerapp.models import LoginFailure, LoginSession, User
 from tests.conftest import TEST_PASSWORD
 
@@ -199,7 +198,7 @@ def test_next_keeps_an_internal_path(anon, peer_lead):
 
 
 def test_typed_text_survives_an_expired_session(anon, make_user, clock):
-    admin = make_user("admin", email="boss@test.nhs.uk")
+    make_user("admin", email="boss@test.nhs.uk")
     clock.freeze(T0)
     sign_in(anon, "boss@test.nhs.uk")
     clock.advance(hours=2)

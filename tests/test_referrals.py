@@ -371,7 +371,7 @@ def test_clinician_refers_a_new_service_user(world, login):
 @pytest.mark.parametrize(("changes", "message"), [
     ({"nhs_number": "9434765918"}, "check digit is wrong"),
     ({"nhs_number": "94347659"}, "has 10 digits"),
-    ({"date_of_birth": "2030-01-01"}, "This date is in the future"),
+    ({"date_of_birth": "2030-01-01"}, "This date cannot be in the future"),
     ({"consent_referral": "", "consent_override_reason": ""}, "give a reason to refer without them"),
     ({"interventions": []}, "Choose at least one intervention"),
     ({"risk_level": "extreme"}, "Not a valid choice"),

@@ -1,8 +1,8 @@
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, SelectField, SelectMultipleField, widgets
+from wtforms import BooleanField, EmailField, SelectField
 from wtforms.validators import DataRequired, Length, Regexp, ValidationError
 
-from ..forms import long_text, text_field
+from ..forms import CheckboxesField, long_text, text_field
 from ..models import ROLES, Team, User
 
 
@@ -20,11 +20,6 @@ class TeamForm(FlaskForm):
         clash = Team.get_or_none(Team.name == (field.data or "").strip())
         if clash and (self.team is None or clash.id != self.team.id):
             raise ValidationError("There is already a team with this name")
-
-
-class CheckboxesField(SelectMultipleField):
-    widget = widgets.ListWidget(prefix_label=False)
-    option_widget = widgets.CheckboxInput()
 
 
 class UserForm(FlaskForm):

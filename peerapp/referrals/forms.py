@@ -3,27 +3,16 @@ meetings, contacts, closing, the catalogue and declared conflicts."""
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, HiddenField, RadioField, SelectField, SelectMultipleField, widgets
+from wtforms import BooleanField, DateField, HiddenField, RadioField, SelectField
 from wtforms.validators import DataRequired, InputRequired, Optional, ValidationError
 
-from .. import clock
-from ..forms import SearchForm, bounded_integer, long_text, text_field
+from ..forms import CheckboxesField, SearchForm, bounded_integer, long_text, not_in_future, text_field
 from ..models import Team, User
 from ..workforce.forms import AGE_BANDS
 from . import states
 from .models import (ATTENDANCE, CANCELLED_BY, CONFLICT_SIDES, DELIVERY, PREFERENCE_KINDS, SETTINGS, SLOTS,
                      Intervention)
 from .nhs_number import normalise, problem
-
-
-class CheckboxesField(SelectMultipleField):
-    widget = widgets.ListWidget(prefix_label=False)
-    option_widget = widgets.CheckboxInput()
-
-
-def not_in_future(form, field):
-    if field.data and field.data > clock.today():
-        raise ValidationError("This date is in the future")
 
 
 def not_too_long_ago(form, field):

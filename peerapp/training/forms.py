@@ -4,25 +4,15 @@ from __future__ import annotations
 import datetime as dt
 
 from flask_wtf import FlaskForm
-from wtforms import DateField, EmailField, SelectField, SelectMultipleField, widgets
+from wtforms import DateField, EmailField, SelectField
 from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
 
 from .. import clock
-from ..forms import bounded_integer, long_text, text_field
+from ..forms import CheckboxesField, bounded_integer, long_text, not_in_future, text_field
 from ..models import User
 from .completion import ABSENT, CAUGHT_UP, LATE, PRESENT
 
 SESSIONS = 6
-
-
-class CheckboxesField(SelectMultipleField):
-    widget = widgets.ListWidget(prefix_label=False)
-    option_widget = widgets.CheckboxInput()
-
-
-def not_in_future(form, field):
-    if field.data and field.data > clock.today():
-        raise ValidationError("This date cannot be in the future")
 
 
 class NominationForm(FlaskForm):

@@ -6,10 +6,10 @@ import datetime as dt
 import math
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, FloatField, HiddenField, RadioField, SelectField, SelectMultipleField, widgets
+from wtforms import BooleanField, DateField, FloatField, HiddenField, RadioField, SelectField
 from wtforms.validators import DataRequired, InputRequired, Optional, ValidationError
 
-from ..forms import bounded_integer, long_text, text_field
+from ..forms import CheckboxesField, bounded_integer, long_text, text_field
 from .models import DBS_LEVELS, DBS_OUTCOMES, KINDS
 
 DAYS = [("mon", "Monday"), ("tue", "Tuesday"), ("wed", "Wednesday"), ("thu", "Thursday"),
@@ -18,12 +18,6 @@ SLOTS = [(f"{code}-{part}", f"{name[:3]} {label}") for code, name in DAYS
          for part, label in (("am", "morning"), ("pm", "afternoon"), ("eve", "evening"))]
 AGE_BANDS = [("", "Not given"), ("18-25", "18 to 25"), ("26-35", "26 to 35"), ("36-45", "36 to 45"),
              ("46-55", "46 to 55"), ("56-65", "56 to 65"), ("66+", "66 or over")]
-
-
-class CheckboxesField(SelectMultipleField):
-    """Rendered as NHS.UK checkboxes by macros/forms.html (it goes by this class name)."""
-    widget = widgets.ListWidget(prefix_label=False)
-    option_widget = widgets.CheckboxInput()
 
 
 def sane_date(form, field):
@@ -187,7 +181,6 @@ class ConflictForm(FlaskForm):
         self.staff.choices = [(0, "Choose a staff member")] + [(u.id, u.name) for u in staff]
 
 
-
 class DeclareForm(FlaskForm):
     role = SelectField("Peer worker", coerce=int, validate_choice=False,
                        validators=[DataRequired("Choose the peer worker")])
@@ -195,7 +188,6 @@ class DeclareForm(FlaskForm):
     def __init__(self, *args, roles=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.role.choices = [(0, "Choose a peer worker")] + [(r.id, r.candidate.name) for r in roles]
-
 
 
 class LeadForm(FlaskForm):
@@ -206,7 +198,6 @@ class LeadForm(FlaskForm):
     def __init__(self, *args, candidates=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.user.choices = [(0, "Choose a person")] + [(u.id, u.name) for u in candidates]
-
 
 
 class SettingsForm(FlaskForm):

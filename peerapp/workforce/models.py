@@ -19,7 +19,6 @@ import importlib
 import peewee as pw
 
 from .. import clock
-from ..db import db
 from ..models import BaseModel, Team, User
 from ..training.models import Candidate
 from .readiness import CheckFact, check_state, readiness_problems

@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, HiddenField, PasswordField, SelectField, SelectMultipleField, widgets
+from wtforms import BooleanField, DateField, HiddenField, PasswordField, SelectField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
-from ..forms import bounded_integer, long_text, text_field
+from ..forms import CheckboxesField, bounded_integer, long_text, text_field
 from .models import WrapSection
 
 SECTION_TEXT_LIMIT = 20_000
@@ -37,11 +37,6 @@ def plan_form(sections: list[WrapSection], **kwargs) -> PlanFormBase:
     attrs = {field_name(s): long_text(s.title, SECTION_TEXT_LIMIT, description=s.prompt) for s in sections}
     form_class = type("PlanForm", (PlanFormBase,), attrs)
     return form_class(**kwargs)
-
-
-class CheckboxesField(SelectMultipleField):
-    widget = widgets.ListWidget(prefix_label=False)
-    option_widget = widgets.CheckboxInput()
 
 
 class ShareForm(FlaskForm):
