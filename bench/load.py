@@ -70,10 +70,12 @@ def main() -> None:
     referral_ids = [row[0] for row in sqlite3.connect(database).execute("SELECT id FROM referral")]
     audit_before = sqlite3.connect(database).execute("SELECT count(*) FROM audit_event").fetchone()[0]
     latencies: list[float] = []
+    timeline: list[tuple[float, float, str]] = []
     errors: list[str] = []
     record_views = [0]
     lock = threading.Lock()
-    stop_at = time.time() + args.seconds
+    ready = threading.Barrier(args.users, action=lambda: stop_at_box.append(time.time() + args.seconds))
+    stop_at_box: list[float] = []
 
     def user(number: int) -> None:
         jar = http.cookiejar.CookieJar()
@@ -84,8 +86,10 @@ def main() -> None:
         data = urllib.parse.urlencode({"csrf_token": token, "email": email,
                                        "password": "demo-peer-support-2026"}).encode()
         opener.open(base + "/login", data=data, timeout=10).read()
+        # Everyone signs in first (argon2 is deliberately slow); then the timed part.
+        ready.wait()
         rng = random.Random(number)
-        while time.time() < stop_at:
+        while time.time() < stop_at_box[0]:
             path = rng.choice(["/", "/referrals/", "/referrals/awaiting-match"] +
                               [f"/referrals/{rid}" for rid in referral_ids[:8]])
             started = time.perf_counter()
@@ -98,6 +102,7 @@ def main() -> None:
             took = time.perf_counter() - started
             with lock:
                 latencies.append(took)
+                timeline.append((time.time(), took, path))
                 if not ok:
                     errors.append(f"{path}: {response}")
                 elif re.fullmatch(r"/referrals/\d+", path):
@@ -123,6 +128,9 @@ def main() -> None:
           f"max {latencies[-1] * 1000:.0f} ms; errors {len(errors)}")
     print(f"referral views answered {record_views[0]}, audit rows for them {audit_after} "
           f"(lost writes: {max(0, record_views[0] - audit_after)}); audit rows before {audit_before}")
+    slowest = sorted(timeline, key=lambda row: -row[1])[:5]
+    first = timeline[0][0] if timeline else 0
+    print("slowest:", ", ".join(f"{path} {took * 1000:.0f} ms at +{at - first:.0f} s" for at, took, path in slowest))
     for error in errors[:5]:
         print("  error:", error)
 

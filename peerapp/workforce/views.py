@@ -76,14 +76,18 @@ def _my_role() -> PeerRole | None:
 
 
 def _row(role: PeerRole, today):
+    # Each readiness answer costs several queries: work it out once per row.
+    problems = role.readiness_problems(today)
+    auto_paused = role.status == "active" and bool(problems)
+    overdue = role.supervision_overdue(today)
     last = role.last_supervision()
-    return {"role": role, "status": role.effective_status(today), "reason": role.effective_reason(today),
-            "problems": role.readiness_problems(today), "last": last.held_on if last else None,
-            "next": role.next_supervision_due(), "overdue": role.supervision_overdue(today),
+    return {"role": role, "status": "paused" if auto_paused else role.status,
+            "reason": "Paused automatically: " + "; ".join(problems) if auto_paused else role.status_reason,
+            "problems": problems, "last": last.held_on if last else None,
+            "next": role.next_supervision_due(), "overdue": overdue,
             "caseload": role.active_caseload(),
             # Peer leads see first who needs something: not ready, supervision overdue, a check lapsing.
-            "attention_order": (0 if (role.status in ("active", "paused", "onboarding") and
-                                      role.readiness_problems(today)) or role.supervision_overdue(today) else 1,
+            "attention_order": (0 if (role.status in ("active", "paused", "onboarding") and problems) or overdue else 1,
                                 role.display_name.lower()),
             "expiring": [(r, d) for _, r, _s in role.checks(today) if r and r.expires_on
                          for d in [(r.expires_on - today).days] if d <= 60]}
