@@ -64,15 +64,17 @@ def require_role(*roles: str) -> None:
         abort(403)
 
 
-def recent_login(view):
+def recent_login(view=None, *, also_get: bool = False):
     """For sensitive changes (roles, passwords, exports, sharing a work-WRAP): the
     password must have been typed in the last RECENT_LOGIN_MINUTES, else it is
     asked for again and the action continues afterwards (typed text kept).
-    Reading a page (GET) is not a change and is not asked."""
+    Reading a page (GET) is not asked, unless ``also_get`` (an export is a GET)."""
+    if view is None:
+        return lambda v: recent_login(v, also_get=also_get)
 
     @wraps(view)
     def wrapper(*args, **kwargs):
-        if request.method in ("GET", "HEAD") and not getattr(view, "confirm_on_get", False):
+        if request.method in ("GET", "HEAD") and not also_get:
             return view(*args, **kwargs)
         import datetime as dt
 

@@ -816,3 +816,20 @@ def test_garbage_posts_never_cause_a_500(build, client_for):
                            Candidate.select().count(), EquivalentTraining.select().count()))
     assert after == before
     assert in_db(lambda: Curriculum.current().titles()[1]) == "Principles and impact of peer support"
+
+
+def test_the_csv_export_needs_a_recent_login(app, users, clock):
+    """An export takes names off the system: the password is asked again after 15 minutes."""
+    import datetime as dt
+
+    from peerapp.models import LoginSession
+
+    clock.freeze(dt.datetime(2026, 6, 1, 9))
+    client = app.test_client()
+    with app.app_context():
+        token = LoginSession.start(users["facilitator"])
+    with client.session_transaction() as session:
+        session["sid"], session["_user_id"] = token, str(users["facilitator"].id)
+    clock.advance(minutes=20)
+    response = client.get("/training/cohorts/1/attendance.csv")
+    assert response.status_code == 302 and "/account/confirm" in response.headers["Location"]

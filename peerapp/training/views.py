@@ -14,7 +14,7 @@ from flask import Blueprint, Response, abort, current_app, flash, redirect, rend
 from flask_login import current_user
 
 from .. import clock
-from ..access import allow
+from ..access import allow, recent_login
 from ..audit import audit
 from ..db import db
 from ..forms import ActionForm
@@ -297,6 +297,7 @@ def _csv_cell(value) -> str:
 
 @bp.get("/cohorts/<int:cohort_id>/attendance.csv")
 @allow(*FACILITATOR)
+@recent_login(also_get=True)
 def cohort_csv(cohort_id: int):
     """Facilitators: the attendance grid as a CSV file (audited: it carries names)."""
     cohort = _cohort_or_404(cohort_id)
