@@ -430,3 +430,22 @@ def test_fuzzed_sharing_and_arrangement_forms_never_fail_with_a_server_error(wor
         client_for("peer_lead").post("/wrap/sections/new", data={"title": text, "order": number, "prompt": text}),
     ]
     assert all(r.status_code < 500 for r in responses), [r.status_code for r in responses]
+
+
+def test_supervision_form_shows_early_warning_signs_only_while_shared(world, client_for):
+    """Workforce's supervision form shows what the peer chose to share, and nothing after revoking."""
+    from peerapp.workforce.models import PeerLeadDesignation, PeerRole
+
+    with db.connection_context():
+        PeerLeadDesignation.create(team=world["lead"].team, user=world["lead"], paid=True,
+                                   designated_on=dt.date(2026, 1, 1))
+        role = PeerRole.current_for(world["peer"])
+    lead = client_for("peer_lead")
+    url = f"/workforce/roles/{role.id}/supervision/new"
+    assert SECRET["early_warning_signs"] not in lead.get(url).get_data(as_text=True)
+    share(client_for("peer"), "early_warning_signs")
+    page = lead.get(url).get_data(as_text=True)
+    assert SECRET["early_warning_signs"] in page and SECRET["toolbox"] not in page
+    found = live_shares(world["peer"])[0]
+    client_for("peer").post(f"/wrap/shares/{found.id}/revoke")
+    assert SECRET["early_warning_signs"] not in lead.get(url).get_data(as_text=True)

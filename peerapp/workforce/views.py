@@ -11,7 +11,7 @@ import click
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from .. import clock
+from .. import _has_module, clock
 from ..access import allow, require_role
 from ..audit import AuditEvent, audit
 from ..db import db
@@ -430,7 +430,17 @@ def supervision_new(role_id: int):
         else:
             flash("Supervision recorded.", "success")
             return redirect(url_for("workforce.supervision", record_id=record.id))
-    return render_form("workforce/supervision_form.html", form, role=role)
+    return render_form("workforce/supervision_form.html", form, role=role,
+                       warning_signs=_shared_warning_signs(role))
+
+
+def _shared_warning_signs(role: PeerRole) -> str | None:
+    """The early warning signs the peer chose to share with this supervisor (their
+    work-WRAP decides, and audits the reading), so supervision can note them."""
+    if role.user is None or not _has_module("peerapp.wrap.sharing"):
+        return None
+    from ..wrap.sharing import shared_early_warning_signs
+    return shared_early_warning_signs(role.user, current_user._get_current_object())
 
 
 @bp.get("/supervision/<int:record_id>")
