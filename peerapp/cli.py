@@ -99,7 +99,7 @@ def _print_logins(logins=None) -> None:
     logins = logins or [(u["email"], u["label"]) for u in DEMO_USERS]
     click.echo(f"Demo logins (password for all: {DEMO_PASSWORD}):")
     for email, label in logins:
-        click.echo(f"  {email:<34} {label}")
+        click.echo(f"  {email:<26} {label}")
 
 
 def _sqlite_path() -> str:

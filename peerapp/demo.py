@@ -17,15 +17,15 @@ DEMO_PASSWORD = "demo-peer-support-2026"
 
 # key, email, name, roles, label shown by `make run`
 DEMO_USERS = [
-    {"key": "admin", "email": "admin@demo.peerapp", "name": "Alex Admin", "roles": ["admin"], "label": "administrator"},
-    {"key": "manager", "email": "manager@demo.peerapp", "name": "Morgan Reid", "roles": ["manager"], "label": "team manager"},
-    {"key": "lead", "email": "lead@demo.peerapp", "name": "Priya Shah", "roles": ["peer_lead"], "label": "peer lead (paid)"},
+    {"key": "admin", "email": "admin@demo.peerapp", "name": "Alex Admin", "roles": ["admin"], "label": "administrator: users, teams, audit log"},
+    {"key": "manager", "email": "manager@demo.peerapp", "name": "Morgan Reid", "roles": ["manager"], "label": "team manager: workforce, referrals, training figures"},
+    {"key": "lead", "email": "lead@demo.peerapp", "name": "Priya Shah", "roles": ["peer_lead"], "label": "peer lead (paid): workforce, screening, matching, shared work-WRAP"},
     {"key": "lead2", "email": "lead2@demo.peerapp", "name": "Tom Okafor", "roles": ["peer_lead"], "label": "second peer lead (paid)"},
-    {"key": "clinician", "email": "clinician@demo.peerapp", "name": "Dr Hannah Cole", "roles": ["clinician"], "label": "clinician (care co-ordinator)"},
-    {"key": "facilitator", "email": "facilitator@demo.peerapp", "name": "Jo Bennett", "roles": ["facilitator"], "label": "training facilitator"},
-    {"key": "peer", "email": "peer@demo.peerapp", "name": "Sam Rivers", "roles": ["peer"], "label": "peer worker (paid)"},
-    {"key": "volunteer", "email": "volunteer@demo.peerapp", "name": "Chris Lee", "roles": ["peer"], "label": "peer worker (volunteer)"},
-    {"key": "viewer", "email": "viewer@demo.peerapp", "name": "Vic Patel", "roles": ["viewer"], "label": "viewer (reports only)"},
+    {"key": "clinician", "email": "clinician@demo.peerapp", "name": "Dr Hannah Cole", "roles": ["clinician"], "label": "clinician (care co-ordinator): make and follow referrals"},
+    {"key": "facilitator", "email": "facilitator@demo.peerapp", "name": "Jo Bennett", "roles": ["facilitator"], "label": "training facilitator: cohorts, registers, certificates"},
+    {"key": "peer", "email": "peer@demo.peerapp", "name": "Sam Rivers", "roles": ["peer"], "label": "peer worker (paid): caseload and contacts, own role, work-WRAP"},
+    {"key": "volunteer", "email": "volunteer@demo.peerapp", "name": "Chris Lee", "roles": ["peer"], "label": "peer worker (volunteer): caseload cards, no notes"},
+    {"key": "viewer", "email": "viewer@demo.peerapp", "name": "Vic Patel", "roles": ["viewer"], "label": "viewer: counts only, never a person's record"},
 ]
 
 
