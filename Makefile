@@ -51,8 +51,10 @@ test: setup-dev
 	if [ $$status -eq 5 ]; then echo "pytest collected no tests: treating that as a failure"; exit 1; fi; \
 	exit $$status
 
+# Figures, not pass/fail: matching at team and Trust size, then 40 users on loopback.
 bench: setup-dev
 	$(BIN)/python bench/matching.py
+	$(BIN)/python bench/load.py --users 40 --seconds 30
 
 clean:
 	rm -rf $(VENV)
