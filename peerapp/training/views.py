@@ -14,6 +14,7 @@ from flask import Blueprint, Response, abort, current_app, flash, redirect, rend
 from flask_login import current_user
 
 from .. import clock
+from ..disclosure import disclose
 from ..access import allow, recent_login
 from ..audit import audit
 from ..db import db
@@ -588,11 +589,6 @@ def certificate(candidate_id: int):
 
 
 # --- counts for viewers -------------------------------------------------------
-def _shown(number: int, limit: int) -> str | int:
-    """NHS disclosure control: 1 to limit people are never shown."""
-    return "*" if 1 <= number <= limit else number
-
-
 @bp.get("/summary")
 @allow("viewer", "manager", "facilitator")
 def summary():
@@ -614,6 +610,6 @@ def summary():
     small = any(1 <= n <= limit for n in (completed, started, started - completed))
     rate = None if small or not started else round(100 * completed / started)
     return render_template("training/summary.html", states=states, limit=limit,
-                           started=_shown(started, limit), completed=_shown(completed, limit),
-                           equivalents=_shown(equivalents, limit), trained=_shown(trained, limit),
-                           nominated=_shown(Candidate.select().count(), limit), rate=rate, rate_hidden=small)
+                           started=disclose(started, limit), completed=disclose(completed, limit),
+                           equivalents=disclose(equivalents, limit), trained=disclose(trained, limit),
+                           nominated=disclose(Candidate.select().count(), limit), rate=rate, rate_hidden=small)
