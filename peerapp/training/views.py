@@ -14,10 +14,10 @@ from flask import Blueprint, Response, abort, current_app, flash, redirect, rend
 from flask_login import current_user
 
 from .. import clock
-from ..disclosure import disclose
 from ..access import allow, recent_login
 from ..audit import audit
 from ..db import db
+from ..disclosure import disclose
 from ..forms import ActionForm
 from ..models import Team
 from ..navigation import home_panel, nav_item
