@@ -1,0 +1,51 @@
+"""GET never changes a record: walked over every GET route, for every demo role,
+with real ids from the demo data (not just placeholders)."""
+from __future__ import annotations
+
+import re
+
+from werkzeug.routing import IntegerConverter
+
+from peerapp.demo import DEMO_USERS, load_demo
+from peerapp.models import LoginSession, User
+from tests.test_access import _fingerprint
+
+
+def _urls(app, ids=(1, 2, 3)):
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint == "static" or "GET" not in rule.methods:
+            continue
+        if any(not isinstance(rule._converters[a], IntegerConverter) for a in rule.arguments):
+            continue
+        for n in ids if rule.arguments else (None,):
+            url = rule.rule
+            for name in rule.arguments:
+                url = re.sub(r"<(?:[^:<>]+:)?" + re.escape(name) + r">", str(n), url)
+            yield url
+
+
+def test_no_get_changes_anything_but_the_audit_log_on_demo_data(app):
+    with app.app_context():
+        load_demo()
+    clients = []
+    for spec in DEMO_USERS:
+        client = app.test_client()
+        with app.app_context():
+            user = User.by_email(spec["email"])
+            token = LoginSession.start(user)
+        with client.session_transaction() as session:
+            session["sid"], session["_user_id"] = token, str(user.id)
+        client.get("/")
+        clients.append(client)
+    urls = sorted(set(_urls(app)))
+    with app.app_context():
+        before = _fingerprint()
+    statuses = set()
+    for url in urls:
+        for client in clients:
+            statuses.add(client.get(url).status_code)
+    with app.app_context():
+        after = _fingerprint()
+    assert 500 not in statuses
+    changed = sorted(t for t in before if before[t] != after.get(t))
+    assert set(changed) <= {"audit_event", "login_session"}, changed
