@@ -49,3 +49,23 @@ def test_no_get_changes_anything_but_the_audit_log_on_demo_data(app):
     assert 500 not in statuses
     changed = sorted(t for t in before if before[t] != after.get(t))
     assert set(changed) <= {"audit_event", "login_session"}, changed
+
+
+def test_the_viewer_never_sees_a_person_on_any_page(app):
+    """Aggregate only: no service user's, candidate's or peer's name on any page a viewer opens."""
+    from peerapp.referrals.models import ServiceUser
+    from peerapp.training.models import Candidate
+
+    with app.app_context():
+        load_demo()
+        viewer = User.by_email("viewer@demo.peerapp")
+        token = LoginSession.start(viewer)
+        names = {s.name for s in ServiceUser.select()} | {c.name for c in Candidate.select()}
+    client = app.test_client()
+    with client.session_transaction() as session:
+        session["sid"], session["_user_id"] = token, str(viewer.id)
+    assert len(names) > 20
+    for url in sorted(set(_urls(app))):
+        text = client.get(url).get_data(as_text=True)
+        shown = [name for name in names if name in text]
+        assert shown == [], (url, shown)
