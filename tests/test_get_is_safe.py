@@ -69,3 +69,27 @@ def test_the_viewer_never_sees_a_person_on_any_page(app):
         text = client.get(url).get_data(as_text=True)
         shown = [name for name in names if name in text]
         assert shown == [], (url, shown)
+
+
+def test_a_volunteer_never_sees_notes_on_any_page(app):
+    """No electronic records for volunteers: contact summaries, service users' own
+    words, goals and screening notes never reach them, whatever id they try."""
+    from peerapp.referrals.models import Contact, Referral
+
+    with app.app_context():
+        load_demo()
+        volunteer = User.by_email("volunteer@demo.peerapp")
+        token = LoginSession.start(volunteer)
+        notes = ({c.summary for c in Contact.select()} |
+                 {t for r in Referral.select() for t in (r.own_words, r.goals, r.screening_reasons, r.closing_summary)})
+        notes = {n for n in notes if len(n) > 15}
+    client = app.test_client()
+    with client.session_transaction() as session:
+        session["sid"], session["_user_id"] = token, str(volunteer.id)
+    assert len(notes) > 10
+    caseload = client.get("/referrals/caseload").get_data(as_text=True)
+    assert "How to contact" in caseload and "Agreed intervention" in caseload  # the card, and only the card
+    for url in sorted(set(_urls(app, ids=range(1, 16)))):
+        text = client.get(url).get_data(as_text=True)
+        shown = [n[:40] for n in notes if n in text]
+        assert shown == [], (url, shown)
