@@ -85,7 +85,8 @@ def demo_data(if_empty):
         if User.select().exists():
             if if_empty:
                 click.echo("The database already has users; demo data left as it is.")
-                _print_logins()
+                if User.by_email(DEMO_USERS[0]["email"]):  # a demo database: remind of the logins
+                    _print_logins()
                 return
             raise click.ClickException("The database already has users: demo data goes only into an empty one.")
         started = time.perf_counter()

@@ -134,3 +134,12 @@ def test_restore_refuses_a_damaged_file(runner, tmp_path):
     bad.write_bytes(b"SQLite format 3\x00" + b"\x00" * 100)
     result = runner.invoke(args=["restore", str(bad), "--yes"])
     assert result.exit_code != 0
+
+
+def test_a_real_install_is_never_shown_demo_logins(runner):
+    runner.invoke(args=["create-user", "--email", "real@trust.nhs.uk", "--name", "Real", "--role", "admin",
+                        "--password", "a long admin passphrase"])
+    result = runner.invoke(args=["demo-data", "--if-empty"])
+    assert result.exit_code == 0 and "left as it is" in result.output
+    assert "demo.peerapp" not in result.output
+    assert User.by_email("admin@demo.peerapp") is None
