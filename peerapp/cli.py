@@ -77,7 +77,7 @@ def create_user(email, name, roles, team, password):
 @click.option("--if-empty", is_flag=True, help="Only when the database has no users yet.")
 def demo_data(if_empty):
     """Fill the database with fictional people for a first look. Never on a real install."""
-    from .demo import load_demo
+    from .demo import DEMO_USERS, load_demo
     from .models import User
 
     upgrade_schema()
