@@ -397,7 +397,7 @@ def test_approve_selected_and_approve_all(app, w, client_for):
 def test_approve_selected_with_nothing_ticked_or_junk_ids(app, w, client_for):
     lead = client_for("peer_lead")
     run = start(lead)
-    response = lead.post(f"/matching/runs/{run.id}/approve", data={"scope": "selected", "proposal": ["x", "9" * 40]},
+    response = lead.post(f"/matching/runs/{run.id}/approve", data={"scope": "selected", "proposal": ["x", "9" * 40, "\u00b2", "\u0663", " 1"]},
                          follow_redirects=True)
     assert response.status_code == 200 and "Tick the proposals" in response.get_data(as_text=True)
     with db.connection_context():

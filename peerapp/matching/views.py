@@ -240,7 +240,9 @@ def approve_many(run_id: int):
     scope = request.form.get("scope", "selected")
     query = found.proposals().where(RunProposal.status == PROPOSED)
     if scope != "all":
-        wanted = {int(x) for x in request.form.getlist("proposal") if x.isdigit() and len(x) < 12}
+        # ASCII digits only: "²".isdigit() is true but int("²") raises.
+        wanted = {int(x) for x in request.form.getlist("proposal")
+                  if x.isascii() and x.isdigit() and len(x) < 12}
         if not wanted:
             flash("Tick the proposals to approve first, or use Approve all.", "error")
             return redirect(url_for("matching.run", run_id=found.id), 303)
