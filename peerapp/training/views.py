@@ -219,17 +219,17 @@ def enrol(cohort_id: int):
     candidate = form.candidate.candidate
     try:
         with db.atomic():
-            status = PLACE if cohort.places_left() > 0 else WAITING
+            # A free place goes to the waiting list first (offer-next), never to a newcomer
+            # who would jump the queue.
+            status = PLACE if cohort.places_left() > 0 and not cohort.waiting_list().exists() else WAITING
             enrolment = Enrolment.get_or_none(Enrolment.cohort == cohort, Enrolment.candidate == candidate)
             if enrolment is None:
                 enrolment = Enrolment.create(cohort=cohort, candidate=candidate, status=status,
                                              offered_on=clock.today() if status == PLACE else None,
                                              created_at=clock.now())
-            else:  # a withdrawn candidate comes back; their reason stays in the audit log
+            else:  # a withdrawn candidate comes back; the earlier withdrawal and its reason are kept
                 enrolment.status = status
                 enrolment.offered_on = clock.today() if status == PLACE else None
-                enrolment.withdrawn_on = None
-                enrolment.withdrawal_reason = ""
                 enrolment.save()
             audit("enrol", enrolment, summary=f"candidate {candidate.id} {'offered a place' if status == PLACE else 'added to the waiting list'}")
     except pw.IntegrityError:
@@ -237,6 +237,9 @@ def enrol(cohort_id: int):
         return _cohort_page(cohort, form, status=422)
     if status == PLACE:
         flash(f"{candidate.name} has been offered a place.", "success")
+    elif cohort.places_left() > 0:
+        flash(f"Others are already waiting: {candidate.name} is on the waiting list in nomination order. "
+              "Offer the free place to the next in line.", "info")
     else:
         flash(f"The cohort is full: {candidate.name} is on the waiting list.", "info")
     return redirect(url_for("training.cohort", cohort_id=cohort.id))
