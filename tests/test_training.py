@@ -320,6 +320,12 @@ def test_nominating_team_sees_the_training_record_other_teams_get_404(build, cli
     assert other.get(f"/training/candidates/{person.id}").status_code == 404
     assert other.get(f"/training/candidates/{person.id}/certificate").status_code == 404
     assert other.get(f"/training/candidates/{person.id}/edit").status_code == 404
+    assert own.get(f"/training/candidates/{person.id}/edit").status_code == 200
+    with db.connection_context():  # every view of the record is audited, to the person who looked
+        views = AuditEvent.for_record("candidate", person.id).where(AuditEvent.action == "view")
+        assert {e.summary for e in views} == {"training record viewed", "training certificate viewed",
+                                              "candidate details viewed to edit"}
+        assert {e.user_id for e in views} == {own.user.id}
     assert "Nominated Person" not in text(other.get("/training/candidates"))
     # Cohorts and registers are the facilitators' tools.
     assert own.get(f"/training/cohorts/{cohort.id}").status_code == 403

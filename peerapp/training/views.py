@@ -515,6 +515,8 @@ def candidate_edit(candidate_id: int):
     """Facilitators, and peer leads and managers of the nominating team: correct contact details."""
     candidate = _candidate_or_404(candidate_id)
     form = NominationForm(obj=candidate, candidate=candidate)
+    if request.method == "GET":  # the form shows their contact details: a view like the record page
+        audit("view", candidate, summary="candidate details viewed to edit")
     if form.validate_on_submit():
         with db.atomic():
             candidate.name = form.name.data.strip()
