@@ -495,6 +495,7 @@ def _settings_data(**changes):
 
 def test_settings_are_saved_per_team_and_used_by_the_next_run(app, w, client_for):
     lead = client_for("peer_lead")
+    before = proposal_for(start(lead), w.tomek)
     page = html(lead.get("/matching/settings"))
     from peerapp.matching.engine import WEIGHT_LABELS
     labels = page.get_text(" ", strip=True)
@@ -510,6 +511,13 @@ def test_settings_are_saved_per_team_and_used_by_the_next_run(app, w, client_for
         assert MatchingSettings.for_team(w.other_team).weights["interests"] == 1.0
     run = start(lead)
     assert run.settings_used["weights"]["interests"] == 4.5
+    # The new weight changes what the run proposes, not just what it records.
+    after = proposal_for(run, w.tomek)
+    # With the defaults Pat (English) and Robin (football) tie for Tomek at 3.00; with
+    # interests weighted 4.5 Robin wins by the extra 3.5.
+    assert before.peer_role_id == w.pat.id and "Robin Paid (score 3.00)" in before.alternative_list
+    assert after.peer_role_id == w.robin.id and "shares an interest: football" in after.reason_list
+    assert after.score == pytest.approx(3.0 + 3.5, abs=1e-3)
 
 
 @pytest.mark.parametrize("value", ["1e400", "nan", "NaN", "-1", "10.01", "inf", "-inf", "abc", "", "9" * 400])
