@@ -448,8 +448,7 @@ def test_refused_moves_get_a_message_not_a_500(world, login):
     assert response.status_code == 200 and "cannot be screened now" in response.get_data(as_text=True)
     # Assigning while active: refused.
     response = lead.post(f"/referrals/{referral.id}/assign", data={"peer_role": str(world.volunteer.id)})
-    assert response.status_code in (200, 422) and "Not a valid choice" in response.get_data(as_text=True) \
-        or "cannot be assigned" in response.get_data(as_text=True)
+    assert response.status_code in (200, 422) and "cannot be assigned" in response.get_data(as_text=True)
     # A contact before the referral date.
     response = lead.post(f"/referrals/{referral.id}/contacts/new", data={
         "contact_on": "2026-01-01", "intervention": str(world.items["1:1 recovery conversations"].id),
@@ -472,8 +471,27 @@ def test_assigning_a_peer_who_is_not_offered_is_refused(world, login):
     assert "screening decided a volunteer may not take this referral" in page
     response = lead.post(f"/referrals/{referral.id}/assign", data={"peer_role": str(world.volunteer.id)})
     assert response.status_code == 422
+    body = response.get_data(as_text=True)
+    assert f"{world.volunteer.display_name} cannot be assigned: screening decided a volunteer may not" in body
+    assert "Not a valid choice" not in body
     with inside():
         assert Referral.get_by_id(referral.id).state == states.AWAITING_MATCH
+
+
+def test_a_peer_who_filled_up_since_the_page_was_shown_is_refused_with_the_reason(world, login):
+    referral = advance(world, world.referral, states.AWAITING_MATCH)
+    lead = login(world.lead)
+    assert world.paid.display_name in lead.get(f"/referrals/{referral.id}/assign").get_data(as_text=True)
+    # Meanwhile a colleague fills the paid peer's two places.
+    advance(world, make_referral(world, "Second"), states.MATCHED)
+    advance(world, make_referral(world, "Third"), states.MATCHED)
+    response = lead.post(f"/referrals/{referral.id}/assign", data={"peer_role": str(world.paid.id)})
+    body = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert f"{world.paid.display_name} cannot be assigned: {world.paid.display_name} has no capacity left (2 of 2" in body
+    with inside():
+        assert Referral.get_by_id(referral.id).state == states.AWAITING_MATCH
+        assert referral.current_assignment() is None
 
 
 def test_clinician_answers_questions(world, login):

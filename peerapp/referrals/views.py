@@ -547,6 +547,13 @@ def assign(referral_id: int):
             flash(f"{assignment.peer_role.display_name} assigned to {referral.label}. "
                   "Next: arrange the first meeting.", "success")
             return redirect(url_for("referrals.show", referral_id=referral.id))
+    elif request.method == "POST":
+        # A peer who is not offered (a stale page: no longer ready, or full since it was
+        # shown) is refused with the reasons, not WTForms' bare "Not a valid choice".
+        refused = {role.id: (role, problems) for role, problems in not_offered}.get(form.peer_role.data)
+        if refused is not None:
+            role, problems = refused
+            form.peer_role.errors = [f"{role.display_name} cannot be assigned: {'; '.join(problems)}."]
     return render_form("referrals/assign.html", form, referral=referral, su=referral.service_user,
                        offered=offered, not_offered=not_offered)
 
