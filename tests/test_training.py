@@ -549,6 +549,24 @@ def test_a_session_date_before_the_previous_one_is_refused(build, client_for, pe
     assert in_db(lambda: [s.held_on for s in cohort.sessions()]) == before
 
 
+def test_a_session_with_a_register_cannot_move_into_the_future(build, client_for, people):
+    cohort = build.cohort()
+    build.mark(build.enrol(cohort, build.candidate()), [PRESENT, PRESENT])
+    data = {**cohort_form(name="Round 1"), "facilitators": str(people["facilitator"].id)}
+    for n in range(1, 7):
+        data[f"session_{n}"] = (START + dt.timedelta(weeks=n - 1)).isoformat()
+    client = client_for("facilitator")
+    later = {**data, **{f"session_{n}": (TODAY + dt.timedelta(days=n)).isoformat() for n in range(2, 7)}}
+    r = client.post(f"/training/cohorts/{cohort.id}/edit", data=later)
+    assert r.status_code == 422 and "Session 2's register has already been taken" in text(r)
+    assert "Session 3's register" not in text(r)  # no register yet: free to move
+    assert in_db(lambda: build.session(cohort, 2).held_on) == START + dt.timedelta(weeks=1)
+    # Correcting the date to another day that has passed is allowed.
+    r = client.post(f"/training/cohorts/{cohort.id}/edit", data={**data, "session_2": (START + dt.timedelta(days=8)).isoformat()})
+    assert r.status_code == 302
+    assert in_db(lambda: build.session(cohort, 2).held_on) == START + dt.timedelta(days=8)
+
+
 def test_numbers_and_text_out_of_bounds_get_messages_not_500(build, client_for, people):
     client = client_for("facilitator")
     fid = str(people["facilitator"].id)

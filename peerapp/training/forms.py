@@ -97,6 +97,19 @@ class CohortForm(FlaskForm):
                                       f"({previous.data.strftime('%-d %b %Y')})")
                 ok = False
             previous = current
+        if self.cohort is not None:
+            # A register already taken cannot move to a day that has not come: "present"
+            # on a future day would make completion dates no one could have earned yet.
+            from .models import Attendance, CohortSession
+            taken = {s.number for s in CohortSession.select(CohortSession.number).join(Attendance)
+                     .where(CohortSession.cohort == self.cohort).distinct()}
+            today = clock.today()
+            for number in sorted(n for n in taken if 1 <= n <= SESSIONS):
+                current = self[f"session_{number}"]
+                if current.data and current.data > today:
+                    current.errors.append(f"Session {number}'s register has already been taken: "
+                                          "its date cannot move into the future")
+                    ok = False
         return ok
 
 
