@@ -75,27 +75,41 @@ def matching_panel():
 
 # --- what a row shows -------------------------------------------------------------
 
-def override_choices(proposal: RunProposal) -> list[tuple[int, str]]:
+def room_now(team_id: int, ids=None) -> dict[int, tuple[PeerRole, int]]:
+    """The team's active roles (only ``ids`` when given) with their caseload now:
+    one count per role, so a run page of 60 rows does not count again for every row."""
+    query = PeerRole.with_people().where(PeerRole.team == team_id, PeerRole.status == "active")
+    if ids is not None:
+        query = query.where(PeerRole.id.in_(list(ids)))
+    return {role.id: (role, caseload(role)) for role in query}
+
+
+def override_choices(proposal: RunProposal, room: dict | None = None) -> list[tuple[int, str]]:
     """Peers the engine found eligible for this referral in the run who still have room
-    now (approval checks every rule again, live)."""
+    now (approval checks every rule again, live), best first. ``room`` is
+    :func:`room_now` for the team when the caller already has it."""
     ids = [entry["peer"] for entry in proposal.excluded if entry.get("eligible")]
     if not ids:
         return []
+    if room is None:
+        room = room_now(proposal.run.team_id, ids)
     choices = []
-    for role in PeerRole.with_people().where(PeerRole.id.in_(ids), PeerRole.team == proposal.run.team_id):
-        load, limit = caseload(role), role.max_caseload or 0
-        if load < limit and role.status == "active":
+    for pid in ids:
+        if pid not in room:
+            continue
+        role, load = room[pid]
+        limit = role.max_caseload or 0
+        if load < limit:
             choices.append((role.id, f"{role.display_name} – {role.kind_label.lower()}, "
                                      f"{load} of {limit} places taken"))
-    order = {pid: n for n, pid in enumerate(ids)}
-    return sorted(choices, key=lambda c: order.get(c[0], 0))
+    return choices
 
 
 def _row_context(proposal: RunProposal, form: OverrideForm | None = None, problem: str = "",
-                 done: str = "") -> dict:
+                 done: str = "", room: dict | None = None) -> dict:
     may_act = _is_lead() and proposal.is_open
     if may_act and form is None:
-        form = OverrideForm(formdata=None, choices=override_choices(proposal))
+        form = OverrideForm(formdata=None, choices=override_choices(proposal, room))
     return {"proposal": proposal, "run": proposal.run, "referral": proposal.referral,
             "first_name": proposal.referral.service_user.first_name, "form": form if may_act else None,
             "may_act": may_act, "problem": problem, "done": done}
@@ -150,7 +164,8 @@ def run(run_id: int):
     unmatched = list(found.unmatched())
     audit("view", found, summary=f"matching run: {len(proposals)} proposal(s), {len(unmatched)} unmatched")
     latest = MatchingRun.for_team(found.team_id).first()
-    rows = [_row_context(p) for p in proposals]
+    room = room_now(found.team_id) if _is_lead() and any(p.is_open for p in proposals) else {}
+    rows = [_row_context(p, room=room) for p in proposals]
     return render("matching/run.html", run=found, rows=rows, unmatched=unmatched, is_lead=_is_lead(),
                   open_count=sum(1 for p in proposals if p.is_open), latest=latest,
                   settings=found.settings_used, weight_labels=_weight_labels(), form=ActionForm())
