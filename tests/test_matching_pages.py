@@ -394,6 +394,28 @@ def test_approve_selected_and_approve_all(app, w, client_for):
         assert AuditEvent.select().where(AuditEvent.action == "approve").count() == 3
 
 
+def test_approve_all_approves_what_still_fits_and_lists_what_was_refused(app, w, client_for):
+    lead = client_for("peer_lead")
+    run = start(lead)
+    with db.connection_context():
+        proposals = list(run.proposals())
+    pats = [p for p in proposals if p.peer_role_id == w.pat.id]
+    others = [p for p in proposals if p.peer_role_id != w.pat.id]
+    assert pats and others
+    # Since the run, Pat was assigned two other referrals by hand: no capacity left.
+    with app.app_context(), db.connection_context():
+        for name in ("Extra One", "Extra Two"):
+            waiting(w, name, prefs=[("gender", "woman", True)]).assign(w.pat, w.lead, how="by hand")
+    response = lead.post(f"/matching/runs/{run.id}/approve", data={"scope": "all"}, follow_redirects=True)
+    text = html(response).get_text(" ", strip=True)
+    assert f"Approved {len(others)}:" in text
+    assert f"Not approved ({len(pats)}):" in text and "Pat Urdu cannot take" in text and "no capacity left" in text
+    with db.connection_context():
+        assert {RunProposal.get_by_id(p.id).status for p in others} == {APPROVED}
+        assert {RunProposal.get_by_id(p.id).status for p in pats} == {PROPOSED}
+        assert {Referral.get_by_id(p.referral_id).state for p in pats} == {states.AWAITING_MATCH}
+
+
 def test_approve_selected_with_nothing_ticked_or_junk_ids(app, w, client_for):
     lead = client_for("peer_lead")
     run = start(lead)
