@@ -589,6 +589,12 @@ def test_duplicate_enrolment_is_refused(build, client_for):
     r = client_for("facilitator").post(f"/training/cohorts/{cohort.id}/enrol", data={"candidate": person.id})
     assert r.status_code == 422 and "Dee Double is already on this cohort" in text(r)
     assert in_db(lambda: Enrolment.select().count()) == 1
+    # Someone already trained is not in the list, and a hand-made post cannot take a place either.
+    trained = build.candidate("Tess Trained")
+    build.mark(build.enrol(build.cohort(name="Round 0", start=START - dt.timedelta(weeks=10)), trained), [PRESENT] * 6)
+    r = client_for("facilitator").post(f"/training/cohorts/{cohort.id}/enrol", data={"candidate": trained.id})
+    assert r.status_code == 422 and "Tess Trained completed training on" in text(r)
+    assert in_db(lambda: Enrolment.select().where(Enrolment.cohort == cohort).count()) == 1
 
 
 def test_when_the_cohort_is_full_candidates_wait_in_nomination_order(build, client_for):

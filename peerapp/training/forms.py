@@ -134,6 +134,10 @@ class EnrolForm(FlaskForm):
         existing = Enrolment.get_or_none(Enrolment.cohort == self.cohort, Enrolment.candidate == candidate)
         if existing is not None and existing.status != WITHDRAWN:
             raise ValidationError(f"{candidate.name} is already on this cohort ({existing.status_label.lower()})")
+        done = candidate.completed_training()
+        if done is not None:
+            raise ValidationError(f"{candidate.name} completed training on {done.strftime('%-d %b %Y')}: "
+                                  "they do not need a place")
         field.candidate = candidate
 
 
