@@ -464,6 +464,21 @@ def test_refused_moves_get_a_message_not_a_500(world, login):
         assert Contact.select().count() == 0
 
 
+def test_a_first_meeting_before_the_referral_date_is_refused(world, login):
+    referral = advance(world, world.referral, states.MATCHED)
+    lead = login(world.lead)
+    response = lead.post(f"/referrals/{referral.id}/first-meeting", data={
+        "meeting_on": "2026-04-20", "place": "Team base", "attendees": "KEEP-THESE-ATTENDEES"})
+    body = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "cannot be before the referral date (21 Apr 2026)" in body and "KEEP-THESE-ATTENDEES" in body
+    with inside():
+        assert Referral.get_by_id(referral.id).state == states.MATCHED
+        with pytest.raises(ReferralError, match="before the referral date"):
+            Referral.get_by_id(referral.id).arrange_first_meeting(world.lead, dt.date(2026, 4, 1), "x", "y")
+        assert Referral.get_by_id(referral.id).state == states.MATCHED
+
+
 def test_assigning_a_peer_who_is_not_offered_is_refused(world, login):
     referral = advance(world, world.referral, states.AWAITING_MATCH, volunteer_allowed=False)
     lead = login(world.lead)

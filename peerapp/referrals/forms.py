@@ -215,6 +215,15 @@ class ArrangeMeetingForm(FlaskForm):
     attendees = long_text("Who will attend", 1000, validators=[DataRequired("Write who will attend")],
                           description="The service user, the peer, the peer lead, and anyone they bring.")
 
+    def __init__(self, *args, referral=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.referral = referral
+
+    def validate_meeting_on(self, field):
+        if self.referral is not None and field.data and field.data < self.referral.referred_on:
+            raise ValidationError(f"The first meeting cannot be before the referral date "
+                                  f"({self.referral.referred_on:%-d %b %Y})")
+
 
 class MeetingOutcomeForm(FlaskForm):
     outcome = RadioField("Outcome", choices=[("go ahead", "Go ahead: peer support starts"),

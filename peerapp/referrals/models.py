@@ -478,6 +478,9 @@ class Referral(BaseModel):
                 current.save()
 
     def arrange_first_meeting(self, by_user: User, meeting_on: dt.date, place: str, attendees: str) -> "FirstMeeting":
+        if meeting_on < self.referred_on:
+            raise ReferralError(f"The first meeting cannot be before the referral date "
+                                f"({self.referred_on:%-d %b %Y}).")
         with db.atomic():
             self.move_to(states.FIRST_MEETING, by_user, f"first meeting arranged for {meeting_on:%-d %b %Y}")
             return FirstMeeting.create(referral=self, assignment=self.current_assignment(),

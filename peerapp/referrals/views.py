@@ -583,7 +583,7 @@ def first_meeting(referral_id: int):
     referral = _lead_referral_or_404(referral_id, "viewed for the first meeting")
     assignment = referral.current_assignment()
     if referral.state == states.MATCHED:
-        form = ArrangeMeetingForm()
+        form = ArrangeMeetingForm(referral=referral)
         if request.method == "GET":
             form.place.data = referral.team.base_address.split("\n")[0] if referral.team.base_address else ""
             form.attendees.data = (f"{referral.service_user.first_name}, "
