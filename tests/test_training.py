@@ -749,6 +749,15 @@ def test_certificate_only_for_completed_candidates(build, client_for):
                                          AuditEvent.summary.contains("certificate")).count() == 1
 
 
+def test_the_certificate_never_names_a_cohort_the_person_withdrew_from(build, client_for):
+    left, stayed = build.cohort(name="Left Round"), build.cohort(name="Stayed Round")
+    person = build.candidate("Moved Over")
+    build.mark(build.enrol(left, person, status=WITHDRAWN), [PRESENT] * 6)
+    build.mark(build.enrol(stayed, person), [PRESENT] * 6)
+    page = text(client_for("facilitator").get(f"/training/candidates/{person.id}/certificate"))
+    assert "Stayed Round" in page and "Left Round" not in page
+
+
 def test_csv_export_is_an_audited_attachment_safe_from_formulas(build, client_for):
     cohort = build.cohort()
     nasty = build.candidate("=HYPERLINK(\"http://evil\")", preferred_name="@SUM(1)")

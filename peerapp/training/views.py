@@ -582,7 +582,8 @@ def certificate(candidate_id: int):
         abort(404)
     enrolments = list(candidate.enrolments_in_order())
     days = Enrolment.completion_days([e.id for e in enrolments])
-    via = next((e for e in enrolments if days.get(e.id) == completed_on), None)
+    # A withdrawn enrolment never counts (Candidate.completion_dates), so it never names the cohort.
+    via = next((e for e in enrolments if e.status != WITHDRAWN and days.get(e.id) == completed_on), None)
     equivalent_row = None
     if via is None:
         equivalent_row = candidate.equivalents.where(EquivalentTraining.completed_on == completed_on).first()
