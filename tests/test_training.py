@@ -758,6 +758,16 @@ def test_the_certificate_never_names_a_cohort_the_person_withdrew_from(build, cl
     assert "Stayed Round" in page and "Left Round" not in page
 
 
+def test_a_withdrawn_enrolment_is_never_shown_as_completed(build, client_for):
+    cohort = build.cohort()
+    person = build.candidate("Gone Early")
+    enrolment = build.enrol(cohort, person, status=WITHDRAWN)
+    build.mark(enrolment, [PRESENT] * 6)
+    page = soup(client_for("facilitator").get(f"/training/candidates/{person.id}"))
+    assert "Training not complete yet" in page.select_one("#completion").get_text()
+    assert page.select_one(f"#enrolment-{enrolment.id}").get_text(" ", strip=True).endswith("Withdrawn")
+
+
 def test_csv_export_is_an_audited_attachment_safe_from_formulas(build, client_for):
     cohort = build.cohort()
     nasty = build.candidate("=HYPERLINK(\"http://evil\")", preferred_name="@SUM(1)")

@@ -539,7 +539,8 @@ def candidate(candidate_id: int):
     training record (nominations, cohorts, attendance, completion, equivalents)."""
     candidate = _candidate_or_404(candidate_id)
     enrolments = list(candidate.enrolments_in_order())
-    completions = Enrolment.completion_days([e.id for e in enrolments])
+    # A withdrawn enrolment never completes (as in Candidate.completion_dates), whatever its register says.
+    completions = Enrolment.completion_days([e.id for e in enrolments if e.status != WITHDRAWN])
     registers = {}
     for enrolment in enrolments:
         entries = {a.session_id: a for a in enrolment.attendance}
