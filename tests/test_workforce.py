@@ -651,3 +651,24 @@ def test_reading_a_role_is_audited(app, wf, login):
     with db.connection_context():
         assert AuditEvent.for_record("peer_role", role.id).where(AuditEvent.action == "view",
                                                                  AuditEvent.user == wf["manager"].id).exists()
+
+
+@pytest.mark.parametrize("value", ["-1", "99999", "999999999999999999999999"])
+def test_forged_record_ids_get_a_message_not_a_500(app, wf, login, value):
+    """Ids no list offered (a negative one, one of nobody, one too big for the database)."""
+    role = ready_role(wf)
+    manager = login(wf["manager"])
+    edit = {"hours_per_week": "8", "start_date": "2026-05-01", "max_caseload": "3", "supervisor": value}
+    offer_data = {"candidate": wf["candidate"].id, "kind": "paid", "hours_per_week": "8", "start_date": "2026-05-04",
+                  "supervisor": wf["lead"].id, "max_caseload": "3"}
+    for url, data in ((f"/workforce/roles/{role.id}/edit", edit),
+                      (f"/workforce/roles/{role.id}/conflicts", {"staff": value}),
+                      ("/workforce/peer-leads", {"user": value, "paid": "y"}),
+                      ("/workforce/offer", {**offer_data, "candidate": value}),
+                      ("/workforce/offer", {**offer_data, "supervisor": value}),
+                      ("/workforce/declare", {"role": value})):
+        response = manager.post(url, data=data)
+        assert response.status_code in (404, 422), (url, data, response.status_code)
+    with db.connection_context():
+        assert PeerRole.select().count() == 1 and PeerRole.get_by_id(role.id).supervisor_id == wf["lead"].id
+        assert not StaffConflict.select().exists()

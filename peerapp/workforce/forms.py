@@ -26,6 +26,15 @@ def sane_date(form, field):
         raise ValidationError("Enter a date between 2000 and 2100")
 
 
+def record_id(message: str):
+    """A chosen record's id as the database can hold it: a forged -1 or a 25-digit
+    number gets the field's own message, never a crash further down."""
+    def check(form, field):
+        if field.data is None or not 0 < field.data < 2 ** 63:
+            raise ValidationError(message)
+    return check
+
+
 def date_field(label: str, required: bool = True, **kwargs) -> DateField:
     first = DataRequired(f"Enter the {label.lower()} as a date") if required else Optional()
     return DateField(label, validators=[first, sane_date], **kwargs)
@@ -37,7 +46,8 @@ class RoleDetailsForm(FlaskForm):
     start_date = date_field("Start date")
     # validate_choice=False: a forged or stale choice meets the domain rule's
     # own message ("... is not a named peer lead of ...") rather than a bare one.
-    supervisor = SelectField("Supervisor", coerce=int, validate_choice=False, validators=[DataRequired("Choose a supervisor")],
+    supervisor = SelectField("Supervisor", coerce=int, validate_choice=False,
+                             validators=[DataRequired("Choose a supervisor"), record_id("Choose a supervisor")],
                              description="One of the team's named peer leads.")
     max_caseload = bounded_integer("Maximum caseload", 0, 50, required=True,
                                    description="How many service users this peer can support at once.")
@@ -86,7 +96,8 @@ class RoleDetailsForm(FlaskForm):
 
 class OfferForm(RoleDetailsForm):
     candidate = SelectField("Trained candidate", coerce=int, validate_choice=False,
-                            validators=[DataRequired("Choose a candidate who has completed training")])
+                            validators=[DataRequired("Choose a candidate who has completed training"),
+                                        record_id("Choose a candidate who has completed training")])
     kind = RadioField("Kind of role", choices=list(KINDS.items()), validate_choice=False,
                       validators=[DataRequired("Choose volunteer or paid")])
 
@@ -174,7 +185,7 @@ class DebriefForm(FlaskForm):
 
 class ConflictForm(FlaskForm):
     staff = SelectField("Staff member", coerce=int, validate_choice=False,
-                        validators=[DataRequired("Choose the staff member")])
+                        validators=[DataRequired("Choose the staff member"), record_id("Choose the staff member")])
 
     def __init__(self, *args, staff=(), **kwargs):
         super().__init__(*args, **kwargs)
@@ -183,7 +194,7 @@ class ConflictForm(FlaskForm):
 
 class DeclareForm(FlaskForm):
     role = SelectField("Peer worker", coerce=int, validate_choice=False,
-                       validators=[DataRequired("Choose the peer worker")])
+                       validators=[DataRequired("Choose the peer worker"), record_id("Choose the peer worker")])
 
     def __init__(self, *args, roles=(), **kwargs):
         super().__init__(*args, **kwargs)
@@ -192,7 +203,8 @@ class DeclareForm(FlaskForm):
 
 class LeadForm(FlaskForm):
     user = SelectField("Peer lead", coerce=int, validate_choice=False,
-                       validators=[DataRequired("Choose a person with the peer lead role")])
+                       validators=[DataRequired("Choose a person with the peer lead role"),
+                                   record_id("Choose a person with the peer lead role")])
     paid = BooleanField("Paid member of staff", default=True)
 
     def __init__(self, *args, candidates=(), **kwargs):

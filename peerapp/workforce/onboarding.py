@@ -81,10 +81,10 @@ def offer_role(*, candidate, team, kind: str, supervisor: User, start_date: dt.d
     return role
 
 
-def update_details(role: PeerRole, *, by: User, supervisor: User, **details) -> None:
+def update_details(role: PeerRole, *, by: User, supervisor: User | None, **details) -> None:
     if role.status == "ended":
         raise Refusal("This role has ended; its details are kept as they were")
-    if supervisor.id != role.supervisor_id:
+    if supervisor is None or supervisor.id != role.supervisor_id:
         problem = supervisor_problem(supervisor, role.team, role=role)
         if problem:
             raise Refusal(problem)
@@ -346,7 +346,9 @@ def declare_conflict(role: PeerRole, *, staff: User, by: User, today: dt.date | 
     return conflict
 
 
-def designate_lead(team, user: User, *, paid: bool, by: User, today: dt.date | None = None) -> PeerLeadDesignation:
+def designate_lead(team, user: User | None, *, paid: bool, by: User, today: dt.date | None = None) -> PeerLeadDesignation:
+    if user is None:
+        raise Refusal("Choose a person with the peer lead role")
     if not (user.has_role("peer_lead") and user.team_id == team.id and user.active):
         raise Refusal(f"{user.name} must have the peer lead role in {team.name} (the administrator sets roles)")
     with db.atomic():
