@@ -726,3 +726,78 @@ def test_a_stale_edit_of_a_service_user_is_a_conflict_not_an_overwrite(world, lo
     assert client.post(f"/referrals/service-users/{sid}/edit", data={**data, "version": fresh}).status_code == 302
     with inside():
         assert ServiceUser.get_by_id(sid).contact_preference == "Call only"
+
+
+def _new_audit_rows(before: int):
+    with inside():
+        return list(AuditEvent.select().where(AuditEvent.id > before).order_by(AuditEvent.id))
+
+
+def _last_audit_id() -> int:
+    with inside():
+        last = AuditEvent.select().order_by(AuditEvent.id.desc()).first()
+        return last.id if last else 0
+
+
+# (who, state the referral is in, url pattern, the record type whose view is audited)
+AUDITED_PAGES = [
+    ("lead", states.SUBMITTED, "/referrals/{rid}", "referral"),
+    ("lead", states.SUBMITTED, "/referrals/{rid}/screen", "referral"),
+    ("lead", states.AWAITING_MATCH, "/referrals/{rid}/assign", "referral"),
+    ("lead", states.MATCHED, "/referrals/{rid}/first-meeting", "referral"),
+    ("lead", states.FIRST_MEETING, "/referrals/{rid}/first-meeting", "referral"),
+    ("lead", states.ACTIVE, "/referrals/{rid}/contacts/new", "referral"),
+    ("lead", states.ACTIVE, "/referrals/{rid}/close", "referral"),
+    ("lead", states.MORE_INFO, "/referrals/{rid}/answer", "referral"),
+    ("clinician", states.MORE_INFO, "/referrals/{rid}/answer", "referral"),
+    ("paid", states.ACTIVE, "/referrals/{rid}", "referral"),
+    ("paid", states.ACTIVE, "/referrals/{rid}/contacts/new", "referral"),
+    ("lead", states.SUBMITTED, "/referrals/service-users/{sid}", "service_user"),
+    ("clinician", states.SUBMITTED, "/referrals/service-users/{sid}/edit", "service_user"),
+    ("clinician", states.SUBMITTED, "/referrals/service-users/{sid}/refer", "service_user"),
+    ("lead", states.SUBMITTED, "/referrals/service-users/{sid}/conflicts", "service_user"),
+]
+
+
+@pytest.mark.parametrize(("who", "state", "pattern", "record_type"), AUDITED_PAGES,
+                         ids=[f"{w}:{s}:{p}" for w, s, p, _ in AUDITED_PAGES])
+def test_every_page_showing_a_record_audits_the_view(world, login, who, state, pattern, record_type):
+    if state == states.MORE_INFO:
+        with inside():
+            Referral.get_by_id(world.referral.id).screen(world.lead, states.MORE_INFO, questions="Any pets?")
+        referral = world.referral
+    else:
+        referral = advance(world, world.referral, state) if state != states.SUBMITTED else world.referral
+    with inside():
+        assert Referral.get_by_id(referral.id).state == state
+    user = {"lead": world.lead, "clinician": world.clinician, "paid": world.paid.user}[who]
+    client = login(user)
+    before = _last_audit_id()
+    url = pattern.format(rid=referral.id, sid=referral.service_user_id)
+    response = client.get(url)
+    assert response.status_code == 200, url
+    views = [(r.action, r.record_type, r.record_id) for r in _new_audit_rows(before)]
+    wanted = referral.id if record_type == "referral" else referral.service_user_id
+    assert ("view", record_type, str(wanted)) in views, (url, views)
+    assert all("Zebedee" not in r.summary and "Quintrell" not in r.summary for r in _new_audit_rows(before))
+
+
+@pytest.mark.parametrize(("who", "url"), [
+    ("lead", "/referrals/"), ("lead", "/referrals/screening"), ("lead", "/referrals/awaiting-match"),
+    ("lead", "/referrals/debrief"), ("clinician", "/referrals/mine"), ("clinician", "/referrals/closed"),
+    ("volunteer", "/referrals/caseload")])
+def test_every_list_of_referrals_is_audited(world, login, who, url):
+    make_referral(world, "Queued Person")
+    advance(world, make_referral(world, "Waiting Person"), states.AWAITING_MATCH)
+    advance(world, world.referral, states.ACTIVE, peer=world.volunteer)
+    with inside():
+        closed = advance(world, make_referral(world, "Closed Person"), states.AWAITING_MATCH)
+        Referral.get_by_id(closed.id).close(world.lead, "moved", "Moved away")
+    user = {"lead": world.lead, "clinician": world.clinician, "volunteer": world.volunteer_user}[who]
+    client = login(user)
+    before = _last_audit_id()
+    assert client.get(url).status_code == 200
+    rows = [r for r in _new_audit_rows(before) if r.action == "view_list" and r.record_type == "referral"]
+    assert len(rows) == 1, url
+    assert re.search(r"R-\d{4}", rows[0].summary), rows[0].summary
+    assert "Person" not in rows[0].summary and "Zebedee" not in rows[0].summary
