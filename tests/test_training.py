@@ -476,6 +476,9 @@ def test_catch_up_without_a_date_is_refused_with_a_message(build, client_for):
     r = client.htmx("post", url, data={"status": CAUGHT_UP, "caught_up_on": "not a date"})
     assert r.status_code == 200 and soup(r).find(True).get("id") == f"register-row-{enrolment.id}"
     assert "Not a valid date" in text(r)
+    date_input = soup(r).select_one("input[name=caught_up_on]")  # the message is tied to the field it is about
+    assert date_input["aria-invalid"] == "true"
+    assert "Not a valid date" in soup(r).select_one(f'#{date_input["aria-describedby"]}').get_text()
     r = client.post(url, data={"status": CAUGHT_UP, "caught_up_on": "2026-06-01"})
     assert r.status_code == 422 and "cannot be in the future" in text(r)
     r = client.post(url, data={"status": CAUGHT_UP, "caught_up_on": "2026-01-01"})
