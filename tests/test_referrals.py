@@ -801,3 +801,30 @@ def test_every_list_of_referrals_is_audited(world, login, who, url):
     assert len(rows) == 1, url
     assert re.search(r"R-\d{4}", rows[0].summary), rows[0].summary
     assert "Person" not in rows[0].summary and "Zebedee" not in rows[0].summary
+
+
+def test_a_clinician_sees_referrals_they_made_or_care_coordinate_and_no_others(world, make_user, login):
+    referrer = make_user("clinician", name="Rita Referrer")
+    coordinator = make_user("clinician", name="Cora Coordinator")
+    stranger = world.other_clinician
+    with inside():
+        su = ServiceUser.create(name="Yannick Splitcare", team=world.team, care_coordinator=coordinator)
+        referral = Referral.create(service_user=su, team=world.team, referrer=referrer, referred_on=TODAY,
+                                   own_words="SPLIT-OWN-WORDS", goals="g", risk_summary="r", risk_level="low")
+        referral.set_interventions([world.items["1:1 recovery conversations"]])
+    for user in (referrer, coordinator):
+        client = login(user)
+        assert "SPLIT-OWN-WORDS" in client.get(f"/referrals/{referral.id}").get_data(as_text=True), user.name
+        assert "Yannick" in client.get("/referrals/mine").get_data(as_text=True), user.name
+        assert client.get(f"/referrals/service-users/{su.id}").status_code == 200, user.name
+        assert "Yannick" in client.post("/referrals/service-users", data={"q": "Yannick"}).get_data(as_text=True)
+    client = login(stranger)
+    for url in referral_urls(referral.id, su.id):
+        response = client.get(url)
+        assert response.status_code in (403, 404), url  # 403: a page clinicians never open
+        assert "Yannick" not in response.get_data(as_text=True), url
+    assert client.get(f"/referrals/{referral.id}").status_code == 404
+    for url in ("/referrals/mine", "/referrals/closed"):
+        assert "Yannick" not in client.get(url).get_data(as_text=True), url
+    found = client.post("/referrals/service-users", data={"q": "Yannick"}).get_data(as_text=True)
+    assert "Splitcare" not in found and "0 found" in found  # the typed query is echoed in the box, nothing else
