@@ -503,6 +503,18 @@ def test_attendance_for_someone_not_enrolled_is_refused(build, client_for):
     assert in_db(lambda: Attendance.select().count()) == 0
 
 
+def test_a_register_post_without_its_csrf_token_saves_nothing(build, client_for):
+    cohort = build.cohort()
+    enrolment = build.enrol(cohort, build.candidate())
+    session = build.session(cohort, 1)
+    client = client_for("facilitator")
+    r = client.post(f"/training/sessions/{session.id}/register/{enrolment.id}", data={"status": PRESENT}, csrf=False)
+    assert r.status_code == 400
+    r = client.post(f"/training/sessions/{session.id}/register/everyone-present", csrf=False)
+    assert r.status_code == 400
+    assert in_db(lambda: Attendance.select().count()) == 0
+
+
 def test_the_register_of_a_future_session_does_not_open(build, client_for):
     cohort = build.cohort(start=TODAY + dt.timedelta(days=1))
     enrolment = build.enrol(cohort, build.candidate())
