@@ -651,6 +651,23 @@ def test_reading_a_role_is_audited(app, wf, login):
     with db.connection_context():
         assert AuditEvent.for_record("peer_role", role.id).where(AuditEvent.action == "view",
                                                                  AuditEvent.user == wf["manager"].id).exists()
+    # A form sent back with its errors shows the whole page again: that is a reading too.
+    lead = login(wf["lead"])
+    for url, data in ((f"/workforce/roles/{role.id}/status", {"status": "paused", "reason": ""}),
+                      (f"/workforce/roles/{role.id}/team-meetings", {"attends": ""}),
+                      (f"/workforce/roles/{role.id}/conflicts", {"staff": ""})):
+        response = lead.post(url, data=data)
+        assert response.status_code == 422 and 'id="checks-table"' in text(response), url
+    with db.connection_context():
+        assert AuditEvent.for_record("peer_role", role.id).where(AuditEvent.action == "view",
+                                                                 AuditEvent.user == wf["lead"].id).count() == 3
+    with db.connection_context():
+        peer_user = PeerRole.get_by_id(role.id).user
+    login(peer_user).get("/workforce/me")
+    with db.connection_context():
+        assert AuditEvent.for_record("peer_role", role.id).where(
+            AuditEvent.action == "view", AuditEvent.user == peer_user.id,
+            AuditEvent.summary == "own peer role read").exists()
 
 
 @pytest.mark.parametrize("value", ["-1", "99999", "999999999999999999999999"])

@@ -172,9 +172,7 @@ def me():
     role = _my_role()
     if role is None:
         return render_template("workforce/no_role.html")
-    with db.atomic():
-        audit("view", role, summary="own peer role read")
-    return _role_page(role)
+    return _role_page(role, audit_summary="own peer role read")
 
 
 @bp.get("/roles/<int:role_id>")
@@ -182,14 +180,16 @@ def me():
 def role(role_id: int):
     """Staff of the role's team, or the peer themselves: the whole role. Audited:
     it holds the person's checks (DBS outcome) and arrangements."""
-    found = _role_or_404(role_id)
-    with db.atomic():
-        audit("view", found, summary="peer role read")
-    return _role_page(found)
+    return _role_page(_role_or_404(role_id))
 
 
-def _role_page(role: PeerRole, fragment: str | None = None, **extra):
+def _role_page(role: PeerRole, fragment: str | None = None, audit_summary: str = "peer role read", **extra):
+    """The whole role page (audited as a reading, whichever route shows it: a form
+    sent back with errors shows the same checks and arrangements), or a fragment."""
     today = clock.today()
+    if fragment is None:
+        with db.atomic():
+            audit("view", role, summary=audit_summary)
     staff = _staff_of(role.team_id)
     ticks = {t.item_id: t for t in InductionTick.select().where(InductionTick.role == role)}
     supervisions = list(Supervision.select().where(Supervision.role == role)
