@@ -828,3 +828,31 @@ def test_a_clinician_sees_referrals_they_made_or_care_coordinate_and_no_others(w
         assert "Yannick" not in client.get(url).get_data(as_text=True), url
     found = client.post("/referrals/service-users", data={"q": "Yannick"}).get_data(as_text=True)
     assert "Splitcare" not in found and "0 found" in found  # the typed query is echoed in the box, nothing else
+
+
+def test_a_volunteer_opens_only_the_caseload_and_catalogue_of_every_referrals_url(world, login, app):
+    """Walks the blueprint, so a notes page added later is covered too."""
+    referral = advance(world, world.referral, states.ACTIVE, peer=world.volunteer)
+    with inside():
+        referral.record_contact(world.lead, contact_on=TODAY, attendance="attended", summary="CONTACT-NOTE-SECRET",
+                                debrief_on=TODAY)
+    client = login(world.volunteer_user)
+    ids = {"referral_id": referral.id, "service_user_id": referral.service_user_id,
+           "intervention_id": world.items["Phone check-ins"].id}
+    opened = set()
+    for rule in app.url_map.iter_rules():
+        if not rule.endpoint.startswith("referrals."):
+            continue
+        url = rule.rule
+        for name in rule.arguments:
+            url = re.sub(r"<(?:[^:<>]+:)?" + name + r">", str(ids[name]), url)
+        for method in sorted(rule.methods & {"GET", "POST"}):
+            response = client.open(url, method=method, data={"summary": "x", "q": "Zebedee"})
+            body = response.get_data(as_text=True)
+            for secret in ("OWN-WORDS-SECRET", "CONTACT-NOTE-SECRET", "Go out more", "Quintrell"):
+                assert secret not in body, (method, url, secret)
+            if response.status_code == 200:
+                opened.add(rule.endpoint)
+            else:
+                assert response.status_code in (400, 403, 404, 405), (method, url, response.status_code)
+    assert opened == {"referrals.caseload", "referrals.catalogue"}
