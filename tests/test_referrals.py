@@ -452,8 +452,11 @@ def test_refused_moves_get_a_message_not_a_500(world, login):
     # A contact before the referral date.
     response = lead.post(f"/referrals/{referral.id}/contacts/new", data={
         "contact_on": "2026-01-01", "intervention": str(world.items["1:1 recovery conversations"].id),
-        "setting": "phone", "attendance": "attended", "summary": "early"})
-    assert "before the referral date" in response.get_data(as_text=True)
+        "setting": "phone", "attendance": "attended", "summary": "KEEP-EARLY-SUMMARY"})
+    body = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert 'href="#contact_on">The contact date is before the referral date (21 Apr 2026)' in body
+    assert "KEEP-EARLY-SUMMARY" in body
     # A fuzzed duration.
     response = lead.post(f"/referrals/{referral.id}/contacts/new", data={
         "contact_on": "2026-04-30", "minutes": str(2 ** 63), "setting": "phone", "attendance": "attended",

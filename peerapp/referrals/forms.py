@@ -252,9 +252,16 @@ class ContactForm(FlaskForm):
 
     def __init__(self, *args, referral=None, **kwargs):
         super().__init__(*args, **kwargs)
+        self.referral = referral
         interventions = referral.requested_interventions() if referral else []
         others = [i for i in Intervention.current() if i.id not in {x.id for x in interventions}]
         self.intervention.choices = [(0, "Choose")] + [(i.id, i.name) for i in interventions + others]
+
+    def validate_contact_on(self, field):
+        # The model refuses it too; here the message sits on the field, linked from the summary.
+        if self.referral is not None and field.data and field.data < self.referral.referred_on:
+            raise ValidationError(f"The contact date is before the referral date "
+                                  f"({self.referral.referred_on:%-d %b %Y})")
 
     def validate_cancelled_by(self, field):
         if self.attendance.data == "cancelled" and not field.data:
