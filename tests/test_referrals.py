@@ -604,9 +604,15 @@ def test_double_taps_make_one_row(world, login):
                "intervention": str(world.items["1:1 recovery conversations"].id), "summary": "Walked"}
     assert paid.post(f"/referrals/{referral.id}/contacts/new", data=contact).status_code == 302
     assert paid.post(f"/referrals/{referral.id}/contacts/new", data=contact).status_code == 302
+    again = {"own_words": "Again please", "goals": "g", "risk_summary": "r", "risk_level": "low",
+             "last_risk_review_on": "2026-04-30", "interventions": [str(world.items["Phone check-ins"].id)]}
+    url = f"/referrals/service-users/{referral.service_user_id}/refer"
+    assert client.post(url, data=again).status_code == 302
+    assert client.post(url, data=again).status_code == 302
     with inside():
         assert ServiceUser.select().where(ServiceUser.name == "Nadia Brook").count() == 1
         assert Contact.select().count() == 1
+        assert Referral.select().where(Referral.own_words == "Again please").count() == 1
 
 
 def test_mass_assignment_is_ignored(world, login):

@@ -330,6 +330,12 @@ def refer_existing(service_user_id: int):
         audit("view", su, summary="viewed to refer")
     form = ExistingReferralForm(service_user=su)
     if form.validate_on_submit():
+        twin = (Referral.select().where(Referral.service_user == su, Referral.referrer == current_user.id,
+                                        Referral.own_words == form.own_words.data.strip(),
+                                        Referral.created_at >= clock.now() - DOUBLE_TAP).first())
+        if twin is not None:
+            flash(f"Referral {twin.label} was already submitted a moment ago; it was not sent twice.", "info")
+            return redirect(url_for("referrals.show", referral_id=twin.id))
         with db.atomic():
             referral = Referral(service_user=su, team=su.team_id, referrer=current_user.id,
                                 referred_on=clock.today(), state_changed_at=clock.now(), created_at=clock.now())
