@@ -604,6 +604,14 @@ def test_double_taps_make_one_row(world, login):
                "intervention": str(world.items["1:1 recovery conversations"].id), "summary": "Walked"}
     assert paid.post(f"/referrals/{referral.id}/contacts/new", data=contact).status_code == 302
     assert paid.post(f"/referrals/{referral.id}/contacts/new", data=contact).status_code == 302
+    lead = login(world.lead)
+    matched = advance(world, make_referral(world, "Tapped Twice"), states.MATCHED)
+    arrange = {"meeting_on": "2026-05-01", "place": "Team base", "attendees": "all"}
+    assert lead.post(f"/referrals/{matched.id}/first-meeting", data=arrange).status_code == 302
+    response = lead.post(f"/referrals/{matched.id}/first-meeting", data=arrange)
+    assert response.status_code == 302 and response.headers["Location"].endswith(f"/referrals/{matched.id}")
+    with inside():
+        assert Referral.get_by_id(matched.id).first_meetings().count() == 1
     again = {"own_words": "Again please", "goals": "g", "risk_summary": "r", "risk_level": "low",
              "last_risk_review_on": "2026-04-30", "interventions": [str(world.items["Phone check-ins"].id)]}
     url = f"/referrals/service-users/{referral.service_user_id}/refer"

@@ -609,6 +609,10 @@ def first_meeting(referral_id: int):
         return render_form("referrals/first_meeting.html", form, referral=referral, assignment=assignment,
                            stage="arrange")
     if referral.state == states.FIRST_MEETING:
+        if request.method == "POST" and "meeting_on" in request.form and "outcome" not in request.form:
+            # The arrange form sent twice (a double tap): it is arranged, say so kindly.
+            flash("The first meeting is already arranged. Record how it went here afterwards.", "info")
+            return redirect(url_for("referrals.show", referral_id=referral.id))
         meeting = referral.first_meetings().first()
         form = MeetingOutcomeForm()
         if request.method == "GET" and meeting:
