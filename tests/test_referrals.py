@@ -680,11 +680,30 @@ def test_fuzzed_forms_never_give_a_500(world, login):
         url = f"/referrals/service-users/{referral.service_user_id}/edit"
         assert lead.post(url, data=data).status_code < 500
 
+    waiting = advance(world, make_referral(world, "Fuzz Waiting"), states.AWAITING_MATCH)
+    meeting = advance(world, make_referral(world, "Fuzz Meeting"), states.FIRST_MEETING, peer=world.volunteer)
+    small = settings(max_examples=10, deadline=None, suppress_health_check=list(HealthCheck))
+
+    @small
+    @given(st.fixed_dictionaries({k: nasty for k in ("peer_role", "outcome", "summary", "reason", "meeting_on",
+                                                     "place", "attendees", "answer", "declared_by_side", "note",
+                                                     "own_words", "goals", "interventions", "risk_level",
+                                                     "last_risk_review_on", "q", "state", "team")}))
+    def other_forms(data):
+        for url in (f"/referrals/{waiting.id}/assign", f"/referrals/{meeting.id}/first-meeting",
+                    f"/referrals/{waiting.id}/close", f"/referrals/{waiting.id}/end-assignment",
+                    f"/referrals/{waiting.id}/answer",
+                    f"/referrals/service-users/{waiting.service_user_id}/conflicts",
+                    f"/referrals/service-users/{waiting.service_user_id}/refer", "/referrals/service-users"):
+            assert lead.post(url, data=data).status_code < 500, url
+        assert lead.get("/referrals/", query_string={"state": data["state"], "team": data["team"]}).status_code < 500
+
     contact()
     new_referral()
     screen()
     intervention()
     edit()
+    other_forms()
 
 
 def test_migration_upgrades_a_database_made_by_the_previous_schema(tmp_path):
