@@ -892,3 +892,20 @@ def test_a_volunteer_opens_only_the_caseload_and_catalogue_of_every_referrals_ur
             else:
                 assert response.status_code in (400, 403, 404, 405), (method, url, response.status_code)
     assert opened == {"referrals.caseload", "referrals.catalogue"}
+
+
+def test_closed_referrals_filter_by_state_and_team(world, login):
+    with inside():
+        declined = make_referral(world, "Declined Dora")
+        Referral.get_by_id(declined.id).screen(world.lead, states.DECLINED, reasons="Not now")
+        closed = advance(world, make_referral(world, "Closed Clara"), states.AWAITING_MATCH)
+        Referral.get_by_id(closed.id).close(world.lead, "moved", "Moved away")
+        other = Team.create(name="Another Team")
+    lead = login(world.lead)
+    page = lead.get("/referrals/closed").get_data(as_text=True)
+    assert "Declined Dora" in page and "Closed Clara" in page and 'id="referral-filter"' in page
+    only = lead.get("/referrals/closed", query_string={"state": "declined"}).get_data(as_text=True)
+    assert "Declined Dora" in only and "Closed Clara" not in only
+    assert '<option value="active">' not in only  # only finished states are offered
+    elsewhere = lead.get("/referrals/closed", query_string={"team": str(other.id)}).get_data(as_text=True)
+    assert "Declined Dora" not in elsewhere and "Closed Clara" not in elsewhere

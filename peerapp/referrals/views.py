@@ -133,8 +133,11 @@ def _filtered(query, form: ListFilterForm):
     return query
 
 
-def _list_page(title: str, query, list_name: str, intro: str = "", show_filter: bool = True):
+def _list_page(title: str, query, list_name: str, intro: str = "", show_filter: bool = True,
+               state_choices=None):
     form = ListFilterForm(request.args)
+    if state_choices is not None:
+        form.state.choices = [("", "Any state")] + [(s, s.capitalize()) for s in state_choices]
     rows = list(_filtered(query, form).order_by(Referral.referred_on.desc(), Referral.id.desc()).limit(300)) \
         if form.validate() else []
     _audit_list(list_name, rows)
@@ -180,7 +183,7 @@ def awaiting():
 def closed():
     """Clinicians, peer leads and managers: closed and declined referrals they may see."""
     return _list_page("Closed referrals", _visible().where(Referral.state.in_(states.FINISHED_STATES)),
-                      "closed referrals", show_filter=False)
+                      "closed referrals", state_choices=states.FINISHED_STATES)
 
 
 @bp.get("/caseload", endpoint="caseload")
