@@ -15,7 +15,8 @@ import peewee as pw
 from .. import clock
 from ..db import db
 from ..models import BaseModel, Team, User
-from ..referrals.models import VOLUNTEER_RISK_LEVELS, Referral
+from ..referrals.models import VOLUNTEER_RISK_LEVELS, Referral, ServiceUser
+from ..training.models import Candidate
 from ..workforce.models import PeerRole
 from .engine import DEFAULT_WEIGHTS, Settings
 
@@ -113,11 +114,16 @@ class MatchingRun(BaseModel):
         return cls.select().where(cls.team == team).order_by(cls.started_at.desc(), cls.id.desc())
 
     def proposals(self):
-        return (RunProposal.select(RunProposal, Referral).join(Referral)
+        """With the referral, its service user and the proposed peer's person joined:
+        a run page of 60 rows would otherwise load each of them row by row."""
+        return (RunProposal.select(RunProposal, Referral, ServiceUser, PeerRole, Candidate)
+                .join(Referral).join(ServiceUser)
+                .switch(RunProposal).join(PeerRole, on=(RunProposal.peer_role == PeerRole.id))
+                .join(Candidate, on=(PeerRole.candidate == Candidate.id))
                 .where(RunProposal.run == self).order_by(RunProposal.id))
 
     def unmatched(self):
-        return (RunUnmatched.select(RunUnmatched, Referral).join(Referral)
+        return (RunUnmatched.select(RunUnmatched, Referral, ServiceUser).join(Referral).join(ServiceUser)
                 .where(RunUnmatched.run == self).order_by(RunUnmatched.id))
 
     def counts(self) -> dict[str, int]:

@@ -161,6 +161,8 @@ def run(run_id: int):
     next best peers, why every other peer was not proposed, and the unmatched referrals."""
     found = _run_or_404(run_id)
     proposals = list(found.proposals())
+    for proposal in proposals:
+        proposal.run = found  # the run is known: no query per row
     unmatched = list(found.unmatched())
     audit("view", found, summary=f"matching run: {len(proposals)} proposal(s), {len(unmatched)} unmatched")
     latest = MatchingRun.for_team(found.team_id).first()
