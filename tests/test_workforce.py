@@ -689,3 +689,34 @@ def test_forged_record_ids_get_a_message_not_a_500(app, wf, login, value):
     with db.connection_context():
         assert PeerRole.select().count() == 1 and PeerRole.get_by_id(role.id).supervisor_id == wf["lead"].id
         assert not StaffConflict.select().exists()
+
+
+def test_a_move_to_paid_carries_over_only_the_same_persons_induction(app, wf, login):
+    """The offer form keeps the previous role in a hidden field while the candidate can
+    still be changed: someone else must not inherit the induction (nor end that role)."""
+    volunteer = ready_role(wf)
+    other = make_candidate(wf["team"], wf["lead"], "Bo Other", "bo@example.org")
+    lead = login(wf["lead"])
+    response = lead.get(f"/workforce/offer?previous={volunteer.id}")
+    assert response.status_code == 200, text(response)[text(response).find("<main"):][:3000]
+    page = text(response)
+    assert f'name="previous" value="{volunteer.id}"' in page
+    response = lead.post("/workforce/offer", data={
+        "previous": volunteer.id, "candidate": other.id, "kind": "paid", "hours_per_week": "20",
+        "start_date": "2026-05-04", "supervisor": wf["lead"].id, "max_caseload": "3", "interests": "chess"})
+    assert response.status_code == 422 and "must be Bo Other&#39;s own" in text(response)
+    assert 'value="chess"' in text(response)
+    with db.connection_context():
+        assert not PeerRole.select().where(PeerRole.candidate == other.id).exists()
+        with pytest.raises(Refusal, match="must be Bo Other's own"):
+            onboarding.offer_role(candidate=other, team=wf["team"], kind="paid", supervisor=wf["lead"],
+                                  start_date=TODAY, by=wf["lead"], previous_role=PeerRole.get_by_id(volunteer.id))
+        assert PeerRole.get_by_id(volunteer.id).status == "active"
+    # The same person: the paid role is offered and follows the volunteer one.
+    response = lead.post("/workforce/offer", data={
+        "previous": volunteer.id, "candidate": wf["candidate"].id, "kind": "paid", "hours_per_week": "20",
+        "start_date": "2026-05-04", "supervisor": wf["lead"].id, "max_caseload": "3"})
+    assert response.status_code == 302
+    with db.connection_context():
+        paid = PeerRole.get(PeerRole.kind == "paid")
+        assert paid.previous_role_id == volunteer.id and paid.induction_signed_off_on == TODAY

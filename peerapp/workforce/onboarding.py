@@ -49,6 +49,9 @@ def offer_role(*, candidate, team, kind: str, supervisor: User, start_date: dt.d
     """Offer a role to a candidate who has completed training (or an equivalent)."""
     if kind not in KINDS:
         raise Refusal("Choose volunteer or paid")
+    if previous_role is not None and (previous_role.candidate_id != candidate.id or previous_role.team_id != team.id):
+        # Else one person's induction sign-off would carry over to another, and their role would end.
+        raise Refusal(f"The role this one follows must be {candidate.name}'s own in {team.name}")
     if candidate.completed_training() is None:
         raise Refusal(f"{candidate.name} has not completed training (or a recognised equivalent) yet")
     problem = supervisor_problem(supervisor, team, candidate=candidate)

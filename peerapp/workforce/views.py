@@ -145,7 +145,6 @@ def offer():
             form.kind.data = "paid"
             form.fill_from(previous)
             form.start_date.data = clock.today()
-            form.previous_role.data = str(previous.id)
     if form.validate_on_submit():
         candidate = Candidate.get_or_none(Candidate.id == form.candidate.data, Candidate.team == team)
         if candidate is None:
