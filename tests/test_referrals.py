@@ -909,3 +909,16 @@ def test_closed_referrals_filter_by_state_and_team(world, login):
     assert '<option value="active">' not in only  # only finished states are offered
     elsewhere = lead.get("/referrals/closed", query_string={"team": str(other.id)}).get_data(as_text=True)
     assert "Declined Dora" not in elsewhere and "Closed Clara" not in elsewhere
+
+
+def test_a_peer_lead_takes_referrals_for_their_own_team_only(world, login):
+    with inside():
+        other = Team.create(name="Another Team")
+    lead = login(world.lead)
+    page = lead.get("/referrals/new").get_data(as_text=True)
+    assert "Another Team" not in page
+    response = lead.post("/referrals/new", data=referral_form(world, team=str(other.id), care_coordinator="0"))
+    assert response.status_code == 422 and "Not a valid choice" in response.get_data(as_text=True)
+    assert lead.post("/referrals/new", data=referral_form(world, care_coordinator="0")).status_code == 302
+    # Clinicians refer to any team.
+    assert "Another Team" in login(world.clinician).get("/referrals/new").get_data(as_text=True)

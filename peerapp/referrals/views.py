@@ -282,6 +282,10 @@ def _save_referral(referral: Referral, form) -> None:
 
 
 def _new_referral_form_defaults(form) -> None:
+    if not current_user.has_role("clinician") and current_user.team_id:
+        # A peer lead taking a referral by phone takes it for their own team: a referral
+        # filed under another team would vanish from their sight the moment it was saved.
+        form.team.choices = [(t, name) for t, name in form.team.choices if t == current_user.team_id]
     if request.method == "GET":
         if current_user.team_id:
             form.team.data = current_user.team_id
