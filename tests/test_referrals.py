@@ -366,6 +366,8 @@ def test_clinician_refers_a_new_service_user(world, login):
         assert referral.state == states.SUBMITTED and referral.referrer_id == world.clinician.id
         assert referral.referred_on == TODAY
         assert AuditEvent.select().where(AuditEvent.action == "create", AuditEvent.record_type == "referral").exists()
+    shown = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert f"Recorded on 28 Apr 2026 by {world.clinician.name}" in shown  # consent: when and who
 
 
 @pytest.mark.parametrize(("changes", "message"), [
