@@ -924,3 +924,34 @@ def test_a_peer_lead_takes_referrals_for_their_own_team_only(world, login):
     assert lead.post("/referrals/new", data=referral_form(world, care_coordinator="0")).status_code == 302
     # Clinicians refer to any team.
     assert "Another Team" in login(world.clinician).get("/referrals/new").get_data(as_text=True)
+
+
+# An action posted from a stale page, when the referral is no longer in a state that allows it.
+STALE_POSTS = [
+    (states.ACTIVE, "screen", {"decision": "declined", "reasons": "late", "risk_level": "low"}),
+    (states.ACTIVE, "assign", {"peer_role": "{volunteer}"}),
+    (states.SUBMITTED, "first-meeting", {"meeting_on": "2026-05-01", "place": "x", "attendees": "y"}),
+    (states.ACTIVE, "first-meeting", {"outcome": "not a good fit", "reason": "late"}),
+    (states.SUBMITTED, "close", {"outcome": "moved", "summary": "Moved"}),
+    (states.ACTIVE, "end-assignment", {"reason": "late"}),
+    (states.SUBMITTED, "answer", {"answer": "late"}),
+    (states.AWAITING_MATCH, "contacts/new", {"contact_on": "2026-04-30", "setting": "phone", "attendance": "attended",
+                                             "intervention": "{item}"}),
+]
+
+
+@pytest.mark.parametrize(("state", "action", "data"), STALE_POSTS, ids=[f"{s}:{a}" for s, a, _ in STALE_POSTS])
+def test_an_action_from_a_stale_page_is_refused_with_a_message(world, login, state, action, data):
+    referral = world.referral if state == states.SUBMITTED else advance(world, world.referral, state)
+    lead = login(world.lead)
+    data = {k: v.format(volunteer=world.volunteer.id, item=world.items["Phone check-ins"].id)
+            for k, v in data.items()}
+    response = lead.post(f"/referrals/{referral.id}/{action}", data=data, follow_redirects=True)
+    body = response.get_data(as_text=True)
+    assert response.status_code < 500
+    assert 'peerapp-flash--error' in body or 'peerapp-flash--info' in body or "nhsuk-error-summary" in body, body[:300]
+    with inside():
+        assert Referral.get_by_id(referral.id).state == state
+        assert ReferralEvent.select().where(ReferralEvent.referral == referral.id).count() == \
+            len(list(Referral.get_by_id(referral.id).history()))
+        assert Contact.select().count() == 0

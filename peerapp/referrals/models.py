@@ -411,6 +411,11 @@ class Referral(BaseModel):
                 raise ReferralError("Choose a screening decision.")
 
     def answer_questions(self, by_user: User, answer: str) -> None:
+        if self.state != states.MORE_INFO:
+            # Without this a peer lead's stale answer page would move a submitted referral
+            # on to screening (a move peer leads may make), with the "answer" as its reason.
+            raise states.TransitionRefused(f"This referral is {states.describe(self.state)}: "
+                                           "there are no questions waiting for an answer.")
         with db.atomic():
             request = self.open_questions()
             self.move_to(states.SCREENING, by_user, answer)
