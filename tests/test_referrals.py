@@ -934,6 +934,7 @@ STALE_POSTS = [
     (states.ACTIVE, "first-meeting", {"outcome": "not a good fit", "reason": "late"}),
     (states.SUBMITTED, "close", {"outcome": "moved", "summary": "Moved"}),
     (states.ACTIVE, "end-assignment", {"reason": "late"}),
+    (states.FIRST_MEETING, "end-assignment", {"reason": "late"}),
     (states.SUBMITTED, "answer", {"answer": "late"}),
     (states.AWAITING_MATCH, "contacts/new", {"contact_on": "2026-04-30", "setting": "phone", "attendance": "attended",
                                              "intervention": "{item}"}),
@@ -955,3 +956,26 @@ def test_an_action_from_a_stale_page_is_refused_with_a_message(world, login, sta
         assert ReferralEvent.select().where(ReferralEvent.referral == referral.id).count() == \
             len(list(Referral.get_by_id(referral.id).history()))
         assert Contact.select().count() == 0
+
+
+def test_a_peer_lead_ends_a_match_before_the_first_meeting(world, login):
+    referral = advance(world, world.referral, states.MATCHED)
+    lead = login(world.lead)
+    assert "End the assignment" in lead.get(f"/referrals/{referral.id}").get_data(as_text=True)
+    # No reason: refused, nothing changes.
+    lead.post(f"/referrals/{referral.id}/end-assignment", data={"reason": "  "})
+    with inside():
+        assert Referral.get_by_id(referral.id).state == states.MATCHED
+    response = lead.post(f"/referrals/{referral.id}/end-assignment", data={"reason": "Peer off sick for a month"})
+    assert response.status_code == 302
+    with inside():
+        referral = Referral.get_by_id(referral.id)
+        assert referral.state == states.AWAITING_MATCH and referral.current_assignment() is None
+        ended = referral.assignments.get()
+        assert ended.ended_reason == "Peer off sick for a month" and ended.ended_by_id == world.lead.id
+        assert caseload(world.paid) == 0 and (referral.service_user_id, world.paid.id) not in not_a_good_fit_pairs()
+        last = list(referral.history())[-1]
+        assert (last.from_state, last.to_state, last.reason) == ("matched", "awaiting match", "Peer off sick for a month")
+    # A clinician cannot end it.
+    assert login(world.clinician).post(f"/referrals/{referral.id}/end-assignment",
+                                       data={"reason": "x"}).status_code == 403

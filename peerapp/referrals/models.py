@@ -473,6 +473,11 @@ class Referral(BaseModel):
                                      assigned_at=clock.now(), how=how)
 
     def end_assignment(self, by_user: User, reason: str, target: str = states.AWAITING_MATCH) -> None:
+        """End a match before the first meeting is arranged (once it is, its outcome says
+        how the match ends: record_first_meeting)."""
+        if self.state != states.MATCHED:
+            raise states.TransitionRefused(f"This referral is {states.describe(self.state)}: only a match "
+                                           "waiting for its first meeting can be ended here.")
         with db.atomic():
             current = self.current_assignment()
             self.move_to(target, by_user, reason)
