@@ -491,6 +491,14 @@ def test_a_declared_conflict_stops_them_supervising_that_peer(app, wf, login):
         with pytest.raises(Refusal, match="prior care relationship"):
             onboarding.offer_role(candidate=wf["candidate"], team=wf["team"], kind="paid", supervisor=wf["lead2"],
                                   start_date=TODAY, by=wf["lead"], previous_role=role)
+    # Declared by the supervisor themselves: saving other details asks for another supervisor.
+    assert manager.post(f"/workforce/roles/{role.id}/conflicts", data={"staff": wf["lead"].id}).status_code == 302
+    response = manager.post(f"/workforce/roles/{role.id}/edit", data={
+        "hours_per_week": "12", "start_date": "2026-05-01", "supervisor": wf["lead"].id, "max_caseload": "3"})
+    assert response.status_code == 422 and "prior care relationship" in text(response)
+    assert "Declared a prior care relationship: choose another supervisor" in text(manager.get(f"/workforce/roles/{role.id}"))
+    with db.connection_context():
+        assert PeerRole.get_by_id(role.id).hours_per_week == 8
     # Declared twice: a message, not a crash.
     response = manager.post(f"/workforce/roles/{role.id}/conflicts", data={"staff": wf["lead2"].id},
                             follow_redirects=True)

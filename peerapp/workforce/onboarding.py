@@ -87,10 +87,11 @@ def offer_role(*, candidate, team, kind: str, supervisor: User, start_date: dt.d
 def update_details(role: PeerRole, *, by: User, supervisor: User | None, **details) -> None:
     if role.status == "ended":
         raise Refusal("This role has ended; its details are kept as they were")
-    if supervisor is None or supervisor.id != role.supervisor_id:
-        problem = supervisor_problem(supervisor, role.team, role=role)
-        if problem:
-            raise Refusal(problem)
+    # Checked even when unchanged: a supervisor no longer named a peer lead, or who has
+    # since declared a prior care relationship, is not kept by saving other details.
+    problem = supervisor_problem(supervisor, role.team, role=role)
+    if problem:
+        raise Refusal(problem)
     with db.atomic():
         role.supervisor = supervisor
         for name, value in details.items():
