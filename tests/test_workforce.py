@@ -728,3 +728,18 @@ def test_a_move_to_paid_carries_over_only_the_same_persons_induction(app, wf, lo
     with db.connection_context():
         paid = PeerRole.get(PeerRole.kind == "paid")
         assert paid.previous_role_id == volunteer.id and paid.induction_signed_off_on == TODAY
+
+
+def test_activation_needs_a_supervisor_who_may_supervise(app, wf):
+    role = offer(wf)
+    complete_checks(role, wf["lead"])
+    sign_off(role, wf["lead"])
+    with app.app_context(), db.connection_context():
+        onboarding.change_status(role, "onboarding", by=wf["lead"])
+        onboarding.declare_conflict(role, staff=wf["lead"], by=wf["lead"])
+        with pytest.raises(Refusal, match="Choose another supervisor for Ada first"):
+            onboarding.activate(PeerRole.get_by_id(role.id), by=wf["manager"])
+        assert PeerRole.get_by_id(role.id).status == "onboarding" and User.by_email("ada@example.org") is None
+        onboarding.update_details(PeerRole.get_by_id(role.id), by=wf["manager"], supervisor=wf["lead2"])
+        onboarding.activate(PeerRole.get_by_id(role.id), by=wf["manager"])
+        assert PeerRole.get_by_id(role.id).status == "active"

@@ -137,6 +137,9 @@ def activate(role: PeerRole, *, by: User, today: dt.date | None = None) -> tuple
     problems = role.readiness_problems(today)
     if problems:
         raise Refusal(f"{role.display_name} is not ready to practise: " + "; ".join(problems))
+    problem = supervisor_problem(role.supervisor, role.team, role=role)
+    if problem:  # e.g. the supervisor has since declared a prior care relationship
+        raise Refusal(f"Choose another supervisor for {role.display_name} first: {problem}")
     candidate = role.candidate
     password = None
     try:
