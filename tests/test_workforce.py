@@ -521,6 +521,20 @@ def test_a_peer_sees_only_their_own_record(app, wf, login):
                      data={"confirm_as": "peer"}).status_code == 404
     assert peer.get("/workforce/").status_code == 403
     assert peer.post(f"/workforce/roles/{mine.id}/activate").status_code == 403
+    # Their own supervision and debrief they read; another peer's are not there for them.
+    with app.app_context(), db.connection_context():
+        own = onboarding.record_supervision(mine, by=wf["lead"], held_on=TODAY, duration_minutes=30,
+                                            how_they_are="Settling in", actions="", next_on=None)
+        other = onboarding.record_supervision(theirs, by=wf["lead"], held_on=TODAY, duration_minutes=30,
+                                              how_they_are="Bo is struggling", actions="", next_on=None)
+        other_debrief = onboarding.record_debrief(theirs, by=wf["lead"], held_on=TODAY, summary="Bo's day",
+                                                  wellbeing="")
+    assert "Settling in" in text(peer.get(f"/workforce/supervision/{own.id}"))
+    assert peer.get(f"/workforce/supervision/{other.id}").status_code == 404
+    assert peer.get(f"/workforce/debriefs/{other_debrief.id}").status_code == 404
+    page = text(peer.get("/workforce/me"))
+    assert f"/workforce/supervision/{own.id}" in page and f"/workforce/supervision/{other.id}" not in page
+    assert "struggling" not in page and "Bo" not in page
 
 
 def test_staff_of_another_team_get_404(app, wf, make_user, login):
