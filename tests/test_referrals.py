@@ -395,7 +395,15 @@ def test_duplicate_nhs_number_is_refused_kindly(world, login):
     client = login(world.clinician)
     assert client.post("/referrals/new", data=referral_form(world)).status_code == 302
     response = client.post("/referrals/new", data=referral_form(world, name="Someone Else"))
-    assert response.status_code == 422 and "already recorded" in response.get_data(as_text=True)
+    assert response.status_code == 422 and "search for them and refer them" in response.get_data(as_text=True)
+    # A clinician who may not see that record cannot find it by searching: they are told who can help,
+    # and nothing about the person is shown.
+    other = login(world.other_clinician)
+    response = other.post("/referrals/new", data=referral_form(world, name="Someone Else",
+                                                               care_coordinator=str(world.other_clinician.id)))
+    body = response.get_data(as_text=True)
+    assert response.status_code == 422 and "ask the peer leads of their team" in body
+    assert "Nadia" not in body
 
 
 def test_consent_override_with_a_reason_is_recorded(world, login):

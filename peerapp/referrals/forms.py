@@ -80,8 +80,14 @@ class ServiceUserFields(FlaskForm):
         if digits and problem(digits) is None:
             clash = ServiceUser.get_or_none(ServiceUser.nhs_number == digits)
             if clash and (self.service_user is None or clash.id != self.service_user.id):
-                raise ValidationError("A service user with this NHS number is already recorded: "
-                                      "search for them and refer them from their record")
+                from flask_login import current_user
+                if ServiceUser.visible_to(current_user).where(ServiceUser.id == clash.id).exists():
+                    raise ValidationError("A service user with this NHS number is already recorded: "
+                                          "search for them and refer them from their record")
+                # Not someone this person may see: no search will find them, so point to who can help.
+                raise ValidationError("A service user with this NHS number is already recorded, but not as "
+                                      "someone you may see: ask the peer leads of their team to take your "
+                                      "referral and add it to their record")
 
     def validate_consent_on(self, field):
         if (self.consent_referral.data or self.consent_sharing.data) and not field.data:
