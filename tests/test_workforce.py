@@ -320,6 +320,28 @@ def test_team_meeting_attendance_is_agreed_by_manager_lead_and_peer(app, wf, log
     assert "Agreed jointly" in text(peer.get("/workforce/me"))
 
 
+def test_one_person_cannot_agree_team_meetings_as_both_manager_and_peer_lead(app, wf, login):
+    role = ready_role(wf)
+    with db.connection_context():
+        wf["lead2"].set_roles({"peer_lead", "manager"})
+    both = login(wf["lead2"])
+    both.post(f"/workforce/roles/{role.id}/team-meetings", data={"attends": "yes", "arrangement": ""})
+    assert both.post(f"/workforce/roles/{role.id}/team-meetings/confirm",
+                     data={"confirm_as": "manager"}).status_code == 302
+    page = text(both.get(f"/workforce/roles/{role.id}"))
+    assert "I agree to this arrangement" not in page
+    response = both.post(f"/workforce/roles/{role.id}/team-meetings/confirm", data={"confirm_as": "lead"},
+                         follow_redirects=True)
+    assert "three people" in text(response)
+    with db.connection_context():
+        agreement = TeamMeetingAgreement.get(role=role)
+        assert agreement.manager_id == wf["lead2"].id and agreement.lead_on is None
+    assert login(wf["lead"]).post(f"/workforce/roles/{role.id}/team-meetings/confirm",
+                                  data={"confirm_as": "lead"}).status_code == 302
+    with db.connection_context():
+        assert TeamMeetingAgreement.get(role=role).lead_id == wf["lead"].id
+
+
 def test_peer_lead_warnings(app, wf, login, make_user):
     manager = login(wf["manager"])
     assert 'id="peer-lead-warnings"' not in text(manager.get("/workforce/"))

@@ -285,6 +285,11 @@ def confirm_meeting(role: PeerRole, *, by: User, as_: str, today: dt.date | None
     if agreement is None:
         raise Refusal("Write down the arrangement first")
     today = today or clock.today()
+    # Agreed by three people: whoever confirmed as manager cannot confirm as peer lead too.
+    other_side = {"manager": agreement.lead_id, "lead": agreement.manager_id}.get(as_)
+    if other_side is not None and other_side == by.id:
+        raise Refusal("You have already agreed for the " + ("peer lead" if as_ == "manager" else "manager")
+                      + "; the manager, a peer lead and the peer are three people")
     if as_ == "manager":
         if not (by.has_role("manager") and by.team_id == role.team_id):
             raise Refusal("Only the team's manager can confirm as manager")
