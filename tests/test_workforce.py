@@ -779,3 +779,14 @@ def test_activation_needs_a_supervisor_who_may_supervise(app, wf):
         onboarding.update_details(PeerRole.get_by_id(role.id), by=wf["manager"], supervisor=wf["lead2"])
         onboarding.activate(PeerRole.get_by_id(role.id), by=wf["manager"])
         assert PeerRole.get_by_id(role.id).status == "active"
+
+
+def test_role_page_says_when_the_supervisor_is_no_longer_a_named_peer_lead(app, wf, login):
+    role = ready_role(wf)
+    manager = login(wf["manager"])
+    assert 'id="supervisor-problem"' not in text(manager.get(f"/workforce/roles/{role.id}"))
+    with db.connection_context():
+        designation = PeerLeadDesignation.get(user=wf["lead"])
+    assert manager.post(f"/workforce/peer-leads/{designation.id}/remove").status_code == 302
+    page = text(manager.get(f"/workforce/roles/{role.id}"))
+    assert 'id="supervisor-problem"' in page and "No longer a named peer lead" in page

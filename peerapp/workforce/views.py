@@ -209,6 +209,9 @@ def _role_page(role: PeerRole, fragment: str | None = None, audit_summary: str =
         dbs_outcomes=DBS_OUTCOMES, next_due=role.next_supervision_due(),
         overdue=role.supervision_overdue(today), caseload=role.active_caseload(),
         conflict_with_supervisor=StaffConflict.between(role.supervisor, role),
+        # Staff see why the supervisor cannot stay (un-named as peer lead, a declared conflict).
+        supervisor_problem=onboarding.supervisor_problem(role.supervisor, role.team, role=role)
+        if staff and role.is_open else None,
         status_form=extra.pop("status_form", None) or StatusForm(formdata=None),
         meeting_form=extra.pop("meeting_form", None) or _meeting_form(role),
         conflict_form=extra.pop("conflict_form", None) or ConflictForm(formdata=None, staff=_team_staff(role)),
