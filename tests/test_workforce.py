@@ -411,6 +411,17 @@ def test_dbs_needs_its_outcome_and_level(wf, login):
     response = login(wf["lead"]).post(f"/workforce/roles/{role.id}/checks/new", data={
         "check_type": dbs.id, "completed_on": "2026-04-01", "expires_on": "2029-04-01"})
     assert response.status_code == 422 and "Choose the DBS outcome" in text(response), text(response)[text(response).find("<main"):][:2500]
+    assert "Say whether the DBS is on the Update Service" in text(response)
+    response = login(wf["lead"]).post(f"/workforce/roles/{role.id}/checks/new", data={
+        "check_type": dbs.id, "completed_on": "2026-04-01", "expires_on": "2029-04-01", "dbs_update_service": "yes",
+        "dbs_outcome": "clear"})
+    assert response.status_code == 422 and "Choose the DBS level" in text(response)
+    response = login(wf["lead"]).post(f"/workforce/roles/{role.id}/checks/new", data={
+        "check_type": dbs.id, "completed_on": "2026-04-01", "expires_on": "2029-04-01", "dbs_level": "enhanced",
+        "dbs_update_service": "no", "dbs_outcome": "clear"})
+    assert response.status_code == 302
+    with db.connection_context():
+        assert RecruitmentCheck.get().dbs_update_service is False
 
 
 def test_activating_someone_not_ready_is_refused_with_the_reasons(wf, login):

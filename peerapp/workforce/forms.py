@@ -124,9 +124,10 @@ class CheckForm(FlaskForm):
                             description="Leave empty if this check does not lapse.")
     dbs_level = SelectField("DBS level", choices=[("", "Not a DBS check")] + list(DBS_LEVELS.items()),
                             validators=[Optional()])
+    # No Optional(): it would stop the checks below, which ask for these only for a DBS check.
     dbs_update_service = RadioField("On the DBS Update Service?", choices=[("yes", "Yes"), ("no", "No")],
-                                    validators=[Optional()])
-    dbs_outcome = RadioField("DBS outcome", choices=list(DBS_OUTCOMES.items()), validators=[Optional()],
+                                    validate_choice=False)
+    dbs_outcome = RadioField("DBS outcome", choices=list(DBS_OUTCOMES.items()), validate_choice=False,
                              description="Only the outcome: never record what the certificate says.")
 
     def __init__(self, *args, check_types=(), **kwargs):
@@ -144,6 +145,11 @@ class CheckForm(FlaskForm):
         chosen = self.types.get(self.check_type.data)
         if chosen is not None and chosen.lapses and not field.data:
             raise ValidationError(f"Enter the expiry date: a {chosen.name.lower()} lapses")
+
+    def validate_dbs_update_service(self, field):
+        chosen = self.types.get(self.check_type.data)
+        if chosen is not None and chosen.is_dbs and field.data not in ("yes", "no"):
+            raise ValidationError("Say whether the DBS is on the Update Service")
 
     def validate_dbs_outcome(self, field):
         chosen = self.types.get(self.check_type.data)
