@@ -801,3 +801,24 @@ def test_role_page_says_when_the_supervisor_is_no_longer_a_named_peer_lead(app, 
     assert manager.post(f"/workforce/peer-leads/{designation.id}/remove").status_code == 302
     page = text(manager.get(f"/workforce/roles/{role.id}"))
     assert 'id="supervisor-problem"' in page and "No longer a named peer lead" in page
+
+
+def test_a_check_that_lapses_needs_its_expiry_date(wf, login):
+    """Without one it would count as in date for ever, and never pause the role."""
+    role = offer(wf)
+    with db.connection_context():
+        ig = CheckType.get(code="ig_training")
+        agreement = CheckType.get(code="confidentiality_agreement")
+    assert ig.lapses and not agreement.lapses
+    lead = login(wf["lead"])
+    response = lead.post(f"/workforce/roles/{role.id}/checks/new", data={
+        "check_type": ig.id, "completed_on": "2026-04-01", "expires_on": ""})
+    assert response.status_code == 422
+    assert "Enter the expiry date (Information governance training lapses)" in text(response)
+    with db.connection_context(), pytest.raises(Refusal, match="Enter the expiry date"):
+        onboarding.record_check(role, check_type=ig, completed_on=dt.date(2026, 4, 1), expires_on=None,
+                                by=wf["lead"], today=TODAY)
+    assert lead.post(f"/workforce/roles/{role.id}/checks/new", data={
+        "check_type": agreement.id, "completed_on": "2026-04-01", "expires_on": ""}).status_code == 302
+    with db.connection_context():
+        assert [r.check_type.code for r in RecruitmentCheck.select()] == ["confidentiality_agreement"]

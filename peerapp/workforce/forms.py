@@ -142,9 +142,15 @@ class CheckForm(FlaskForm):
     def validate_expires_on(self, field):
         if field.data and self.completed_on.data and field.data <= self.completed_on.data:
             raise ValidationError("The expiry date must be after the date completed")
+
+    def validate(self, extra_validators=None) -> bool:
+        ok = super().validate(extra_validators)
+        # Here, not in validate_expires_on: Optional() stops a field's own checks when it is empty.
         chosen = self.types.get(self.check_type.data)
-        if chosen is not None and chosen.lapses and not field.data:
-            raise ValidationError(f"Enter the expiry date: a {chosen.name.lower()} lapses")
+        if chosen is not None and chosen.lapses and not self.expires_on.data and not self.expires_on.errors:
+            self.expires_on.errors = [*self.expires_on.errors, f"Enter the expiry date ({chosen.name} lapses)"]
+            return False
+        return ok
 
     def validate_dbs_update_service(self, field):
         chosen = self.types.get(self.check_type.data)

@@ -192,6 +192,8 @@ def record_check(role: PeerRole, *, check_type: CheckType, completed_on: dt.date
     today = today or clock.today()
     if completed_on > today:
         raise Refusal("The date completed cannot be in the future")
+    if check_type.lapses and expires_on is None:
+        raise Refusal(f"Enter the expiry date ({check_type.name} lapses)")
     if expires_on is not None and expires_on <= completed_on:
         raise Refusal(f"The expiry date ({long_date(expires_on)}) must be after the date completed "
                       f"({long_date(completed_on)})")
