@@ -593,6 +593,9 @@ def test_supervision_notes_only_for_the_peer_and_their_supervisors(app, wf, logi
     for person in (wf["lead"], peer_user):
         response = login(person).get(url)
         assert response.status_code == 200 and "Tired but coping" in text(response)
+    # "Who has read this" lists readings only: the lead's and the peer's, not the writing of it.
+    readers = text(response).split("Who has read this")[1].split("</ul>")[0]
+    assert readers.count("<li>") == 2, readers
     for person in (wf["lead2"], wf["manager"]):  # a peer lead who does not supervise, the manager
         client = login(person)
         assert client.get(url).status_code == 404

@@ -456,7 +456,8 @@ def supervision(record_id: int):
     with db.atomic():
         audit("view", record, summary=f"supervision of peer role {record.role_id} read")
     return render_template("workforce/supervision.html", record=record, role=record.role,
-                           readers=AuditEvent.for_record("supervision", record.id).limit(20))
+                           readers=AuditEvent.for_record("supervision", record.id)
+                           .where(AuditEvent.action == "view").limit(20))
 
 
 @bp.route("/roles/<int:role_id>/debriefs/new", methods=["GET", "POST"])
