@@ -32,6 +32,12 @@ def snapshot_base(database: pw.Database) -> type[pw.Model]:
     return Snapshot
 
 
+def existing(base: type[pw.Model], table: str) -> type[pw.Model]:
+    """A stand-in for a table an earlier migration made, for foreign keys to point at."""
+    name = "".join(part.capitalize() for part in table.split("_"))
+    return type(name, (base,), {"Meta": type("Meta", (), {"table_name": table}), "__module__": __name__})
+
+
 def _ledger(database: pw.Database) -> type[pw.Model]:
     class SchemaMigration(pw.Model):
         name = pw.CharField(max_length=120, primary_key=True)

@@ -4,7 +4,7 @@ import datetime as dt
 
 import peewee as pw
 
-from . import snapshot_base
+from . import existing, snapshot_base
 
 DEFAULT_SESSIONS = [
     "Principles and impact of peer support",
@@ -19,13 +19,8 @@ DEFAULT_SESSIONS = [
 def upgrade(database, migrator):
     Base = snapshot_base(database)
 
-    class Team(Base):
-        class Meta:
-            table_name = "team"
-
-    class User(Base):
-        class Meta:
-            table_name = "user"
+    Team = existing(Base, "team")
+    User = existing(Base, "user")
 
     class Curriculum(Base):
         name = pw.CharField(max_length=120, default="Peer support training")

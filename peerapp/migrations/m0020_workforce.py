@@ -3,7 +3,7 @@ team-meeting agreements, supervision, debriefs and staff conflicts."""
 
 import peewee as pw
 
-from . import snapshot_base
+from . import existing, snapshot_base
 
 CHECK_TYPES = [
     # code, name, volunteer, paid, lapses, valid months
@@ -29,17 +29,9 @@ INDUCTION_ITEMS = [
 def upgrade(database, migrator):
     Base = snapshot_base(database)
 
-    class Team(Base):
-        class Meta:
-            table_name = "team"
-
-    class User(Base):
-        class Meta:
-            table_name = "user"
-
-    class Candidate(Base):  # made by the training area (m0010)
-        class Meta:
-            table_name = "candidate"
+    Team = existing(Base, "team")
+    User = existing(Base, "user")
+    Candidate = existing(Base, "candidate")  # made by the training area (m0010)
 
     class WorkforceSetting(Base):
         name = pw.CharField(max_length=60, primary_key=True)

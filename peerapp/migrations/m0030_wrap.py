@@ -2,7 +2,7 @@
 agreed working arrangements."""
 import peewee as pw
 
-from . import snapshot_base
+from . import existing, snapshot_base
 
 # The team's starting template; a peer lead or admin can rename, reorder and add.
 SECTIONS = [
@@ -30,9 +30,7 @@ SECTIONS = [
 def upgrade(database, migrator):
     Base = snapshot_base(database)
 
-    class User(Base):
-        class Meta:
-            table_name = "user"
+    User = existing(Base, "user")
 
     class WrapSection(Base):
         key = pw.CharField(max_length=40, unique=True)

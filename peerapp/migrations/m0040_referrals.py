@@ -3,23 +3,15 @@ referrals with their interventions and history, questions to the referrer,
 declared conflicts, assignments, first meetings and contacts."""
 import peewee as pw
 
-from . import snapshot_base
+from . import existing, snapshot_base
 
 
 def upgrade(database, migrator):
     Base = snapshot_base(database)
 
-    class Team(Base):
-        class Meta:
-            table_name = "team"
-
-    class User(Base):
-        class Meta:
-            table_name = "user"
-
-    class PeerRole(Base):  # made by the workforce area (m0020)
-        class Meta:
-            table_name = "peer_role"
+    Team = existing(Base, "team")
+    User = existing(Base, "user")
+    PeerRole = existing(Base, "peer_role")  # made by the workforce area (m0020)
 
     class ServiceUser(Base):
         name = pw.CharField(max_length=120)

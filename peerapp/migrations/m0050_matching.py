@@ -2,27 +2,16 @@
 their proposals (and the peer lead's decision) and the referrals left unmatched."""
 import peewee as pw
 
-from . import snapshot_base
+from . import existing, snapshot_base
 
 
 def upgrade(database, migrator):
     Base = snapshot_base(database)
 
-    class Team(Base):
-        class Meta:
-            table_name = "team"
-
-    class User(Base):
-        class Meta:
-            table_name = "user"
-
-    class PeerRole(Base):  # made by the workforce area (m0020)
-        class Meta:
-            table_name = "peer_role"
-
-    class Referral(Base):  # made by the referrals area (m0040)
-        class Meta:
-            table_name = "referral"
+    Team = existing(Base, "team")
+    User = existing(Base, "user")
+    PeerRole = existing(Base, "peer_role")  # made by the workforce area (m0020)
+    Referral = existing(Base, "referral")  # made by the referrals area (m0040)
 
     class MatchingSettings(Base):
         team = pw.ForeignKeyField(Team, backref="+", unique=True, on_delete="CASCADE")
