@@ -38,10 +38,7 @@ def test_user_filter_works_without_javascript(make_journey, seed_demo):
     journey = make_journey("tablet", java_script=False)
     seed_demo(journey.server)
     page = journey.page
-    page.goto(journey.url("/login"))
-    page.get_by_label("Email address").fill("admin@demo.peerapp")
-    page.get_by_label("Password").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    journey.login("admin@demo.peerapp", DEMO_PASSWORD)
     page.goto(journey.url("/admin/users"))
     page.get_by_label("Name or email").fill("Tom")
     page.get_by_role("button", name="Filter").click()

@@ -99,10 +99,7 @@ def test_approve_works_without_javascript(make_journey, seed_demo):
     journey = make_journey("tablet", java_script=False)
     seed_demo(journey.server)
     page = journey.page
-    page.goto(journey.url("/login"))
-    page.get_by_label("Email address").fill("lead@demo.peerapp")
-    page.get_by_label("Password").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    journey.login("lead@demo.peerapp", DEMO_PASSWORD)
     page.goto(journey.url("/matching/"))
     page.get_by_role("button", name="Start a matching run").click()
     row_id = page.locator("#proposals tbody tr").first.get_attribute("id")

@@ -150,10 +150,7 @@ def test_screening_works_without_javascript(make_journey, seed_demo):
     with lead.server.app.app_context(), db.connection_context():
         label = Referral.in_states("screening").first().label
     page = lead.page
-    page.goto(lead.url("/login"))
-    page.get_by_label("Email address").fill("lead@demo.peerapp")
-    page.get_by_label("Password").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    lead.login("lead@demo.peerapp", DEMO_PASSWORD)
     page.goto(lead.url("/referrals/screening"))
     page.get_by_role("link", name=f"Screen {label}").click()
     # Declining needs reasons: the form says so and keeps the choice.

@@ -43,15 +43,6 @@ def _seed_round_of_twelve(server) -> int:
         return sessions[5].id
 
 
-def _sign_in_without_javascript(journey, email, password):
-    page = journey.page
-    page.goto(journey.url("/login"))
-    page.get_by_label("Email address").fill(email)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in").click()
-    assert "/login" not in page.url
-
-
 def test_facilitator_takes_the_register_with_one_tap_each(make_journey, device):
     journey = make_journey(device)
     session_id = _seed_round_of_twelve(journey.server)
@@ -107,7 +98,7 @@ def test_the_register_works_without_javascript(make_journey):
     journey = make_journey("tablet", java_script=False)
     session_id = _seed_round_of_twelve(journey.server)
     page = journey.page
-    _sign_in_without_javascript(journey, "jo@journey.nhs.uk", PASSWORD)
+    journey.login("jo@journey.nhs.uk", PASSWORD)
     page.goto(journey.url(f"/training/sessions/{session_id}/register"))
     rows = page.locator(".training-register__row")
     expect(rows).to_have_count(12)
