@@ -19,6 +19,7 @@ import importlib
 import peewee as pw
 
 from .. import clock
+from ..changes import Refusal  # noqa: F401  (areas import it from here too)
 from ..models import BaseModel, Team, User
 from ..training.models import Candidate
 from .readiness import CheckFact, check_state, readiness_problems
@@ -34,8 +35,6 @@ DBS_OUTCOMES = {"clear": "Clear", "needs_review": "Needs review"}
 DEFAULT_SUPERVISION_DAYS = 30  # "monthly", changeable in the workforce settings
 
 
-class Refusal(ValueError):
-    """A domain rule said no; the message is shown to the person as it is."""
 
 
 def _split(text: str | None) -> set[str]:
