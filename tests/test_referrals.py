@@ -220,7 +220,8 @@ def test_workforce_sees_our_caseload(world):
 
 def referral_urls(referral_id, su_id):
     return [f"/referrals/{referral_id}", f"/referrals/{referral_id}/screen", f"/referrals/{referral_id}/answer",
-            f"/referrals/{referral_id}/assign", f"/referrals/{referral_id}/first-meeting",
+            f"/referrals/{referral_id}/assign", f"/referrals/{referral_id}/first-meeting/arrange",
+            f"/referrals/{referral_id}/first-meeting/outcome",
             f"/referrals/{referral_id}/contacts/new", f"/referrals/{referral_id}/close",
             f"/referrals/service-users/{su_id}", f"/referrals/service-users/{su_id}/edit",
             f"/referrals/service-users/{su_id}/refer", f"/referrals/service-users/{su_id}/conflicts"]
@@ -429,9 +430,9 @@ def test_lead_screens_assigns_meets_and_enters_a_debrief_contact(world, login):
     assert world.volunteer.display_name in page and world.paid.display_name in page
     response = lead.post(f"/referrals/{rid}/assign", data={"peer_role": str(world.volunteer.id)})
     assert response.status_code == 302
-    assert lead.post(f"/referrals/{rid}/first-meeting", data={
+    assert lead.post(f"/referrals/{rid}/first-meeting/arrange", data={
         "meeting_on": "2026-05-01", "place": "Team base", "attendees": "Zeb, Val, lead"}).status_code == 302
-    assert lead.post(f"/referrals/{rid}/first-meeting", data={
+    assert lead.post(f"/referrals/{rid}/first-meeting/outcome", data={
         "outcome": "go ahead", "attendees": "Zeb, Val, lead", "reason": "Got on well"}).status_code == 302
     assert world.volunteer.display_name in lead.get("/referrals/debrief").get_data(as_text=True)
     response = lead.post(f"/referrals/{rid}/contacts/new", data={
@@ -480,7 +481,7 @@ def test_refused_moves_get_a_message_not_a_500(world, login):
 def test_a_first_meeting_before_the_referral_date_is_refused(world, login):
     referral = advance(world, world.referral, states.MATCHED)
     lead = login(world.lead)
-    response = lead.post(f"/referrals/{referral.id}/first-meeting", data={
+    response = lead.post(f"/referrals/{referral.id}/first-meeting/arrange", data={
         "meeting_on": "2026-04-20", "place": "Team base", "attendees": "KEEP-THESE-ATTENDEES"})
     body = response.get_data(as_text=True)
     assert response.status_code == 422
@@ -617,8 +618,8 @@ def test_double_taps_make_one_row(world, login):
     lead = login(world.lead)
     matched = advance(world, make_referral(world, "Tapped Twice"), states.MATCHED)
     arrange = {"meeting_on": "2026-05-01", "place": "Team base", "attendees": "all"}
-    assert lead.post(f"/referrals/{matched.id}/first-meeting", data=arrange).status_code == 302
-    response = lead.post(f"/referrals/{matched.id}/first-meeting", data=arrange)
+    assert lead.post(f"/referrals/{matched.id}/first-meeting/arrange", data=arrange).status_code == 302
+    response = lead.post(f"/referrals/{matched.id}/first-meeting/arrange", data=arrange)
     assert response.status_code == 302 and response.headers["Location"].endswith(f"/referrals/{matched.id}")
     with inside():
         assert Referral.get_by_id(matched.id).first_meetings().count() == 1
@@ -700,7 +701,8 @@ def test_fuzzed_forms_never_give_a_500(world, login):
                                                      "own_words", "goals", "interventions", "risk_level",
                                                      "last_risk_review_on", "q", "state", "team")}))
     def other_forms(data):
-        for url in (f"/referrals/{waiting.id}/assign", f"/referrals/{meeting.id}/first-meeting",
+        for url in (f"/referrals/{waiting.id}/assign", f"/referrals/{meeting.id}/first-meeting/arrange",
+                    f"/referrals/{meeting.id}/first-meeting/outcome",
                     f"/referrals/{waiting.id}/close", f"/referrals/{waiting.id}/end-assignment",
                     f"/referrals/{waiting.id}/answer",
                     f"/referrals/service-users/{waiting.service_user_id}/conflicts",
@@ -790,8 +792,8 @@ AUDITED_PAGES = [
     ("lead", states.SUBMITTED, "/referrals/{rid}", "referral"),
     ("lead", states.SUBMITTED, "/referrals/{rid}/screen", "referral"),
     ("lead", states.AWAITING_MATCH, "/referrals/{rid}/assign", "referral"),
-    ("lead", states.MATCHED, "/referrals/{rid}/first-meeting", "referral"),
-    ("lead", states.FIRST_MEETING, "/referrals/{rid}/first-meeting", "referral"),
+    ("lead", states.MATCHED, "/referrals/{rid}/first-meeting/arrange", "referral"),
+    ("lead", states.FIRST_MEETING, "/referrals/{rid}/first-meeting/outcome", "referral"),
     ("lead", states.ACTIVE, "/referrals/{rid}/contacts/new", "referral"),
     ("lead", states.ACTIVE, "/referrals/{rid}/close", "referral"),
     ("lead", states.MORE_INFO, "/referrals/{rid}/answer", "referral"),
@@ -938,8 +940,8 @@ def test_a_peer_lead_takes_referrals_for_their_own_team_only(world, login):
 STALE_POSTS = [
     (states.ACTIVE, "screen", {"decision": "declined", "reasons": "late", "risk_level": "low"}),
     (states.ACTIVE, "assign", {"peer_role": "{volunteer}"}),
-    (states.SUBMITTED, "first-meeting", {"meeting_on": "2026-05-01", "place": "x", "attendees": "y"}),
-    (states.ACTIVE, "first-meeting", {"outcome": "not a good fit", "reason": "late"}),
+    (states.SUBMITTED, "first-meeting/arrange", {"meeting_on": "2026-05-01", "place": "x", "attendees": "y"}),
+    (states.ACTIVE, "first-meeting/outcome", {"outcome": "not a good fit", "reason": "late"}),
     (states.SUBMITTED, "close", {"outcome": "moved", "summary": "Moved"}),
     (states.ACTIVE, "end-assignment", {"reason": "late"}),
     (states.FIRST_MEETING, "end-assignment", {"reason": "late"}),

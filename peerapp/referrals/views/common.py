@@ -1,0 +1,104 @@
+"""Referrals: who may see what, shared by every referral page (404 for records not theirs)."""
+from __future__ import annotations
+
+from flask import abort, flash, redirect, request, url_for
+from flask_login import current_user
+
+from ...audit import audit
+from ...workforce.models import PeerRole
+from .. import states
+from ..models import Referral, ReferralError, ServiceUser, caseload
+from . import bp
+
+STAFF = ("peer_lead", "manager", "clinician")
+REFUSED = (ReferralError, states.TransitionRefused)
+
+
+def peer_role():
+    """The signed-in peer's current role (None for staff without one)."""
+    if not current_user.has_role("peer"):
+        return None
+    cached = getattr(request, "peer_role", False)
+    if cached is False:
+        cached = PeerRole.current_for(current_user)
+        request._peer_role = cached
+    return cached
+
+
+def may_read_notes() -> bool:
+    """Staff, and paid peers. A volunteer has no access to electronic records."""
+    if current_user.has_role(*STAFF):
+        return True
+    role = peer_role()
+    return role is not None and not role.is_volunteer
+
+
+def visible() -> "Referral":
+    role = peer_role()
+    return Referral.visible_to(current_user, role if role and not role.is_volunteer else None)
+
+
+def referral_or_404(referral_id: int, purpose: str | None = None) -> Referral:
+    """A referral this person may see, else 404. ``purpose`` audits the view (GET only)."""
+    if not may_read_notes():
+        abort(404)
+    referral = visible().where(Referral.id == referral_id).first() or abort(404)
+    if purpose and request.method == "GET":
+        audit("view", referral, summary=purpose)
+    return referral
+
+
+def lead_referral_or_404(referral_id: int, purpose: str | None = None) -> Referral:
+    """Peer leads act only on their own team's referrals."""
+    referral = referral_or_404(referral_id, purpose)
+    if not (current_user.has_role("peer_lead") and referral.team_id == current_user.team_id):
+        abort(404)
+    return referral
+
+
+def service_user_or_404(service_user_id: int) -> ServiceUser:
+    return ServiceUser.visible_to(current_user).where(ServiceUser.id == service_user_id).first() or abort(404)
+
+
+def is_lead_of(referral: Referral) -> bool:
+    return current_user.has_role("peer_lead") and referral.team_id == current_user.team_id
+
+
+def audit_list(name: str, rows) -> None:
+    labels = ", ".join(r.label for r in rows[:30])
+    audit("view_list", record_type="referral", summary=f"{name}: {len(rows)} referral(s) {labels}"[:255])
+
+
+@bp.app_context_processor
+def referral_panels():
+    """Counts for the home panels, computed only when a panel asks for them."""
+    def counts() -> dict:
+        if not current_user.is_authenticated:
+            return {}
+        found = {}
+        if current_user.has_role("clinician"):
+            mine = Referral.made_or_coordinated_by(current_user)
+            found["mine_open"] = mine.where(Referral.state.not_in(states.FINISHED_STATES)).count()
+            found["mine_questions"] = mine.where(Referral.state == states.MORE_INFO).count()
+        if current_user.has_role("peer_lead", "manager") and current_user.team_id:
+            found["screening"] = Referral.screening_queue(current_user.team_id).count()
+            found["awaiting"] = Referral.awaiting_match(current_user.team_id).count()
+        role = peer_role()
+        if role is not None:
+            found["caseload"] = caseload(role)
+            found["max_caseload"] = role.max_caseload
+        return found
+    return {"referral_counts": counts}
+
+
+def not_now(referral: Referral, *wanted: str):
+    """A redirect back to the referral when the page does not fit its state, else None."""
+    if referral.state in wanted:
+        return None
+    flash(f"This referral is {states.describe(referral.state)}, so that is not possible now.", "info")
+    return redirect(url_for("referrals.show", referral_id=referral.id))
+
+
+def refused(form, error: Exception) -> None:
+    """Show a refusal at the top of the re-shown form: what was typed stays on the page."""
+    flash(str(error), "error")
