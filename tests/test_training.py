@@ -338,42 +338,57 @@ def test_clinicians_peers_and_admins_have_no_access(build, client_for, role):
     session = build.session(cohort, 1)
     client = client_for(role)
     for url in ["/training/cohorts", f"/training/cohorts/{cohort.id}", f"/training/sessions/{session.id}/register",
-                "/training/candidates", f"/training/candidates/{person.id}", "/training/summary",
+                "/training/candidates", f"/training/candidates/{person.id}", "/reports/training",
                 f"/training/candidates/{person.id}/certificate", "/training/curriculum"]:
         assert client.get(url).status_code == 403, url
     assert client.post(f"/training/sessions/{session.id}/register/1", data={"status": PRESENT}).status_code == 403
 
 
-def test_viewer_sees_counts_only_never_names(build, client_for):
+def _figure(page, table: str, row: str, column: int = 0) -> str:
+    """A cell of a report table (/reports/training), found by its row heading."""
+    for tr in page.select(f"#table-training-{table} tr"):
+        heading = tr.select_one("th[scope=row]")
+        if heading is not None and heading.get_text(strip=True) == row:
+            return tr.select("td")[column].get_text(strip=True)
+    raise AssertionError(f"no row {row!r} in {table}")
+
+
+def test_training_figures_moved_to_the_reports(build, client_for):
+    """The old counts page now lives in Reports; its address still leads there."""
+    response = client_for("viewer").get("/training/summary")
+    assert response.status_code == 302 and response.headers["Location"].endswith("/reports/training")
+
+
+def test_viewer_sees_counts_only_never_names(build, client_for, frozen):
     finished = build.cohort(start=TODAY - dt.timedelta(weeks=10))
     for i in range(10):
         person = build.candidate(f"Person Named{i}")
         build.mark(build.enrol(finished, person), [PRESENT] * (6 if i < 8 else 5))
     viewer = client_for("viewer")
-    r = viewer.get("/training/summary")
+    r = viewer.get("/reports/training?period=12m")
     assert r.status_code == 200
     page = soup(r)
     assert "Named" not in page.get_text()
-    assert page.select_one("#cohorts-finished").get_text(strip=True) == "1"
-    assert page.select_one("#started").get_text(strip=True) == "10"
-    assert page.select_one("#completed").get_text(strip=True) == "10"  # 8, rounded to 5
+    assert _figure(page, "cohorts", "Finished") == "1"
+    assert _figure(page, "people", "With a place on a finished cohort") == "10"
+    assert _figure(page, "people", "Of whom completed") == "10"  # 8, rounded to 5
     # 2 did not complete: 1-7 people, so the rate would disclose them.
-    assert page.select_one("#rate").get_text(strip=True).startswith("*")
+    assert _figure(page, "rates", "Completed, of those with a place on a finished cohort") == "*"
     for url in ["/training/candidates", "/training/cohorts", f"/training/cohorts/{finished.id}"]:
         assert viewer.get(url).status_code == 403
 
 
-def test_viewer_small_numbers_are_suppressed_and_large_ones_shown(build, client_for, app):
+def test_viewer_small_numbers_are_suppressed_and_large_ones_shown(build, client_for, app, frozen):
     finished = build.cohort(start=TODAY - dt.timedelta(weeks=10), places=20)
     for i in range(20):
         build.mark(build.enrol(finished, build.candidate()), [PRESENT] * (6 if i < 10 else 5))
-    page = soup(client_for("viewer").get("/training/summary"))
-    assert page.select_one("#completed").get_text(strip=True) == "10"
-    assert page.select_one("#rate").get_text(strip=True) == "50%"
-    assert page.select_one("#equivalents").get_text(strip=True) == "0"
+    page = soup(client_for("viewer").get("/reports/training?period=12m"))
+    assert _figure(page, "people", "Of whom completed") == "10"
+    assert _figure(page, "rates", "Completed, of those with a place on a finished cohort") == "50%"
+    assert _figure(page, "people", "Equivalent training recognised") == "0"
     app.config["SMALL_NUMBER_LIMIT"] = 10
-    page = soup(client_for("viewer").get("/training/summary"))
-    assert page.select_one("#completed").get_text(strip=True) == "*"
+    page = soup(client_for("viewer").get("/reports/training?period=12m"))
+    assert _figure(page, "people", "Of whom completed") == "*"
 
 
 # --- the register: htmx contract, one tap, audit ----------------------------------

@@ -33,7 +33,6 @@ bp = Blueprint("training", __name__, url_prefix="/training")
 nav_item("Training", "training.cohorts", order=20, hint="Cohorts, registers and completion")
 nav_item("Training candidates", "training.candidates", order=21,
          hint="Nominate people for training and see who has completed it")
-nav_item("Training figures", "training.summary", order=22, hint="Cohorts run and completion rate, as counts")
 home_panel("training/_home_panel.html", "training.cohorts", order=20)
 home_panel("training/_team_panel.html", "training.nominate", order=21)
 
@@ -599,24 +598,5 @@ def certificate(candidate_id: int):
 @bp.get("/summary")
 @allow("viewer", "manager", "facilitator")
 def summary():
-    """Viewers, managers and facilitators: cohorts run and completion rate, as counts
-    only. Never a name; numbers of people from 1 to the small-number limit are hidden."""
-    limit = current_app.config["SMALL_NUMBER_LIMIT"]
-    today = clock.today()
-    states = {"planned": 0, "running": 0, "finished": 0}
-    finished_enrolments = []
-    for cohort in Cohort.select():
-        state = cohort.state(today)
-        states[state] += 1
-        if state == "finished":
-            finished_enrolments += [e.id for e in cohort.with_places()]
-    completed = len(Enrolment.completion_days(finished_enrolments))
-    started = len(finished_enrolments)
-    equivalents = EquivalentTraining.select(EquivalentTraining.candidate).distinct().count()
-    trained = len(Candidate.completion_dates())
-    small = any(1 <= n <= limit for n in (completed, started, started - completed))
-    rate = None if small or not started else round(100 * completed / started)
-    return render_template("training/summary.html", states=states, limit=limit,
-                           started=disclose(started, limit), completed=disclose(completed, limit),
-                           equivalents=disclose(equivalents, limit), trained=disclose(trained, limit),
-                           nominated=disclose(Candidate.select().count(), limit), rate=rate, rate_hidden=small)
+    """The training figures moved to Reports (counts, charts and CSV); old links lead there."""
+    return redirect(url_for("reports.training"))

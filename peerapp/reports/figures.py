@@ -1,0 +1,342 @@
+"""The monitoring figures, as plain counts: no Flask, no disclosure, no names.
+
+Each section is a function ``(start, end, team_ids, today) -> Section`` whose
+tables hold raw numbers; the page applies disclosure control (``peerapp.disclosure``)
+before anyone sees them. Figures come from aggregate SQL (GROUP BY, MIN, SUM):
+a handful of queries per section whatever the amount of data. Times are the median
+and the 90th centile (nearest rank) of whole days, computed here from one query,
+so the same code runs on SQLite and PostgreSQL.
+
+Impact and Safety come from the outcomes and presence areas (``impact`` /
+``safety`` functions there); they are picked up when those areas are installed.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+import math
+import statistics
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+
+import peewee as pw
+
+from .. import clock
+
+COUNT, PLAIN, DAYS, RATE = "count", "plain", "days", "rate"
+
+
+@dataclass
+class Table:
+    """One table of a section. ``kind``: COUNT (people or records, suppressed), PLAIN
+    (counts of teams or cohorts, which identify no one: shown as they are),
+    DAYS (median and 90th centile; ``basis`` says how many records each row rests on),
+    RATE (``values`` are (numerator, denominator) pairs)."""
+    key: str
+    title: str
+    columns: list[str]
+    rows: list[tuple[str, list]]
+    kind: str = COUNT
+    note: str = ""
+    basis: list[int] = field(default_factory=list)
+    total_row: bool = False  # the last row is the total of the others
+
+
+@dataclass
+class Section:
+    key: str
+    title: str
+    question: str
+    tables: list[Table]
+    available: bool = True
+    note: str = ""
+
+    def table(self, key: str) -> Table | None:
+        return next((t for t in self.tables if t.key == key), None)
+
+
+def centiles(days: list[int]) -> tuple[float | None, int | None]:
+    """(median, 90th centile by nearest rank) of whole days; (None, None) for none."""
+    if not days:
+        return None, None
+    ordered = sorted(days)
+    rank = max(1, math.ceil(0.9 * len(ordered)))
+    return statistics.median(ordered), ordered[rank - 1]
+
+
+def _day(value) -> dt.date | None:
+    """A DATE or a UTC DATETIME (as the engine returns it) as the London date."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = dt.datetime.fromisoformat(value) if len(value) > 10 else dt.date.fromisoformat(value)
+    if isinstance(value, dt.datetime):
+        return clock.local(value).date()
+    return value
+
+
+# --- Uptake ------------------------------------------------------------------------
+STATE_GROUPS = (
+    ("Waiting for screening", ("submitted", "screening", "more information requested")),
+    ("Accepted, waiting for a peer", ("accepted", "awaiting match")),
+    ("Matched, first meeting to come", ("matched", "first meeting")),
+    ("Working with a peer", ("active",)),
+    ("Declined", ("declined",)),
+    ("Closed", ("closed",)),
+)
+
+
+def uptake(start: dt.date, end: dt.date, team_ids: list[int], today: dt.date | None = None) -> Section:
+    from ..referrals.models import FirstMeeting, Referral, ReferralEvent
+
+    R, E = Referral, ReferralEvent
+    received = R.select(R.id).where(R.referred_on.between(start, end), R.team.in_(team_ids))
+
+    by_state = dict(R.select(R.state, pw.fn.COUNT(R.id)).where(R.id.in_(received))
+                    .group_by(R.state).tuples())
+    total = sum(by_state.values())
+    state_rows = [(label, [sum(by_state.get(s, 0) for s in group)]) for label, group in STATE_GROUPS]
+
+    # One row per referral: when it was first accepted and first matched (events), and
+    # the screening decision day (kept on the referral).
+    first_at = lambda state: pw.fn.MIN(pw.Case(None, [(E.to_state == state, E.at)], None))  # noqa: E731
+    rows = (R.select(R.id, R.referred_on, R.screened_on,
+                     first_at("accepted").alias("accepted_at"), first_at("declined").alias("declined_at"),
+                     first_at("matched").alias("matched_at"))
+            .join(E, pw.JOIN.LEFT_OUTER, on=(E.referral == R.id))
+            .where(R.id.in_(received))
+            .group_by(R.id, R.referred_on, R.screened_on).tuples())
+    met = dict(FirstMeeting.select(FirstMeeting.referral, pw.fn.MIN(FirstMeeting.meeting_on))
+               .where(FirstMeeting.referral.in_(received), FirstMeeting.meeting_on.is_null(False))
+               .group_by(FirstMeeting.referral).tuples())
+    accepted = declined = 0
+    waits: dict[str, list[int]] = {"screening": [], "match": [], "meeting": []}
+    for rid, referred_on, screened_on, accepted_at, declined_at, matched_at in rows:
+        referred_on = _day(referred_on)
+        accepted += accepted_at is not None
+        declined += declined_at is not None
+        for key, moment in (("screening", _day(screened_on)), ("match", _day(matched_at)),
+                            ("meeting", _day(met.get(rid)))):
+            if moment is not None:
+                waits[key].append(max(0, (moment - referred_on).days))
+
+    outcomes = (R.select(R.outcome, pw.fn.COUNT(R.id))
+                .where(R.id.in_(received), R.state == "closed").group_by(R.outcome).order_by(R.outcome).tuples())
+    time_rows, basis = [], []
+    for key, label in (("screening", "Referral to screening decision"), ("match", "Referral to match"),
+                       ("meeting", "Referral to first meeting")):
+        median, p90 = centiles(waits[key])
+        time_rows.append((label, [median, p90]))
+        basis.append(len(waits[key]))
+    return Section("uptake", "Uptake", "Are referrals coming in, and how long do people wait?", [
+        Table("referrals", "Referrals received", ["Referrals"],
+              [("Received", [total]), ("Accepted at screening", [accepted]), ("Declined at screening", [declined])],
+              note="Referrals made in the period, whatever has happened to them since."),
+        Table("where-now", "Where those referrals are now", ["Referrals"], state_rows,
+              note="Each referral received in the period, by where it has got to today."),
+        Table("closed-by-outcome", "Closed, by outcome", ["Referrals"],
+              [(outcome or "not recorded", [n]) for outcome, n in outcomes]),
+        Table("waiting-times", "Waiting times (days)", ["Median", "90th centile"], time_rows, kind=DAYS,
+              basis=basis, note="Whole days from the referral date; only referrals that got that far."),
+    ])
+
+
+# --- Delivery ------------------------------------------------------------------------
+CASELOAD_BANDS = (("No one", 0, 0), ("1 or 2", 1, 2), ("3 or 4", 3, 4), ("5 or more", 5, 10**9))
+
+
+def delivery(start: dt.date, end: dt.date, team_ids: list[int], today: dt.date | None = None) -> Section:
+    from ..referrals import states
+    from ..referrals.models import Assignment, Contact, Intervention, Referral
+    from ..workforce.models import PeerRole
+
+    C = Contact
+    in_scope = (C.contact_on.between(start, end)) & (Referral.team.in_(team_ids))
+    contacts = C.select().join(Referral, on=(C.referral == Referral.id))
+    attendance = dict(contacts.select(C.attendance, pw.fn.COUNT(C.id)).where(in_scope)
+                      .group_by(C.attendance).tuples())
+    attended = attendance.get("attended", 0)
+    dna = attendance.get("did not attend", 0)
+    attendance_rows = [(label.capitalize(), [attendance.get(label, 0)])
+                       for label in ("attended", "did not attend", "cancelled")]
+
+    by_setting = (contacts.select(C.setting, pw.fn.COUNT(C.id))
+                  .where(in_scope, C.attendance == "attended").group_by(C.setting).order_by(C.setting).tuples())
+    # Contacts with each intervention, and per referral (to compare with the planned number).
+    per_referral = (C.select(Intervention.name, Intervention.typical_sessions, C.referral, pw.fn.COUNT(C.id))
+                    .join(Referral, on=(C.referral == Referral.id))
+                    .switch(C).join(Intervention, pw.JOIN.LEFT_OUTER, on=(C.intervention == Intervention.id))
+                    .where(in_scope, C.attendance == "attended")
+                    .group_by(Intervention.name, Intervention.typical_sessions, C.referral).tuples())
+    plan: dict[str, dict] = {}
+    for name, planned, _referral, n in per_referral:
+        entry = plan.setdefault(name or "No intervention recorded",
+                                {"planned": planned, "referrals": 0, "sessions": 0, "reached": 0})
+        entry["referrals"] += 1
+        entry["sessions"] += n
+        entry["reached"] += bool(planned) and n >= planned
+    plan_rows = [(name, [e["referrals"], e["sessions"], e["reached"]]) for name, e in sorted(plan.items())]
+
+    # Caseload now: open assignments of roles in post, counted per role.
+    roles = dict(PeerRole.select(PeerRole.id, PeerRole.max_caseload)
+                 .where(PeerRole.team.in_(team_ids), PeerRole.status.in_(("active", "paused"))).tuples())
+    loads = dict(Assignment.select(Assignment.peer_role, pw.fn.COUNT(Assignment.id))
+                 .join(Referral, on=(Assignment.referral == Referral.id))
+                 .where(Assignment.ended_at.is_null(), Referral.state.in_(states.CASELOAD_STATES),
+                        Assignment.peer_role.in_(list(roles) or [0]))
+                 .group_by(Assignment.peer_role).tuples())
+    band_rows = [(label, [sum(1 for r in roles if low <= loads.get(r, 0) <= high)])
+                 for label, low, high in CASELOAD_BANDS]
+    places = [("Service users with a peer now", [sum(loads.values())]),
+              ("Places peers have in all", [sum(roles.values())])]
+    return Section("delivery", "Delivery", "Is peer support being delivered as planned?", [
+        Table("contacts", "Contacts, by attendance", ["Contacts"], attendance_rows,
+              note="Contacts dated in the period."),
+        Table("did-not-attend", "Did-not-attend rate", ["Rate"],
+              [("Did not attend, of contacts attended or missed", [(dna, attended + dna)])], kind=RATE),
+        Table("settings", "Contacts attended, by setting", ["Contacts"],
+              [(setting or "not recorded", [n]) for setting, n in by_setting]),
+        Table("interventions", "Interventions delivered against their planned sessions",
+              ["Referrals", "Sessions attended", "Reached the planned number"], plan_rows,
+              note="Per intervention: referrals with an attended contact in the period, the sessions "
+                   "they attended, and how many reached the catalogue's number of sessions."),
+        Table("caseload", "Peers by caseload now", ["Peers"], band_rows,
+              note="Peers in post (active or paused) in the chosen teams, by how many service users they support today."),
+        Table("places", "Places now", ["Number"], places),
+    ])
+
+
+# --- Workforce -------------------------------------------------------------------------
+def workforce(start: dt.date, end: dt.date, team_ids: list[int], today: dt.date | None = None) -> Section:
+    from ..models import Team, User, UserRole
+    from ..workforce.models import (CheckType, PeerLeadDesignation, PeerRole, RecruitmentCheck, Supervision,
+                                    WorkforceSetting)
+
+    today = today or clock.today()
+    as_of = min(end, today)
+    P = PeerRole
+    in_post = P.select(P.id).where(P.team.in_(team_ids), P.status.in_(("active", "paused")), P.start_date <= end)
+    by_kind = {kind: (n, hours or 0) for kind, n, hours in
+               P.select(P.kind, pw.fn.COUNT(P.id), pw.fn.SUM(P.hours_per_week)).where(P.id.in_(in_post))
+               .group_by(P.kind).tuples()}
+    peer_rows = [("Paid", [by_kind.get("paid", (0, 0))[0]]), ("Volunteer", [by_kind.get("volunteer", (0, 0))[0]])]
+    hours_rows = [(label, [round(by_kind.get(kind, (0, 0))[1])]) for label, kind in
+                  (("Paid", "paid"), ("Volunteer", "volunteer"))]
+
+    # Newest check of each kind per person in post (one query, newest first).
+    checks = (RecruitmentCheck.select(RecruitmentCheck.candidate, CheckType.id, CheckType.name,
+                                      RecruitmentCheck.expires_on)
+              .join(CheckType)
+              .where(CheckType.lapses == True,  # noqa: E712
+                     RecruitmentCheck.candidate.in_(P.select(P.candidate).where(P.id.in_(in_post))))
+              .order_by(RecruitmentCheck.completed_on.desc(), RecruitmentCheck.id.desc()).tuples())
+    newest, expiring = {}, defaultdict(lambda: [0, 0])
+    for candidate_id, type_id, name, expires_on in checks:
+        if (candidate_id, type_id) in newest:
+            continue
+        newest[(candidate_id, type_id)] = expires_on
+        expiring[name]  # every lapsing kind held by someone gets a row
+        if expires_on is not None and expires_on <= as_of:
+            expiring[name][0] += 1
+        elif expires_on is not None and expires_on <= as_of + dt.timedelta(days=30):
+            expiring[name][1] += 1
+
+    every = dt.timedelta(days=WorkforceSetting.supervision_days())
+    starts = dict(P.select(P.id, P.start_date).where(P.id.in_(in_post)).tuples())
+    last: dict[int, tuple] = {}
+    for role_id, held_on, next_on in (Supervision.select(Supervision.role, Supervision.held_on, Supervision.next_on)
+                                      .where(Supervision.role.in_(list(starts) or [0]), Supervision.held_on <= as_of)
+                                      .order_by(Supervision.held_on.desc(), Supervision.id.desc()).tuples()):
+        last.setdefault(role_id, (held_on, next_on))
+    overdue = 0
+    for role_id, start_date in starts.items():
+        held_on, next_on = last.get(role_id, (None, None))
+        due = (next_on or held_on + every) if held_on else start_date + every
+        overdue += due < as_of
+    leads = dict(PeerLeadDesignation.select(PeerLeadDesignation.team, pw.fn.COUNT(PeerLeadDesignation.id))
+                 .join(User, on=(PeerLeadDesignation.user == User.id))
+                 .where(PeerLeadDesignation.team.in_(team_ids), User.active == True,  # noqa: E712
+                        User.team == PeerLeadDesignation.team,
+                        User.id.in_(UserRole.select(UserRole.user).where(UserRole.role == "peer_lead")))
+                 .group_by(PeerLeadDesignation.team).tuples())
+    teams = Team.select(Team.id).where(Team.id.in_(team_ids), Team.active == True)  # noqa: E712
+    with_two = sum(1 for (tid,) in teams.tuples() if leads.get(tid, 0) >= 2)
+    return Section("workforce", "Workforce", "Are there enough peers, in date and supported?", [
+        Table("peers", "Peers in post", ["Peers"], peer_rows,
+              note="Roles active or paused today that had started by the end of the period."),
+        Table("hours", "Hours a week", ["Hours"], hours_rows, note="Contracted or agreed hours of those peers."),
+        Table("checks", "Checks that lapse", ["Expired", "Expiring within 30 days"],
+              [(name, counts) for name, counts in sorted(expiring.items())],
+              note=f"The newest check of each kind per peer in post, on {as_of:%-d %b %Y}."),
+        Table("supervision", "Supervision", ["Peers"],
+              [("Up to date", [len(starts) - overdue]), ("Overdue", [overdue])],
+              note=f"On {as_of:%-d %b %Y}, against the team's supervision frequency."),
+        Table("peer-leads", "Teams with two named peer leads", ["Teams"],
+              [("Two or more named", [with_two]), ("Fewer than two", [teams.count() - with_two])],
+              kind=PLAIN, note="The SOP asks each team to name two paid peer leads. Counts of teams are not suppressed."),
+    ])
+
+
+# --- Training --------------------------------------------------------------------------
+def training(start: dt.date, end: dt.date, team_ids: list[int], today: dt.date | None = None) -> Section:
+    from ..training.models import (PLACE, Candidate, Cohort, CohortSession, Enrolment, EquivalentTraining)
+    from ..workforce.models import PeerRole
+
+    today = today or clock.today()
+    spans = list(Cohort.select(Cohort.id, pw.fn.MIN(CohortSession.held_on), pw.fn.MAX(CohortSession.held_on))
+                 .join(CohortSession).group_by(Cohort.id).tuples())
+    cohort_state = {}
+    for cohort_id, first, last in spans:
+        first, last = _day(first), _day(last)
+        if first <= end and last >= start:  # ran (or runs) at some time in the period
+            cohort_state[cohort_id] = "planned" if today < first else "finished" if today > last else "running"
+    states = Counter(cohort_state.values())
+    places = list(Enrolment.select(Enrolment.id, Enrolment.candidate, Enrolment.cohort)
+                  .join(Candidate)
+                  .where(Enrolment.status == PLACE, Enrolment.cohort.in_(list(cohort_state) or [0]),
+                         Candidate.team.in_(team_ids)).tuples())
+    finished = [(eid, cid) for eid, cid, cohort in places if cohort_state[cohort] == "finished"]
+    done = Enrolment.completion_days([eid for eid, _ in finished])
+    completers = {cid for eid, cid in finished if eid in done}
+    with_role = set(PeerRole.select(PeerRole.candidate).where(PeerRole.candidate.in_(list(completers) or [0]))
+                    .distinct().tuples())
+    nominated = (Candidate.select().where(Candidate.team.in_(team_ids),
+                                          Candidate.nominated_on.between(start, end)).count())
+    equivalents = (EquivalentTraining.select(EquivalentTraining.candidate).join(Candidate)
+                   .where(Candidate.team.in_(team_ids), EquivalentTraining.recognised_on.between(start, end))
+                   .distinct().count())
+    return Section("training", "Training", "Are people being trained, and do they go on to a role?", [
+        Table("cohorts", "Cohorts in the period", ["Cohorts"],
+              [("Finished", [states["finished"]]), ("Running", [states["running"]]), ("Planned", [states["planned"]])],
+              kind=PLAIN, note="Cohorts with a session in the period, by where they are today. Counts of cohorts are not suppressed."),
+        Table("people", "People", ["People"],
+              [("Nominated in the period", [nominated]), ("With a place on a cohort in the period", [len(places)]),
+               ("With a place on a finished cohort", [len(finished)]), ("Of whom completed", [len(completers)]),
+               ("Equivalent training recognised", [equivalents])]),
+        Table("rates", "Completion and conversion", ["Rate"],
+              [("Completed, of those with a place on a finished cohort", [(len(completers), len(finished))]),
+               ("Went on to a peer role, of those who completed", [(len(with_role), len(completers))])], kind=RATE),
+    ])
+
+
+# --- Impact and Safety: answered by their own areas --------------------------------------
+def _from_area(module: str, function: str, key: str, title: str, question: str):
+    def section(start, end, team_ids, today=None) -> Section:
+        try:
+            answer = getattr(importlib.import_module(module), function)
+        except (ImportError, AttributeError):
+            return Section(key, title, question, [], available=False,
+                           note="Not yet available: this part of peerapp is not installed.")
+        return answer(start, end, team_ids)
+    return section
+
+
+impact = _from_area("peerapp.outcomes.change", "impact", "impact", "Impact",
+                    "Do people feel more hope, agency and opportunity?")
+safety = _from_area("peerapp.presence.figures", "safety", "safety", "Safety",
+                    "Are peers safe when they work alone?")
+
+SECTIONS = {"uptake": uptake, "delivery": delivery, "impact": impact, "workforce": workforce,
+            "training": training, "safety": safety}
+TITLES = {"uptake": "Uptake", "delivery": "Delivery", "impact": "Impact", "workforce": "Workforce",
+          "training": "Training", "safety": "Safety"}

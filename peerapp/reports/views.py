@@ -1,0 +1,154 @@
+"""Monitoring pages: counts only, for managers (their team), viewers (every team)
+and facilitators (training, every team). Each figure is a chart drawn on the server
+with the same numbers in a table beside it, small numbers suppressed, and a CSV."""
+from __future__ import annotations
+
+import csv
+import io
+
+from flask import Blueprint, Response, abort, current_app, request, url_for
+from flask_login import current_user
+
+from .. import clock
+from ..access import allow, recent_login
+from ..audit import audit
+from ..db import db
+from ..models import Team
+from ..navigation import home_panel, nav_item
+from ..pages import render
+from . import figures, periods
+from .forms import ReportFilterForm
+from .shown import shown
+
+bp = Blueprint("reports", __name__, url_prefix="/reports")
+
+READERS = ("viewer", "manager")
+# Who may read which section: facilitators run training for every team.
+SECTION_ROLES = {key: READERS for key in figures.SECTIONS}
+SECTION_ROLES["training"] = (*READERS, "facilitator")
+
+nav_item("Reports", "reports.index", order=80, hint="How peer support is doing: counts only")
+home_panel("reports/_home_panel.html", "reports.index", order=80)
+
+
+def _csv_cell(value) -> str:
+    """Spreadsheets run cells that start with = + - @ (or tab/CR) as formulas."""
+    text = "" if value is None else str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def _sections_for(user) -> list[str]:
+    return [key for key, roles in SECTION_ROLES.items() if user.has_role(*roles)]
+
+
+def _scope():
+    """(filter form, period, team ids, team label, problem) from the query string.
+    Managers see their own team only; viewers and facilitators every team or one."""
+    today = clock.today()
+    form = ReportFilterForm(request.args)
+    choices = periods.choices(today)
+    form.period.choices = [(p.key, p.label) for p in choices]
+    problems = []
+    period = periods.find(request.args.get("period"), today) if request.args.get("period") else choices[0]
+    if period is None:
+        problems.append("Choose a period from the list.")
+        period = choices[0]
+    form.period.data = period.key
+    if current_user.has_role("viewer", "facilitator"):
+        teams = list(Team.select(Team.id, Team.name).order_by(Team.name).tuples())
+        form.team.choices = [("all", "All teams")] + [(str(tid), name) for tid, name in teams]
+        wanted = request.args.get("team", "all")
+        chosen = next(((tid, name) for tid, name in teams if str(tid) == wanted), None)
+        if wanted != "all" and chosen is None:
+            problems.append("Choose a team from the list.")
+        team_ids = [chosen[0]] if chosen else [tid for tid, _ in teams]
+        team_label = chosen[1] if chosen else "All teams"
+        form.team.data = str(chosen[0]) if chosen else "all"
+    else:
+        team = current_user.team
+        team_ids = [team.id] if team else []
+        team_label = team.name if team else "No team"
+        form.team.choices = [(str(team.id), team.name)] if team else []
+        form.team.data = str(team.id) if team else None
+    return form, period, team_ids, team_label, problems
+
+
+def _build(keys: list[str], period, team_ids):
+    limit = current_app.config["SMALL_NUMBER_LIMIT"]
+    today = clock.today()
+    built = []
+    for key in keys:
+        section = figures.SECTIONS[key](period.start, period.end, team_ids, today)
+        built.append((section, [shown(t, limit) for t in section.tables]))
+    return built
+
+
+def _page(keys: list[str], single: str | None = None):
+    form, period, team_ids, team_label, problems = _scope()
+    sections = _build(keys, period, team_ids)
+    return render("reports/index.html", form=form, period=period, team_label=team_label, problems=problems,
+                  sections=sections, single=single, limit=current_app.config["SMALL_NUMBER_LIMIT"],
+                  allowed=_sections_for(current_user), query=_query(form),
+                  status=422 if problems else 200)
+
+
+def _query(form) -> dict:
+    return {"period": form.period.data, "team": form.team.data} if form.team.data else {"period": form.period.data}
+
+
+@bp.get("/")
+@allow(*READERS, "facilitator")
+def index():
+    """Viewers, managers and facilitators: every section they may read on one page
+    (a facilitator sees training only). Counts only; small numbers suppressed."""
+    return _page(_sections_for(current_user))
+
+
+def _section_view(key: str):
+    def view():
+        return _page([key], single=key)
+    view.__name__ = key
+    view.__doc__ = f"{figures.TITLES[key]} figures for the period and team chosen (counts only)."
+    return allow(*SECTION_ROLES[key])(view)
+
+
+def _csv_view(key: str):
+    def view():
+        """One table of the section as CSV (UTF-8 with a BOM, formulas escaped), as shown
+        on the page: suppressed counts stay suppressed. Password asked again; audited."""
+        form, period, team_ids, team_label, problems = _scope()
+        if problems:
+            abort(404)
+        section, tables = _build([key], period, team_ids)[0]
+        wanted = request.args.get("table")
+        chosen = [t for t in tables if wanted in (None, t.key)]
+        if not chosen:
+            abort(404)
+        out = io.StringIO()
+        writer = csv.writer(out)
+        for table in chosen:
+            writer.writerow([_csv_cell(f"{section.title}: {table.title}"), _csv_cell(team_label),
+                             _csv_cell(period.label)])
+            writer.writerow([_csv_cell(c) for c in ["", *table.columns]])
+            for label, cells in table.rows:
+                writer.writerow([_csv_cell(v) for v in [label, *cells]])
+            writer.writerow([])
+        with db.atomic():
+            audit("export", record_type="report", record_id=key,
+                  summary=f"{key} report exported as CSV: {period.key}, {len(team_ids)} team(s)"
+                          + (f", table {wanted}" if wanted else ""))
+        name = f"{key}-{wanted + '-' if wanted else ''}{period.key}.csv"
+        return Response(("\ufeff" + out.getvalue()).encode("utf-8"), mimetype="text/csv",
+                        headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    view.__name__ = f"{key}_csv"
+    return recent_login(allow(*SECTION_ROLES[key])(view), also_get=True)
+
+
+for _key in figures.SECTIONS:
+    bp.add_url_rule(f"/{_key}", endpoint=_key, view_func=_section_view(_key), methods=["GET"])
+    bp.add_url_rule(f"/{_key}.csv", endpoint=f"{_key}_csv", view_func=_csv_view(_key), methods=["GET"])
+
+
+@bp.app_template_global()
+def report_csv_url(section_key: str, table_key: str, query: dict) -> str:
+    return url_for(f"reports.{section_key}_csv", table=table_key, **query)
