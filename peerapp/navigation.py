@@ -34,6 +34,7 @@ class HomePanel:
 
 _NAV: dict[str, NavItem] = {}
 _PANELS: dict[str, HomePanel] = {}
+_BANNERS: dict[str, HomePanel] = {}
 
 
 def nav_item(label: str, endpoint: str, order: int = 50, hint: str = "") -> None:
@@ -42,6 +43,20 @@ def nav_item(label: str, endpoint: str, order: int = 50, hint: str = "") -> None
 
 def home_panel(template: str, endpoint: str, order: int = 50) -> None:
     _PANELS[template] = HomePanel(template, endpoint, order)
+
+
+def page_banner(template: str, endpoint: str, order: int = 50) -> None:
+    """A banner shown at the top of every page to people who may open ``endpoint``
+    (e.g. an unacknowledged late visit for peer leads). Its template decides, with
+    one cheap query of its own area, whether there is anything to say."""
+    _BANNERS[template] = HomePanel(template, endpoint, order)
+
+
+def banners_for(user) -> list[str]:
+    if not getattr(user, "is_authenticated", False):
+        return []
+    banners = sorted(_BANNERS.values(), key=lambda p: (p.order, p.template))
+    return [b.template for b in banners if may(b.endpoint, user)]
 
 
 def menu_for(user, endpoint: str | None = None) -> list[dict]:

@@ -10,7 +10,7 @@ from . import clock
 from .access import may
 from .forms import ActionForm
 from .models import ROLES
-from .navigation import menu_for
+from .navigation import banners_for, menu_for
 
 
 def init_app(app: Flask) -> None:
@@ -18,6 +18,7 @@ def init_app(app: Flask) -> None:
     def globals_():
         return {
             "menu": (lambda: menu_for(current_user, request.endpoint)),
+            "banners": (lambda: banners_for(current_user)),
             "may": may,
             "action_form": ActionForm,
             "ROLES": ROLES,
