@@ -217,10 +217,20 @@ def test_safety_figures_count_what_really_happened(people, clock, team, make_use
         services.check_out(ok.id, by=people["peer"], version=2)  # back before due
     clock.freeze(T0 + dt.timedelta(minutes=100))  # the other is escalated, still out
     with db.connection_context():
-        counts = figures.safety(T0.date(), T0.date() + dt.timedelta(days=1), [team.id])
+        counts = figures.safety_counts(T0.date(), T0.date() + dt.timedelta(days=1), [team.id])
         assert counts == {"visits": 2, "overdue": 1, "escalated": 1, "not_reached": 0, "unresolved": 1}
         services.acknowledge(late.id, by=people["lead"], step="peer_lead")
         services.record_outcome(late.id, by=people["lead"], outcome="safe", notes="Phone battery died")
-        assert figures.safety(T0.date(), T0.date() + dt.timedelta(days=1), [team.id])["unresolved"] == 0
-        assert figures.safety(T0.date(), T0.date() + dt.timedelta(days=1), [team.id + 1])["visits"] == 0
-        assert figures.safety(T0 + dt.timedelta(days=1), T0 + dt.timedelta(days=2), [team.id])["visits"] == 0
+        assert figures.safety_counts(T0.date(), T0.date() + dt.timedelta(days=1), [team.id])["unresolved"] == 0
+        assert figures.safety_counts(T0.date(), T0.date() + dt.timedelta(days=1), [team.id + 1])["visits"] == 0
+        assert figures.safety_counts(T0 + dt.timedelta(days=1), T0 + dt.timedelta(days=2), [team.id])["visits"] == 0
+
+
+def test_the_monitoring_page_gets_a_safety_section(people, clock, team):
+    started(people["peer"], people["peer"])
+    clock.freeze(T0 + dt.timedelta(minutes=70))
+    with db.connection_context():
+        section = figures.safety(T0.date(), T0.date(), [team.id])
+    assert section.key == "safety"
+    assert dict(section.tables[0].rows)["Visits started"] == [1]
+    assert dict(section.tables[0].rows)["Went overdue (not back by the expected time and grace)"] == [1]
