@@ -124,7 +124,7 @@ def _init_login(app: Flask) -> None:
 
     @login_manager.user_loader
     def load_user(user_id: str):
-        record = LoginSession.for_token(session.get("sid"))
+        record = LoginSession.with_user(session.get("sid"))
         if record is None or str(record.user_id) != str(user_id):
             return None
         now = clock.now()

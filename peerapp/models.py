@@ -154,6 +154,27 @@ class LoginSession(BaseModel):
         return cls.get_or_none(cls.token_hash == _digest(token))
 
     @classmethod
+    def with_user(cls, token: str | None) -> "LoginSession | None":
+        """The session, its user and the user's roles in one query (every request
+        asks this; three queries cost ~3 ms a page). ``record.user.roles`` is filled."""
+        if not token:
+            return None
+        query = (cls.select(cls, User, UserRole.role)
+                 .join(User)
+                 .join(UserRole, pw.JOIN.LEFT_OUTER, on=(UserRole.user == User.id))
+                 .where(cls.token_hash == _digest(token)))
+        record, roles = None, set()
+        for row in query:
+            record = record or row
+            joined = row.user.__dict__.pop("userrole", None)
+            if joined is not None and joined.role:
+                roles.add(joined.role)
+        if record is None:
+            return None
+        record.user.__dict__["_roles"] = roles
+        return record
+
+    @classmethod
     def confirm(cls, token: str | None) -> None:
         """The password was typed again just now (see access.recent_login)."""
         if token:

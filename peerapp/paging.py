@@ -1,0 +1,168 @@
+"""Every list is paged the same way: keyset pages of 50 rows, one house helper.
+
+    page = paged(query, Referral.referred_on.desc(), Referral.id.desc())
+    return render("referrals/list.html", page=page, referrals=page.rows)
+
+and in the template ``{% include "_pager.html" %}`` (it reads ``page``).
+
+Keyset, not OFFSET: the next page starts *after the last row shown*, so page 40
+costs what page 1 costs (an index range, never skipping 2,000 rows), and a row
+added meanwhile does not shift the list. The URL carries only the last row's
+id (``?after=123``, or ``?before=123`` going back), never a sort value such as a
+name: ids are not personal data, names are (SECURITY.md). The helper reads the
+sort values of that row back through the same query, so a row the person may
+not see is never a starting point (they get the first page).
+
+The ordering must end with the model's primary key, so it is total. Other query
+parameters (non-identifying filters: state, team) are kept in the pager's links.
+The total is counted cheaply: at most ``COUNT_CAP`` rows are counted, beyond
+that the page says "more than 10,000".
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import peewee as pw
+from flask import has_request_context, request
+
+PAGE_SIZE = 50
+COUNT_CAP = 10_000
+
+
+@dataclass
+class Page:
+    rows: list
+    total: int | None              # None when not counted
+    total_capped: bool = False     # True: there are more than ``total``
+    after: int | None = None       # id to ask for the next page with, None on the last page
+    before: int | None = None      # id to ask for the previous page with, None on the first page
+    args: dict = field(default_factory=dict)  # the request's other query parameters
+    size: int = PAGE_SIZE
+
+    @property
+    def has_more(self) -> bool:
+        return self.after is not None
+
+    @property
+    def is_first(self) -> bool:
+        return self.before is None
+
+    def url(self, **cursor) -> str:
+        """The current path with the filters kept and the cursor replaced."""
+        from urllib.parse import urlencode
+        params = {k: v for k, v in self.args.items() if k not in ("after", "before")}
+        params.update({k: v for k, v in cursor.items() if v is not None})
+        query = urlencode(params, doseq=True)
+        return request.path + ("?" + query if query else "")
+
+    @property
+    def next_url(self) -> str | None:
+        return self.url(after=self.after) if self.after is not None else None
+
+    @property
+    def previous_url(self) -> str | None:
+        return self.url(before=self.before) if self.before is not None else None
+
+    @property
+    def total_text(self) -> str:
+        if self.total is None:
+            return ""
+        if self.total_capped:
+            return f"more than {self.total:,}"
+        return f"{self.total:,}"
+
+
+def _orderings(order) -> list[tuple[pw.Node, bool]]:
+    """(column, descending) for each ordering term; a bare field counts as ascending."""
+    found = []
+    for term in order:
+        if isinstance(term, pw.Ordering):
+            found.append((term.node, term.direction.upper() == "DESC"))
+        else:
+            found.append((term, False))
+    return found
+
+
+def _after(keys: list[tuple[pw.Node, bool]], values: list, reverse: bool) -> pw.Expression:
+    """Rows strictly after ``values`` in the ordering (before, when ``reverse``).
+
+    Written as (a > x) OR (a = x AND b > y) ...: it works with mixed directions
+    and on both engines, and the first term bounds the index range."""
+    clauses = None
+    for i, (column, descending) in enumerate(keys):
+        forward = descending == reverse  # ascending and not reversed -> '>'
+        value = values[i]
+        if value is None:
+            # NULLs: SQLite and PostgreSQL disagree where they sort; sort keys
+            # should be NOT NULL columns. A NULL key simply stops the chain here.
+            step = None
+        else:
+            step = (column > value) if forward else (column < value)
+        prefix = [keys[j][0] == values[j] if values[j] is not None else keys[j][0].is_null()
+                  for j in range(i)]
+        if step is not None:
+            term = step
+            for p in prefix:
+                term = p & term
+            clauses = term if clauses is None else (clauses | term)
+    return clauses
+
+
+def count_capped(query: pw.SelectQuery, cap: int = COUNT_CAP) -> tuple[int, bool]:
+    """How many rows, counting at most ``cap + 1`` of them (an index walk of bounded length)."""
+    n = query.clone().order_by().limit(cap + 1).count()
+    return (cap, True) if n > cap else (n, False)
+
+
+def _cursor_arg(name: str) -> int | None:
+    raw = request.args.get(name, "")
+    if raw.isdigit() and len(raw) < 19:
+        return int(raw)
+    return None
+
+
+def paged(query: pw.ModelSelect, *order, size: int = PAGE_SIZE, count: bool = True,
+          after: int | None = None, before: int | None = None) -> Page:
+    """One page of ``query`` in ``order`` (which must end with the primary key).
+
+    ``after``/``before`` default to the request's ``?after=`` / ``?before=`` ids.
+    Returns a :class:`Page`; ``count=False`` skips the total (e.g. a home panel)."""
+    model = query.model
+    keys = _orderings(order)
+    if not keys or keys[-1][0] is not model._meta.primary_key:
+        raise ValueError("paged(): the ordering must end with the primary key, e.g. Model.id.desc()")
+    in_request = has_request_context()
+    if in_request and after is None and before is None:
+        after, before = _cursor_arg("after"), (_cursor_arg("before") if _cursor_arg("after") is None else None)
+    base = query.clone()
+    reverse = False
+    cursor = after if after is not None else before
+    where = None
+    if cursor is not None:
+        columns = [k[0] for k in keys]
+        row = base.clone().order_by().where(model._meta.primary_key == cursor).select(*columns).limit(1).tuples()
+        values = next(iter(row), None)
+        if values is not None:
+            reverse = before is not None and after is None
+            where = _after(keys, list(values), reverse)
+    ordering = [(c.desc() if d != reverse else c.asc()) for c, d in keys]
+    page_query = base.order_by(*ordering).limit(size + 1)
+    if where is not None:
+        page_query = page_query.where(where)
+    rows = list(page_query)
+    more = len(rows) > size
+    rows = rows[:size]
+    if reverse:
+        rows.reverse()
+    pk = model._meta.primary_key.name
+    if reverse:
+        # Going back: there is a next page (where we came from); a previous one if more.
+        next_after = getattr(rows[-1], pk) if rows else None
+        previous_before = getattr(rows[0], pk) if (rows and more) else None
+    else:
+        next_after = getattr(rows[-1], pk) if (rows and more) else None
+        previous_before = getattr(rows[0], pk) if (rows and where is not None) else None
+    total, capped = count_capped(query) if count else (None, False)
+    args = request.args.to_dict(flat=False) if in_request else {}
+    return Page(rows=rows, total=total, total_capped=capped, after=next_after,
+                before=previous_before, args=args, size=size)
