@@ -1,0 +1,315 @@
+"""Every page at two data sizes: p50/p95 time, bytes and queries, and what grows.
+
+    python bench/pages.py [--small-scale 0.05] [--large-scale 1.0] [--repeat 30]
+                          [--throughput] [--seconds 10]
+
+Seeds (once, cached under bench/.data/) a database at each scale with
+bench/seed.py, signs in as every demo login through the login form, then
+requests every GET page found in app.url_map (demo ids, the first demo login
+that may open it) and the POST searches ``--repeat`` times one after another
+(one connection, in-process through the WSGI app, so the figures are the app's
+own time) and prints one line a page: p50/p95 in ms at each size, KB and
+queries at each size. ``SLOW`` marks p95 over 50 ms at the large size, ``GROWS``
+a query count that changes with the data.
+
+``--throughput`` then serves the large database with gunicorn (2 sync workers)
+and measures, side by side in the same run, requests a second of a hello-world
+route (/healthz), the busiest list page, and a write: the contact form POST
+against a bare insert route (both added by bench/wsgi.py, never by the app).
+It also times a cold start (process start to first response). This is a
+benchmark run by hand; the suite keeps the deterministic part
+(tests/test_query_counts.py).
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+DATA = ROOT / "bench" / ".data"
+TOKEN = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"')
+ROLE_ORDER = ("lead", "manager", "admin", "clinician", "facilitator", "peer", "volunteer", "viewer", "lead2")
+# POST searches (names never go in URLs): endpoint, login, form data.
+SEARCHES = [("referrals.search", "lead", {"q": "Ada"}), ("referrals.search", "clinician", {"q": "Shaw"}),
+            ("admin.users", "admin", {"q": "Bench", "status": "all", "team": "0"})]
+
+
+def seeded(scale: float) -> Path:
+    """The seeded database for this scale (made once, copied for each run)."""
+    DATA.mkdir(exist_ok=True)
+    cached = DATA / f"trust-{scale:g}.sqlite3"
+    if not cached.exists():
+        import subprocess
+        subprocess.run([sys.executable, str(ROOT / "bench" / "seed.py"), str(cached) + ".tmp",
+                        "--scale", str(scale)], check=True)
+        os.replace(str(cached) + ".tmp", cached)
+    work = DATA / f"run-{scale:g}.sqlite3"
+    for suffix in ("", "-wal", "-shm"):
+        Path(str(work) + suffix).unlink(missing_ok=True)
+    shutil.copyfile(cached, work)
+    return work
+
+
+class counting_queries:
+    """peerapp.db.counting_queries where the code has it (the 'before' run may not)."""
+
+    def __new__(cls):
+        try:
+            from peerapp.db import counting_queries as house
+            return house()
+        except ImportError:
+            return super().__new__(cls)
+
+    def __enter__(self):
+        from peerapp.db import db
+        self.n, self._database = 0, db.obj
+        original = type(self._database).execute_sql
+
+        def execute_sql(sql, params=None, *args, **kwargs):
+            self.n += 1
+            return original(self._database, sql, params, *args, **kwargs)
+        self._database.execute_sql = execute_sql
+        return self
+
+    def __exit__(self, *exc):
+        self._database.__dict__.pop("execute_sql", None)
+
+
+def urls(app):
+    from werkzeug.routing import IntegerConverter
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint == "static" or "GET" not in rule.methods:
+            continue
+        if any(not isinstance(rule._converters[a], IntegerConverter) for a in rule.arguments):
+            continue
+        url = rule.rule
+        for name in rule.arguments:
+            url = re.sub(r"<(?:[^:<>]+:)?" + re.escape(name) + r">", "1", url)
+        yield rule.endpoint, url
+
+
+def sign_in(app, email: str):
+    from peerapp.demo import DEMO_PASSWORD
+    client = app.test_client()
+    page = client.get("/login").get_data(as_text=True)
+    token = TOKEN.search(page).group(1)
+    answer = client.post("/login", data={"email": email, "password": DEMO_PASSWORD, "csrf_token": token})
+    assert answer.status_code in (302, 303), (email, answer.status_code)
+    return client
+
+
+def measure(database: Path, repeat: int) -> dict[tuple[str, str], dict]:
+    from peerapp import create_app
+    from peerapp.access import may
+    from peerapp.cli import upgrade_schema
+    from peerapp.demo import DEMO_USERS
+    from peerapp.models import User
+
+    app = create_app({"DATABASE": str(database), "SECRET_KEY": "bench", "TESTING": False})
+    logins = {}
+    with app.app_context():
+        upgrade_schema()  # a database seeded by older code gets this code's indexes
+        for spec in DEMO_USERS:
+            logins[spec["key"]] = (sign_in(app, spec["email"]), User.by_email(spec["email"]))
+    found = {}
+
+    def run(key, label, call):
+        client = logins[key][0]
+        times = []
+        for _ in range(repeat):
+            started = time.perf_counter()
+            response = call(client)
+            times.append((time.perf_counter() - started) * 1000)
+        with counting_queries() as counted:
+            response = call(client)
+        times.sort()
+        found[(label, key)] = {"status": response.status_code, "bytes": len(response.get_data()),
+                               "queries": counted.n, "p50": statistics.median(times),
+                               "p95": times[min(len(times) - 1, int(round(0.95 * len(times))) - 1)]}
+
+    for endpoint, url in sorted(set(urls(app)), key=lambda e: e[1]):
+        with app.test_request_context():
+            key = next((k for k in ROLE_ORDER if may(endpoint, logins[k][1])), None)
+        if key is None:
+            key = "lead"  # public pages
+        run(key, url, lambda c, url=url: c.get(url))
+    for endpoint, key, data in SEARCHES:
+        if endpoint not in app.view_functions:
+            continue
+        with app.test_request_context():
+            from flask import url_for
+            url = url_for(endpoint)
+
+        def search(c, url=url, data=data):
+            page = c.get(url).get_data(as_text=True)
+            found_token = TOKEN.search(page)
+            return c.post(url, data={**data, "csrf_token": found_token.group(1) if found_token else ""})
+        run(key, f"POST {url} (search)", search)
+    return found
+
+
+def table(small: dict, large: dict, sizes: tuple[str, str]) -> list[str]:
+    lines = [f"| page | login | p50 ms {sizes[0]} | p95 ms {sizes[0]} | p50 ms {sizes[1]} | p95 ms {sizes[1]} "
+             f"| KB | queries {sizes[0]} | queries {sizes[1]} | flags |", "|---" * 10 + "|"]
+    slow = grows = 0
+    for key in sorted(large):
+        a, b = small.get(key), large[key]
+        flags = []
+        if b["status"] != 200:
+            flags.append(str(b["status"]))
+        if b["p95"] > 50:
+            flags.append("SLOW")
+            slow += 1
+        if a and a["status"] == b["status"] == 200 and a["queries"] != b["queries"]:
+            flags.append("GROWS")
+            grows += 1
+        lines.append(f"| {key[0]} | {key[1]} | {a['p50'] if a else 0:.1f} | {a['p95'] if a else 0:.1f} | "
+                     f"{b['p50']:.1f} | {b['p95']:.1f} | {b['bytes'] / 1024:.0f} | {a['queries'] if a else '-'} | "
+                     f"{b['queries']} | {' '.join(flags)} |")
+    lines.append(f"\n{len(large)} pages; {slow} with p95 > 50 ms at {sizes[1]}; {grows} whose query count grows.")
+    return lines
+
+
+# --- gunicorn: throughput and cold start -------------------------------------------------
+
+def _free_port() -> int:
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _serve(database: Path, workers: int = 2):
+    import subprocess
+    import urllib.request
+    port = _free_port()
+    env = {**os.environ, "PEERAPP_DATABASE": str(database), "PYTHONPATH": str(ROOT)}
+    gunicorn = Path(sys.executable).parent / "gunicorn"
+    started = time.perf_counter()
+    process = subprocess.Popen([str(gunicorn), "-w", str(workers), "-k", "sync", "-b", f"127.0.0.1:{port}",
+                                "--log-level", "warning", "bench.wsgi:app"], env=env, cwd=ROOT)
+    url = f"http://127.0.0.1:{port}"
+    while True:
+        try:
+            urllib.request.urlopen(url + "/healthz", timeout=1).read()
+            break
+        except OSError:
+            if time.perf_counter() - started > 60 or process.poll() is not None:
+                process.kill()
+                raise RuntimeError("gunicorn did not start")
+            time.sleep(0.02)
+    return process, url, time.perf_counter() - started
+
+
+def _rate(url: str, seconds: float, clients: int, make_request) -> float:
+    """Requests a second with ``clients`` keep-alive connections for ``seconds``."""
+    import http.client
+    import threading
+    from urllib.parse import urlsplit
+    host = urlsplit(url)
+    done = [0] * clients
+    stop = time.perf_counter() + seconds
+
+    def loop(i):
+        connection = http.client.HTTPConnection(host.hostname, host.port, timeout=30)
+        while time.perf_counter() < stop:
+            method, path, body, headers = make_request()
+            connection.request(method, path, body=body, headers=headers)
+            response = connection.getresponse()
+            response.read()
+            if response.status >= 400:
+                raise RuntimeError(f"{path}: {response.status}")
+            if response.getheader("Connection", "").lower() == "close":
+                connection.close()
+                connection = http.client.HTTPConnection(host.hostname, host.port, timeout=30)
+            done[i] += 1
+        connection.close()
+
+    threads = [threading.Thread(target=loop, args=(i,)) for i in range(clients)]
+    started = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return sum(done) / (time.perf_counter() - started)
+
+
+def throughput(database: Path, seconds: float, busiest: str) -> list[str]:
+    import http.cookiejar
+    import urllib.parse
+    import urllib.request
+    from peerapp.demo import DEMO_PASSWORD
+
+    process, url, cold = _serve(database)
+    try:
+        jar = http.cookiejar.CookieJar()
+        opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+        page = opener.open(url + "/login").read().decode()
+        token = TOKEN.search(page).group(1)
+        opener.open(url + "/login", urllib.parse.urlencode(
+            {"email": "lead@demo.peerapp", "password": DEMO_PASSWORD, "csrf_token": token}).encode()).read()
+        cookie = "; ".join(f"{c.name}={c.value}" for c in jar)
+        form = opener.open(url + "/referrals/1/contacts/new").read().decode()
+        token = TOKEN.search(form).group(1)
+        contact = urllib.parse.urlencode({
+            "csrf_token": token, "contact_on": "2026-11-30", "minutes": "30", "attendance": "attended",
+            "setting": "community", "summary": "Bench write.", "cancelled_by": ""})
+
+        def get(path):
+            return lambda: ("GET", path, None, {"Cookie": cookie})
+
+        def post(path, body):
+            return lambda: ("POST", path, body, {"Cookie": cookie, "Content-Type": "application/x-www-form-urlencoded",
+                                                 "Referer": url + path})
+        hello = _rate(url, seconds, 2, get("/healthz"))
+        lines = [f"cold start to first response (gunicorn, 2 workers): {cold:.2f} s",
+                 f"hello world /healthz: {hello:.0f} req/s"]
+        for path in busiest.split(","):
+            rate = _rate(url, seconds, 2, get(path))
+            lines.append(f"{path}: {rate:.0f} req/s = {rate / hello:.3f} of hello world")
+        bare = _rate(url, seconds, 2, post("/bench/insert", "x=1"))
+        writes = _rate(url, seconds, 2, post("/referrals/1/contacts/new", contact))
+        lines.append(f"bare insert route: {bare:.0f} req/s; contact POST: {writes:.0f} req/s "
+                     f"= {writes / bare:.2f} of the bare insert")
+        return lines
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--small-scale", type=float, default=0.05)
+    parser.add_argument("--large-scale", type=float, default=1.0)
+    parser.add_argument("--repeat", type=int, default=30)
+    parser.add_argument("--throughput", action="store_true")
+    parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--busiest", default="/referrals/,/referrals/screening")
+    parser.add_argument("--out", help="also write the table to this file")
+    args = parser.parse_args()
+
+    import logging
+    logging.getLogger("peerapp").setLevel(logging.ERROR)
+    small_db, large_db = seeded(args.small_scale), seeded(args.large_scale)
+    small = measure(small_db, args.repeat)
+    large = measure(large_db, args.repeat)
+    lines = table(small, large, (f"x{args.small_scale:g}", f"x{args.large_scale:g}"))
+    if args.throughput:
+        lines += ["", *throughput(seeded(args.large_scale), args.seconds, args.busiest)]
+    text = "\n".join(lines)
+    print(text)
+    if args.out:
+        Path(args.out).write_text(text + "\n")
+
+
+if __name__ == "__main__":
+    main()

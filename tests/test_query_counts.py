@@ -1,0 +1,101 @@
+"""A page's query count does not grow with the data: every GET page, for every
+demo login, rendered on the demo data plus a small Trust-like seed, then again
+after the seed has grown, sends the same number of queries. Pages are found from
+app.url_map, so a page added later is covered without touching this test."""
+from __future__ import annotations
+
+import re
+
+import pytest
+from werkzeug.routing import IntegerConverter
+
+from bench.seed import Sizes, seed
+from peerapp.access import may
+from peerapp.db import counting_queries, db
+from peerapp.demo import DEMO_USERS, load_demo
+from peerapp.models import LoginSession, User
+
+SMALL = Sizes(teams=3, peer_roles=6, candidates=14, referrals=60, contacts=120, audit=150, runs=3,
+              clinicians_per_team=2)
+# Added on top: every list a demo login sees gets more rows than a page holds
+# would be too slow here, so "more" means several times more of everything.
+MORE = Sizes(teams=4, peer_roles=12, candidates=30, referrals=160, contacts=400, audit=400, runs=8,
+             clinicians_per_team=3)
+
+# Pages whose count still grows, each with the reason; issue #17 lists the work.
+# The test fails when one of these stops growing (take it off) or another starts.
+KNOWN_GROWING: dict[str, str] = {
+    "/": "home panels look up each row's team/peer (training and workforce panels)",
+    "/admin/users": "roles and team looked up per user row; not paged",
+    "/matching/": "a query per run listed",
+    "/matching/runs/1": "run page reads each row's explanation lazily",
+    "/referrals/": "team looked up per row inside the template; not paged yet",
+    "/referrals/awaiting-match": "per-row lookups in the queue template",
+    "/referrals/caseload": "per-row lookups on the cards",
+    "/referrals/closed": "team looked up per row inside the template; not paged yet",
+    "/referrals/debrief": "a query per volunteer",
+    "/referrals/mine": "team looked up per row inside the template; not paged yet",
+    "/training/cohorts": "completion worked out per cohort",
+    "/training/summary": "a query per cohort",
+    "/workforce/": "checks and supervision looked up per role",
+    "/workforce/supervision/1": "a query per earlier supervision",
+    "/wrap/": "a query per sharing row",
+}
+
+
+def _urls(app):
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint == "static" or "GET" not in rule.methods:
+            continue
+        if any(not isinstance(rule._converters[a], IntegerConverter) for a in rule.arguments):
+            continue
+        url = rule.rule
+        for name in rule.arguments:
+            url = re.sub(r"<(?:[^:<>]+:)?" + re.escape(name) + r">", "1", url)
+        yield rule.endpoint, url
+
+
+def _render_all(app, clients) -> dict[tuple[str, str], tuple[int, int]]:
+    found = {}
+    for key, (client, user) in clients.items():
+        for endpoint, url in sorted(set(_urls(app))):
+            with app.test_request_context():
+                if not may(endpoint, user):
+                    continue
+            with counting_queries() as counted:
+                status = client.get(url).status_code
+            found[(key, url)] = (status, counted.n)
+    return found
+
+
+def test_no_page_sends_more_queries_when_the_data_grows(app, clock):
+    import datetime as dt
+    clock.freeze(dt.datetime(2026, 11, 30, 10))
+    with app.app_context():
+        load_demo()
+        seed(SMALL, rng_seed=1)
+    clients = {}
+    for spec in DEMO_USERS:
+        client = app.test_client()
+        with app.app_context():
+            user = User.by_email(spec["email"])
+            _ = user.roles
+            token = LoginSession.start(user)
+        with client.session_transaction() as session:
+            session["sid"], session["_user_id"] = token, str(user.id)
+        clients[spec["key"]] = (client, user)
+    small = _render_all(app, clients)
+    with app.app_context():
+        seed(MORE, rng_seed=2)
+    large = _render_all(app, clients)
+
+    assert 500 not in {s for s, _ in small.values()} | {s for s, _ in large.values()}
+    compared = [k for k in small if small[k][0] == 200 and large.get(k, (0,))[0] == 200]
+    assert len(compared) > 60, "too few pages rendered to prove anything"
+    growing = {}
+    for key in compared:
+        if large[key][1] != small[key][1]:
+            growing.setdefault(key[1], []).append(f"{key[0]}: {small[key][1]} -> {large[key][1]}")
+    changed = {u: growing.get(u, "no longer grows: take it off KNOWN_GROWING")
+               for u in sorted(set(growing) ^ set(KNOWN_GROWING))}
+    assert not changed, "\n".join(f"{u}: {why}" for u, why in changed.items())
