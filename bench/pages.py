@@ -157,6 +157,50 @@ def measure(database: Path, repeat: int) -> dict[tuple[str, str], dict]:
     return found
 
 
+BIG_TABLES = ("audit_event", "referral", "referral_event", "contact", "service_user", "assignment",
+              "matching_run", "run_proposal", "run_unmatched", "attendance", "enrolment", "candidate",
+              "supervision", "login_session", "peer_role", "recruitment_check")
+
+
+def plans(database: Path) -> list[str]:
+    """EXPLAIN QUERY PLAN for every SELECT every page sends (SQLite, the large
+    database): a full scan or a temporary sort on a big table is a finding."""
+    from peerapp import create_app
+    from peerapp.access import may
+    from peerapp.demo import DEMO_USERS
+    from peerapp.models import User
+
+    from peerapp.cli import upgrade_schema
+    from peerapp.db import db
+    app = create_app({"DATABASE": str(database), "SECRET_KEY": "bench", "TESTING": False})
+    with app.app_context():
+        upgrade_schema()
+        logins = {spec["key"]: (sign_in(app, spec["email"]), User.by_email(spec["email"])) for spec in DEMO_USERS}
+    seen, out, bad = set(), ["| page | query | plan |", "|---|---|---|"], 0
+    for endpoint, url in sorted(set(urls(app)), key=lambda e: e[1]):
+        with app.test_request_context():
+            key = next((k for k in ROLE_ORDER if may(endpoint, logins[k][1])), "lead")
+        with counting_queries() as counted:
+            logins[key][0].get(url)
+        for sql, params in zip(counted.sql, counted.params):
+            if not sql.lstrip().upper().startswith("SELECT") or sql in seen:
+                continue
+            seen.add(sql)
+            with app.app_context():
+                rows = db.execute_sql("EXPLAIN QUERY PLAN " + sql, params).fetchall()
+            details = [r[-1] for r in rows]
+            flagged = [d for d in details if any(
+                (d.startswith("SCAN " + t) and (d == "SCAN " + t or d.startswith(f"SCAN {t} ")))
+                for t in BIG_TABLES) or "TEMP B-TREE" in d]
+            if flagged:
+                bad += 1
+                short = re.sub(r"\s+", " ", sql)[:160].replace("|", "/")
+                out.append(f"| {url} | `{short}` | {'; '.join(flagged)} |")
+    out.append(f"\n{bad} queries with a full scan or temporary sort on a big table "
+               f"(of {len(seen)} distinct SELECTs).")
+    return out
+
+
 def table(small: dict, large: dict, sizes: tuple[str, str]) -> list[str]:
     lines = [f"| page | login | p50 ms {sizes[0]} | p95 ms {sizes[0]} | p50 ms {sizes[1]} | p95 ms {sizes[1]} "
              f"| KB | queries {sizes[0]} | queries {sizes[1]} | flags |", "|---" * 10 + "|"]
@@ -295,10 +339,17 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--busiest", default="/referrals/,/referrals/screening")
     parser.add_argument("--out", help="also write the table to this file")
+    parser.add_argument("--plans", action="store_true", help="only EXPLAIN every page's queries (large size)")
     args = parser.parse_args()
 
     import logging
     logging.getLogger("peerapp").setLevel(logging.ERROR)
+    if args.plans:
+        text = "\n".join(plans(seeded(args.large_scale)))
+        print(text)
+        if args.out:
+            Path(args.out).write_text(text + "\n")
+        return
     small_db, large_db = seeded(args.small_scale), seeded(args.large_scale)
     small = measure(small_db, args.repeat)
     large = measure(large_db, args.repeat)

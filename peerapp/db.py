@@ -142,6 +142,7 @@ class counting_queries:
     def __init__(self) -> None:
         self.n = 0
         self.sql: list[str] = []
+        self.params: list[tuple] = []
 
     def __enter__(self) -> "counting_queries":
         database = db.obj
@@ -150,6 +151,7 @@ class counting_queries:
         def execute_sql(sql, params=None, *args, **kwargs):
             self.n += 1
             self.sql.append(sql)
+            self.params.append(tuple(params or ()))
             return original(database, sql, params, *args, **kwargs)
 
         database.execute_sql = execute_sql

@@ -36,7 +36,6 @@ KNOWN_GROWING: dict[str, str] = {
     "/referrals/debrief": "a query per volunteer",
     "/referrals/mine": "team looked up per row inside the template; not paged yet",
     "/training/cohorts": "completion worked out per cohort",
-    "/training/summary": "a query per cohort",
     "/workforce/": "checks and supervision looked up per role",
     "/workforce/supervision/1": "a query per earlier supervision",
     "/wrap/": "a query per sharing row",
