@@ -43,6 +43,9 @@ run: setup
 	$(FLASK) init-db
 	$(FLASK) demo-data --if-empty
 	@echo "peerapp on http://$(HOST):$(PORT)  (Ctrl-C stops it)"
+	@# The presence sweep (late-visit e-mails, forgotten sign-outs) runs beside the
+	@# server every minute and stops with it.
+	@$(FLASK) presence-sweep --every 60 >/dev/null & sweep=$$!; trap 'kill $$sweep 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/waitress-serve --host=$(HOST) --port=$(PORT) --call peerapp:create_app
 
 # pytest exits 5 when it collected no test: that is a failure here, not a pass.

@@ -108,7 +108,7 @@ def _close_forgotten(user_id=None) -> int:
     if user_id is not None:
         query = query.where(BaseSignIn.user == user_id)
     closed = 0
-    for stay in query:
+    for stay in list(query):
         changed = (BaseSignIn.update(signed_out_at=stay.closes_at, auto_closed=True)
                    .where(BaseSignIn.id == stay.id, BaseSignIn.signed_out_at.is_null()).execute())
         if changed:

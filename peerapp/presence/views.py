@@ -12,6 +12,9 @@ overdue board audits its page load, not each 20-second poll.
 """
 from __future__ import annotations
 
+import time
+
+import click
 import peewee as pw
 from flask import Blueprint, abort, current_app, flash, redirect, request, url_for
 from flask_login import current_user
@@ -28,7 +31,8 @@ from . import services, status
 from .forms import AckForm, ExtendForm, OutcomeForm, PlanVisitForm, SettingsForm, SignForm, VersionForm
 from .models import Notification, PresenceSettings, Visit, VisitEvent
 
-bp = Blueprint("presence", __name__, url_prefix="/presence")
+# cli_group=None: the sweep is `flask --app peerapp presence-sweep`.
+bp = Blueprint("presence", __name__, url_prefix="/presence", cli_group=None)
 nav_item("Presence", "presence.today", order=60, hint="Who is in the base, who is out on a visit, who is late back")
 home_panel("presence/_home_panel.html", "presence.today", order=60)
 page_banner("presence/_banner.html", "presence.board", order=10)
@@ -319,3 +323,32 @@ def settings():
         flash("Settings saved. They apply to visits started from now.", "success")
         return redirect(url_for("presence.settings"), 303)
     return render_form("presence/settings.html", form, row=row)
+
+
+# --- the sweep -----------------------------------------------------------------------------
+
+@bp.cli.command("presence-sweep")
+@click.option("--every", type=click.IntRange(0, 3600), default=0,
+              help="Repeat every this many seconds until stopped (make run uses 60). 0: run once.")
+def sweep_command(every: int):
+    """Write down forgotten sign-outs, blank old visit places, send the e-mails the
+    escalation ladder owes (when MAIL_SERVER is set). Run it every minute (cron or a
+    systemd timer); two at once send each e-mail once."""
+    from . import sweep
+    while True:
+        try:
+            with db.connection_context():
+                found = sweep.run(current_app.config)
+            click.echo(f"{clock.local(clock.now()):%H:%M:%S} presence sweep: {found['closed']} sign-out(s) closed, "
+                       f"{found['blanked']} place(s) blanked, {found['queued']} e-mail(s) queued, "
+                       f"{found['sent']} sent, {found['failed']} failed (will retry).")
+        except Exception as error:  # noqa: BLE001 - a loop that dies silently would stop the e-mails
+            if not every:
+                raise
+            click.echo(f"presence sweep failed ({type(error).__name__}); trying again in {every} s", err=True)
+        if not every:
+            return
+        try:
+            time.sleep(every)
+        except KeyboardInterrupt:
+            return
