@@ -75,6 +75,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         MAX_FORM_MEMORY_SIZE=1024 * 1024,
         MAX_FORM_PARTS=2000,
         SMALL_NUMBER_LIMIT=7,         # aggregates of 1-7 people are suppressed
+        DISCLOSURE_ROUNDING=5,        # other counts rounded to the nearest 5 (1: not rounded)
         CLOCK=None,
     )
     if test_config is None:
