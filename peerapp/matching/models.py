@@ -13,6 +13,7 @@ import math
 import peewee as pw
 
 from .. import clock
+from ..changes import Refusal, compare_and_set
 from ..db import db
 from ..models import BaseModel, Team, User
 from ..referrals.models import VOLUNTEER_RISK_LEVELS, Referral, ServiceUser
@@ -183,14 +184,6 @@ class RunProposal(_Explained):
     def is_open(self) -> bool:
         return self.status == PROPOSED
 
-    def decide(self, status: str, by_user: User, role: PeerRole, reason: str = "") -> None:
-        self.status = status
-        self.decided_by = by_user
-        self.decided_at = clock.now()
-        self.assigned_role = role
-        self.override_reason = reason.strip()
-        self.save()
-
 
 class RunUnmatched(_Explained):
     """A referral the run could not match, with the engine's reason."""
@@ -203,7 +196,7 @@ class RunUnmatched(_Explained):
         indexes = ((("run", "referral"), True),)
 
 
-class ApprovalRefused(Exception):
+class ApprovalRefused(Refusal):
     """Something changed since the run; the message is plain English for the peer lead."""
 
 
@@ -263,15 +256,12 @@ def decide(proposal: RunProposal, by_user: User, role: PeerRole | None = None, r
     """
     from ..audit import audit
     from ..referrals import states
-    from ..referrals.models import ReferralError
     from . import inputs
 
     if overriding := role is not None:
         if not reason.strip():
             raise ApprovalRefused("Write why you chose another peer.")
     try:
-        # IMMEDIATE: the proposal and the referral are read again under the write lock,
-        # so two peer leads approving at once cannot both assign.
         with db.atomic():
             fresh = RunProposal.get_by_id(proposal.id)
             if fresh.status != PROPOSED:
@@ -288,15 +278,25 @@ def decide(proposal: RunProposal, by_user: User, role: PeerRole | None = None, r
                 raise ApprovalRefused(f"{target.display_name} cannot take {referral.label} now: "
                                       f"{'; '.join(problems)}. Nothing was changed; start a new run to see "
                                       "the best fit today.")
+            # Compare-and-set on both rows: the proposal is decided once, and the referral
+            # (awaiting match -> matched) is assigned once, on SQLite and PostgreSQL alike.
+            compare_and_set(RunProposal, fresh.id, {"status": PROPOSED},
+                            status=OVERRIDDEN if overriding else APPROVED, decided_by=by_user,
+                            decided_at=clock.now(), assigned_role=target,
+                            override_reason=reason.strip() if overriding else "",
+                            refused="Someone else has just decided this proposal, so nothing was changed.")
             referral.assign(target, by_user, how="matching run")
-            fresh.decide(OVERRIDDEN if overriding else APPROVED, by_user, target, reason if overriding else "")
+            fresh = RunProposal.get_by_id(fresh.id)
             if overriding:
                 audit("override", fresh, user=by_user,
                       summary=f"{referral.label}: peer role #{target.id} instead of #{fresh.peer_role_id}")
             else:
                 audit("approve", fresh, user=by_user, summary=f"{referral.label}: peer role #{target.id}")
-    except (ReferralError, states.TransitionRefused) as error:
-        raise ApprovalRefused(f"{error} Nothing was changed.") from error
+    except ApprovalRefused:
+        raise
+    except Refusal as error:
+        text = str(error)
+        raise ApprovalRefused(text if "Nothing was" in text else f"{text} Nothing was changed.") from error
     return fresh
 
 

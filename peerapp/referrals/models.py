@@ -22,6 +22,7 @@ import hashlib
 import peewee as pw
 
 from .. import clock
+from ..changes import Refusal, compare_and_set
 from ..db import db
 from ..models import BaseModel, Team, User
 from ..workforce.models import PeerRole
@@ -49,12 +50,18 @@ NOT_A_GOOD_FIT = "not a good fit"
 DOUBLE_TAP = dt.timedelta(minutes=2)  # identical submissions this close together are one
 
 
-class ReferralError(Exception):
+class ReferralError(Refusal):
     """A domain rule said no; the message is plain English for the person."""
 
 
 class AssignmentRefused(ReferralError):
     pass
+
+
+def stale_message(seen_state: str) -> str:
+    """What a person is told when someone else changed the referral after they read it."""
+    return (f"Someone else has just changed this referral: it is no longer {states.describe(seen_state)}. "
+            "Nothing was saved. Open the referral again to see what they did.")
 
 
 class ListField(pw.TextField):
@@ -362,14 +369,21 @@ class Referral(BaseModel):
 
     # --- changes -----------------------------------------------------------------
     def move_to(self, target: str, by_user: User, reason: str = "", roles=None) -> "ReferralEvent":
-        """Change state through the state machine, recording who, when and why."""
+        """Change state through the state machine, recording who, when and why.
+
+        Compare-and-set: the row moves only if it is still in the state this object
+        was read in, so of two people acting on one referral only the first wins and
+        the other is refused (nothing else in their transaction is kept).
+        """
         states.check(self.state, target, roles if roles is not None else by_user.roles, reason)
         with db.atomic():
+            now = clock.now()
+            compare_and_set(Referral, self.id, {"state": self.state}, state=target, state_changed_at=now,
+                            refused=stale_message(self.state))
             event = ReferralEvent.create(referral=self, from_state=self.state, to_state=target,
-                                         by_user=by_user, at=clock.now(), reason=(reason or "").strip())
+                                         by_user=by_user, at=now, reason=(reason or "").strip())
             self.state = target
-            self.state_changed_at = event.at
-            self.save()
+            self.state_changed_at = now
         return event
 
     def screen(self, by_user: User, decision: str, *, reasons: str = "", risk_considerations: str = "",
@@ -392,15 +406,15 @@ class Referral(BaseModel):
             if decision == states.ACCEPTED:
                 if not list(interventions):
                     raise ReferralError("Choose at least one suitable intervention before accepting.")
+                self.move_to(states.ACCEPTED, by_user, reasons)
                 self.volunteer_allowed = bool(volunteer_allowed)
                 self.set_interventions(interventions, at_screening=True)
                 self.save()
-                self.move_to(states.ACCEPTED, by_user, reasons)
                 self.move_to(states.AWAITING_MATCH, by_user)
             elif decision == states.DECLINED:
+                self.move_to(states.DECLINED, by_user, reasons)
                 self.decline_reason = reasons.strip()
                 self.save()
-                self.move_to(states.DECLINED, by_user, reasons)
             elif decision == states.MORE_INFO:
                 if not questions.strip():
                     raise ReferralError("Write the questions for the referrer.")

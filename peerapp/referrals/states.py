@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..changes import Refusal
+
 SUBMITTED = "submitted"
 SCREENING = "screening"
 ACCEPTED = "accepted"
@@ -65,7 +67,7 @@ TRANSITIONS: dict[tuple[str, str], Move] = {
 }
 
 
-class TransitionRefused(Exception):
+class TransitionRefused(Refusal):
     """A move the state machine does not allow; the message is for the person."""
 
 

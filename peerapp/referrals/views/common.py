@@ -5,13 +5,15 @@ from flask import abort, flash, redirect, request, url_for
 from flask_login import current_user
 
 from ...audit import audit
+from ...changes import Refusal
 from ...workforce.models import PeerRole
 from .. import states
-from ..models import Referral, ReferralError, ServiceUser, caseload
+from ..models import Referral, ServiceUser, caseload
 from . import bp
 
 STAFF = ("peer_lead", "manager", "clinician")
-REFUSED = (ReferralError, states.TransitionRefused)
+# Every rule's refusal (ReferralError, TransitionRefused, a lost compare-and-set) is a Refusal.
+REFUSED = (Refusal,)
 
 
 def peer_role():

@@ -1,0 +1,109 @@
+"""Concurrency: for every state change, N people press the button on the same record
+at once (each read it first). Exactly one wins, the others are told someone else has
+just changed it, the history holds one event, and nobody gets a 500."""
+from __future__ import annotations
+
+import pytest
+
+from peerapp.changes import Refusal
+from peerapp.db import db
+from peerapp.referrals import states
+from peerapp.referrals.models import Assignment, FirstMeeting, InformationRequest, Referral, ReferralEvent
+from peerapp.referrals.views import casework
+from race import outcome, race
+from test_referrals import advance, inside
+from test_referrals import world  # noqa: F401 - the fixture
+
+N = 4
+STALE = "Someone else has just changed this referral"
+
+
+def _clients(login, user, n=N):
+    clients = [login(user) for _ in range(n)]
+    return clients, [c.csrf_token() for c in clients]
+
+
+def _events(referral_id, to_state) -> int:
+    return ReferralEvent.select().where(ReferralEvent.referral == referral_id,
+                                        ReferralEvent.to_state == to_state).count()
+
+
+def test_two_copies_of_one_referral_cannot_both_be_assigned(world):
+    """The issue's first finding, at the model: two stale copies both assign()."""
+    with inside():
+        advance(world, world.referral, states.AWAITING_MATCH)
+        first, second = Referral.get_by_id(world.referral.id), Referral.get_by_id(world.referral.id)
+        first.assign(world.paid, world.lead)
+        with pytest.raises(Refusal, match=STALE):
+            second.assign(world.volunteer, world.lead)
+        assert Assignment.select().where(Assignment.referral == first.id, Assignment.ended_at.is_null()).count() == 1
+        assert _events(first.id, states.MATCHED) == 1
+
+
+def test_the_database_refuses_a_second_open_assignment(world):
+    """The rule's backstop: a partial unique index, whatever the code forgets."""
+    import peewee
+    with inside():
+        referral = advance(world, world.referral, states.MATCHED, peer=world.paid)
+        with pytest.raises(peewee.IntegrityError), db.atomic():
+            Assignment.create(referral=referral, peer_role=world.volunteer, assigned_by=world.lead)
+        # An ended assignment does not count: the pair can be re-matched later.
+        Assignment.update(ended_at=referral.state_changed_at).where(Assignment.referral == referral.id).execute()
+        Assignment.create(referral=referral, peer_role=world.volunteer, assigned_by=world.lead)
+
+
+SCREEN = {"decision": "accepted", "reasons": "fits", "risk_level": "low", "risk_considerations": "none",
+          "volunteer_allowed": "y"}
+
+# (state before, url, form, loader in casework, the state the winner reaches)
+REFERRAL_RACES = [
+    (states.SUBMITTED, "screen", SCREEN, "lead_referral_or_404", states.AWAITING_MATCH),
+    (states.AWAITING_MATCH, "assign", {"peer_role": "{paid}"}, "lead_referral_or_404", states.MATCHED),
+    (states.MATCHED, "first-meeting/arrange", {"meeting_on": "2026-05-01", "place": "Base", "attendees": "all"},
+     "lead_referral_or_404", states.FIRST_MEETING),
+    (states.FIRST_MEETING, "first-meeting/outcome", {"outcome": "go ahead", "attendees": "all", "reason": "ok"},
+     "lead_referral_or_404", states.ACTIVE),
+    (states.FIRST_MEETING, "first-meeting/outcome", {"outcome": "not a good fit", "attendees": "all",
+                                                     "reason": "no spark"},
+     "lead_referral_or_404", states.AWAITING_MATCH),
+    (states.MATCHED, "end-assignment", {"reason": "peer unwell"}, "lead_referral_or_404", states.AWAITING_MATCH),
+    (states.ACTIVE, "close", {"outcome": "goals met", "summary": "Done"}, "referral_or_404", states.CLOSED),
+    (states.MORE_INFO, "answer", {"answer": "Here you are"}, "referral_or_404", states.SCREENING),
+]
+
+
+@pytest.mark.parametrize(("before", "action", "form", "loader", "after"), REFERRAL_RACES,
+                         ids=[f"{r[1]}:{r[4]}" for r in REFERRAL_RACES])
+def test_racing_a_referral_change_one_wins(world, login, monkeypatch, before, action, form, loader, after):
+    if before == states.MORE_INFO:
+        with inside():
+            Referral.get_by_id(world.referral.id).screen(world.lead, states.MORE_INFO, questions="Why now?")
+        referral = world.referral
+    elif before == states.SUBMITTED:
+        referral = world.referral
+    else:
+        referral = advance(world, world.referral, before, peer=world.paid)
+    clients, tokens = _clients(login, world.lead)
+    with inside():
+        events_before = ReferralEvent.select().where(ReferralEvent.referral == referral.id).count()
+    data = {k: v.format(paid=world.paid.id) for k, v in form.items()}
+    if action == "screen":
+        data["interventions"] = [str(world.items["Phone check-ins"].id)]
+    responses = race(monkeypatch, casework, loader, [
+        (lambda c=c, t=t: c.post(f"/referrals/{referral.id}/{action}", data={**data, "csrf_token": t},
+                                               follow_redirects=True))
+        for c, t in zip(clients, tokens)])
+    winners, refused = outcome(responses, STALE)
+    assert (winners, refused) == (1, N - 1), [r.status_code for r in responses]
+    with inside():
+        assert Referral.get_by_id(referral.id).state == after
+        # One person's change in the history: screening's accept is three moves (submitted ->
+        # screening -> accepted -> awaiting match), every other change one.
+        events = ReferralEvent.select().where(ReferralEvent.referral == referral.id).count() - events_before
+        assert events == (3 if action == "screen" else 1)
+        assert Assignment.select().where(Assignment.referral == referral.id,
+                                         Assignment.ended_at.is_null()).count() <= 1
+        assert FirstMeeting.select().where(FirstMeeting.referral == referral.id).count() <= 1
+        assert InformationRequest.select().where(InformationRequest.referral == referral.id,
+                                                 InformationRequest.answered_at.is_null()).count() == 0 \
+            or action != "answer"
