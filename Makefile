@@ -7,8 +7,12 @@ PORT   ?= 5000
 HOST   ?= 127.0.0.1
 FLASK  := $(BIN)/flask --app peerapp
 CHROMIUM := /usr/bin/chromium
+PG_BIN   := /usr/lib/postgresql/15/bin
+# Both cores: the two engines' suites stay within minutes on a 2-core machine.
+TEST_WORKERS ?= 2
+PYTEST := $(BIN)/python -m pytest -n $(TEST_WORKERS)
 
-.PHONY: run test setup setup-dev browser bench clean
+.PHONY: run test test-sqlite test-postgres setup setup-dev browser postgres bench clean
 
 # apt-get as root, or through sudo for a developer's own account.
 apt_install = if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
@@ -39,6 +43,14 @@ browser:
 	  $(call apt_install,chromium); \
 	fi
 
+# Debian's PostgreSQL 15 server binaries for the second half of the tests; the
+# tests start a throwaway cluster of their own (tests/with_postgres.sh), never a service.
+postgres:
+	@if [ ! -x $(PG_BIN)/initdb ]; then \
+	  echo "Installing Debian's postgresql for the PostgreSQL half of the tests"; \
+	  $(call apt_install,postgresql); \
+	fi
+
 run: setup
 	$(FLASK) init-db
 	$(FLASK) demo-data --if-empty
@@ -48,11 +60,23 @@ run: setup
 	@$(FLASK) presence-sweep --every 60 >/dev/null & sweep=$$!; trap 'kill $$sweep 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/waitress-serve --host=$(HOST) --port=$(PORT) --call peerapp:create_app
 
+# The whole suite on SQLite, then again on a throwaway PostgreSQL 15 cluster.
 # pytest exits 5 when it collected no test: that is a failure here, not a pass.
-test: setup-dev
-	@$(BIN)/python -m pytest $(PYTEST_ARGS); status=$$?; \
+test: setup-dev postgres
+	@$(MAKE) --no-print-directory test-sqlite && $(MAKE) --no-print-directory test-postgres
+
+run_pytest = start=$$(date +%s); $(1) $(PYTEST) $(PYTEST_ARGS); status=$$?; \
+	echo "$(2): pytest exit $$status in $$(( $$(date +%s) - start )) s"; \
 	if [ $$status -eq 5 ]; then echo "pytest collected no tests: treating that as a failure"; exit 1; fi; \
 	exit $$status
+
+test-sqlite: setup-dev
+	@echo "== the suite on SQLite =="
+	@$(call run_pytest,,SQLite)
+
+test-postgres: setup-dev postgres
+	@echo "== the suite on PostgreSQL 15 (throwaway cluster) =="
+	@$(call run_pytest,PG_BIN=$(PG_BIN) tests/with_postgres.sh,PostgreSQL)
 
 # Figures, not pass/fail: matching at team and Trust size, then 40 users on loopback.
 bench: setup-dev

@@ -3,6 +3,8 @@ each role, and a logged-in client per role that sends CSRF tokens like a browser
 from __future__ import annotations
 
 import datetime as dt
+import itertools
+import os
 import re
 
 import pytest
@@ -14,6 +16,127 @@ from peerapp.db import db
 from peerapp.models import ROLES, LoginSession, Team, User
 
 TEST_PASSWORD = "correct horse battery staple"
+
+# `make test` runs the suite twice: on SQLite, then with PEERAPP_TEST_POSTGRES
+# pointing at a throwaway PostgreSQL 15 cluster (tests/with_postgres.sh).
+POSTGRES = os.environ.get("PEERAPP_TEST_POSTGRES")
+ENGINE = "postgresql" if POSTGRES else "sqlite"
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "sqlite_only(reason): tests SQLite itself (file, pragmas, backup); "
+                                       "skipped on PostgreSQL with that reason")
+
+
+def pytest_report_header(config):
+    return f"database engine: {ENGINE}"
+
+
+def pytest_collection_modifyitems(config, items):
+    if not POSTGRES:
+        return
+    for item in items:
+        marker = item.get_closest_marker("sqlite_only")
+        if marker:
+            reason = marker.kwargs.get("reason") or (marker.args[0] if marker.args else "SQLite only")
+            item.add_marker(pytest.mark.skip(reason=f"SQLite only: {reason}"))
+
+
+class PostgresDatabases:
+    """Fresh PostgreSQL databases for tests, cloned from a template migrated once
+    per test process (CREATE DATABASE ... TEMPLATE costs milliseconds, migrating
+    from empty costs seconds)."""
+
+    def __init__(self, url: str):
+        from playhouse.db_url import parse
+        self.url = url
+        self.params = parse(url)
+        self.prefix = f"peerapp_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}_{os.getpid()}"
+        self.template = f"{self.prefix}_template"
+        self.counter = itertools.count(1)
+        self.made: list[str] = []
+        self._admin = None
+
+    def url_for(self, name: str) -> str:
+        base, _, query = self.url.partition("?")
+        return f"{base.rsplit('/', 1)[0]}/{name}" + (f"?{query}" if query else "")
+
+    def admin(self):
+        import psycopg
+        if self._admin is None or self._admin.closed:
+            params = {k: v for k, v in self.params.items() if k != "database"}
+            self._admin = psycopg.connect(dbname="postgres", autocommit=True, **params)
+        return self._admin
+
+    def empty(self) -> str:
+        name = f"{self.prefix}_{next(self.counter)}"
+        self.admin().execute(f'CREATE DATABASE "{name}"')
+        self.made.append(name)
+        return self.url_for(name)
+
+    def migrated(self) -> str:
+        if self.template not in self.made:
+            self._make_template()
+        name = f"{self.prefix}_{next(self.counter)}"
+        self.admin().execute(f'CREATE DATABASE "{name}" TEMPLATE "{self.template}"')
+        self.made.append(name)
+        return self.url_for(name)
+
+    def _make_template(self) -> None:
+        self.admin().execute(f'CREATE DATABASE "{self.template}"')
+        self.made.append(self.template)
+        app = create_app({"TESTING": True, "DATABASE": self.url_for(self.template), "SECRET_KEY": "template"})
+        with app.app_context():
+            upgrade_schema()
+        if not db.is_closed():
+            db.close()
+
+    def drop(self, url: str) -> None:
+        name = url.split("?", 1)[0].rsplit("/", 1)[1]
+        self.admin().execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        if name in self.made:
+            self.made.remove(name)
+
+    def drop_all(self) -> None:
+        for name in list(self.made):
+            self.admin().execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        self.made.clear()
+        if self._admin is not None:
+            self._admin.close()
+
+
+@pytest.fixture(scope="session")
+def postgres_databases():
+    if not POSTGRES:
+        yield None
+        return
+    databases = PostgresDatabases(POSTGRES)
+    yield databases
+    databases.drop_all()
+
+
+@pytest.fixture
+def database_target(tmp_path, postgres_databases):
+    """Where a test's app keeps its data: a migrated database of the engine under test."""
+    if postgres_databases is None:
+        yield str(tmp_path / "test.sqlite3")
+        return
+    url = postgres_databases.migrated()
+    yield url
+    if not db.is_closed():
+        db.close()
+    postgres_databases.drop(url)
+
+
+@pytest.fixture
+def empty_database(tmp_path, postgres_databases):
+    """An empty database of the engine under test (for migration tests): a target string."""
+    if postgres_databases is None:
+        yield str(tmp_path / "empty.sqlite3")
+        return
+    url = postgres_databases.empty()
+    yield url
+    postgres_databases.drop(url)
 _HASH: dict[str, str] = {}
 
 
@@ -73,10 +196,10 @@ def clock():
 
 
 @pytest.fixture
-def app(tmp_path, clock):
+def app(database_target, clock):
     app = create_app({
         "TESTING": True,
-        "DATABASE": str(tmp_path / "test.sqlite3"),
+        "DATABASE": database_target,
         "SECRET_KEY": "test-secret",
         "CLOCK": clock,
         "SERVER_NAME": None,

@@ -84,11 +84,11 @@ def test_role_by_route_matrix_for_post_refuses_undeclared_roles(app, client_for,
     assert unexpected == []
 
 
-def test_a_route_without_a_declaration_refuses_everyone(tmp_path, client_for):
+def test_a_route_without_a_declaration_refuses_everyone(database_target, client_for):
     from peerapp import create_app
     from peerapp.cli import upgrade_schema
 
-    app = create_app({"TESTING": True, "DATABASE": str(tmp_path / "x.sqlite3"), "SECRET_KEY": "x"})
+    app = create_app({"TESTING": True, "DATABASE": database_target, "SECRET_KEY": "x"})
     extra = Blueprint("forgotten", __name__)
 
     @extra.get("/forgotten")
@@ -113,8 +113,7 @@ def test_a_route_without_a_declaration_refuses_everyone(tmp_path, client_for):
 
 def _fingerprint() -> dict[str, str]:
     """A digest of every table's rows, to prove a GET changed nothing."""
-    tables = [r[0] for r in db.execute_sql(
-        "SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%'").fetchall()]
+    tables = db.get_tables()
     found = {}
     for table in tables:
         rows = db.execute_sql(f'SELECT * FROM "{table}" ORDER BY 1').fetchall()

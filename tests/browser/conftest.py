@@ -50,10 +50,10 @@ class LiveServer:
 
 
 @pytest.fixture
-def server(tmp_path):
-    """A running peerapp on its own temp database (schema only; seed what you need
-    with ``with server.app.app_context(): ...`` or the ``seed_demo`` fixture)."""
-    app = create_app({"DATABASE": str(tmp_path / "browser.sqlite3"), "SECRET_KEY": "browser-tests",
+def server(database_target):
+    """A running peerapp on its own database of the engine under test (schema only;
+    seed what you need with ``with server.app.app_context(): ...`` or ``seed_demo``)."""
+    app = create_app({"DATABASE": database_target, "SECRET_KEY": "browser-tests",
                       "WTF_CSRF_SSL_STRICT": False})
     with app.app_context():
         upgrade_schema()
