@@ -9,7 +9,7 @@ import os
 import secrets
 from pathlib import Path
 
-from flask import Flask, session
+from flask import Flask, request, session
 from flask_login import LoginManager
 from flask_wtf import CSRFProtect
 from werkzeug.routing import IntegerConverter
@@ -96,6 +96,14 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     from . import db, pages
     db.init_app(app)
+
+    @app.before_request
+    def _route_body_limit() -> None:
+        # Before CSRFProtect reads the form: a route that takes a file says how big (access.accepts_upload).
+        limit = getattr(app.view_functions.get(request.endpoint or ""), "max_content_length", None)
+        if limit:
+            request.max_content_length = limit
+
     csrf.init_app(app)
     _init_login(app)
     pages.init_app(app)
@@ -138,6 +146,8 @@ def _init_login(app: Flask) -> None:
             session.pop("_user_id", None)
             return None
         # Touch at most once a minute: a write per request would cost every page.
-        if now - record.last_seen_at > dt.timedelta(seconds=60):
+        # Pages that must leave no time behind (an anonymous concern) never touch it.
+        view = app.view_functions.get(request.endpoint or "")
+        if now - record.last_seen_at > dt.timedelta(seconds=60) and not getattr(view, "leaves_no_trace", False):
             LoginSession.update(last_seen_at=now).where(LoginSession.id == record.id).execute()
         return user

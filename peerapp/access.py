@@ -92,6 +92,23 @@ def recent_login(view=None, *, also_get: bool = False):
     return wrapper
 
 
+def leaves_no_trace(view):
+    """For pages whose use must not be timed (raising an anonymous concern): the
+    session's last-seen time is not touched by this request. Put it under @allow."""
+    view.leaves_no_trace = True
+    return view
+
+
+def accepts_upload(max_bytes: int):
+    """For the few routes that take a file (an SOP's PDF): their body may be up to
+    ``max_bytes`` instead of MAX_CONTENT_LENGTH. Applied before the CSRF check reads
+    the form (see create_app). Put it under @allow."""
+    def decorate(view):
+        view.max_content_length = max_bytes
+        return view
+    return decorate
+
+
 class NeedsConfirmation(Exception):
     """Answered by asking for the password again (auth.confirm)."""
 

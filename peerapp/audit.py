@@ -44,3 +44,13 @@ def audit(action: str, record=None, *, record_type: str | None = None, record_id
         record_type=record_type or "", record_id="" if record_id is None else str(record_id),
         summary=summary[:255],
     )
+
+
+def audit_anonymous(action: str, *, record_type: str, record_id, summary: str, day) -> AuditEvent:
+    """Record an event whose author must not be known (an anonymous concern): no
+    user, whoever is signed in, and only the day (midnight), never the time."""
+    import datetime as dt
+    return AuditEvent.create(
+        at=dt.datetime.combine(day, dt.time()), user=None, action=action,
+        record_type=record_type, record_id=str(record_id), summary=summary[:255],
+    )
