@@ -68,8 +68,7 @@ class ReadinessItemChange(BaseModel):
 
     @classmethod
     def for_item(cls, item):
-        return (cls.select(cls, User).join(User, on=(cls.changed_by == User.id))
-                .where(cls.item == item).order_by(cls.changed_at.desc(), cls.id.desc()))
+        return cls.select(cls, User).join(User, on=(cls.changed_by == User.id)).where(cls.item == item)
 
 
 class Concern(BaseModel):
@@ -106,12 +105,12 @@ class Concern(BaseModel):
     def for_team(cls, team):
         Raiser = User.alias()
         return (cls.select(cls, Raiser).join(Raiser, pw.JOIN.LEFT_OUTER, on=(cls.raised_by == Raiser.id))
-                .where(cls.team == team)
-                .order_by(pw.Case(cls.status, (("open", 0), ("discussed", 1)), 2), cls.raised_on.desc(), cls.id.desc()))
+                .where(cls.team == team))
 
     @classmethod
-    def raised_by_user(cls, user):
-        return cls.select().where(cls.raised_by == user).order_by(cls.raised_on.desc(), cls.id.desc())
+    def open_first(cls):
+        """Sort key: open, then discussed, then resolved."""
+        return pw.Case(cls.status, (("open", 0), ("discussed", 1)), 2)
 
 
 class ReflectiveMeeting(BaseModel):

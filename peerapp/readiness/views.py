@@ -26,6 +26,7 @@ from ..forms import ActionForm
 from ..models import LoginFailure, LoginSession, User, UserRole
 from ..navigation import home_panel, nav_item
 from ..pages import is_fragment_request, render, render_form
+from ..paging import paged
 from . import services
 from .forms import (AgreeActionForm, ConcernForm, ItemForm, MeetingForm, NewItemForm, ReplyForm, ResolveForm,
                     SignForm, SopForm)
@@ -65,10 +66,6 @@ def _version_of_my_team(version_id: int) -> SopVersion:
     version = (SopVersion.light().select_extend(SopDocument).join(SopDocument, on=(SopVersion.document == SopDocument.id))
                .where(SopVersion.id == version_id, SopDocument.team == _team_id()).first()) if _team_id() else None
     return version or abort(404)
-
-
-def _page() -> int:
-    return max(1, min(request.args.get("page", 1, type=int) or 1, 10_000))
 
 
 def _staff_choices():
@@ -210,8 +207,8 @@ def item(item_id: int):
             return redirect(url_for("readiness.checklist") + f"#item-{record.id}")
         except Refusal as refusal:
             form.status.errors.append(str(refusal))
-    history = list(ReadinessItemChange.for_item(record).limit(PAGE_SIZE))
-    return render_form("readiness/item.html", form, record=record, history=history)
+    page = paged(ReadinessItemChange.for_item(record), ReadinessItemChange.changed_at.desc(), ReadinessItemChange.id.desc())
+    return render_form("readiness/item.html", form, record=record, history=page.rows, page=page)
 
 
 # -- concerns -------------------------------------------------------------------------------
@@ -250,8 +247,9 @@ def concern_sent():
 @allow(*RAISERS)
 def concerns_mine():
     """Any member of staff: their own named concerns and the replies to them."""
-    concerns = list(Concern.raised_by_user(current_user._get_current_object()).paginate(_page(), PAGE_SIZE))
-    return render("readiness/concerns_mine.html", concerns=concerns, page=_page(), more=len(concerns) == PAGE_SIZE)
+    page = paged(Concern.select().where(Concern.raised_by == current_user.id),
+                 Concern.raised_on.desc(), Concern.id.desc())
+    return render("readiness/concerns_mine.html", concerns=page.rows, page=page)
 
 
 @bp.get("/concerns")
@@ -260,11 +258,10 @@ def concerns():
     """Peer leads and the manager: the team's concerns, open ones first. Audited."""
     if not _team_id():
         return render("readiness/no_team.html")
-    page = _page()
-    rows = list(Concern.for_team(_team_id()).paginate(page, PAGE_SIZE))
+    page = paged(Concern.for_team(_team_id()), Concern.open_first(), Concern.raised_on.desc(), Concern.id.desc())
     with db.atomic():
-        audit("view", record_type="concern", record_id="", summary=f"team concerns list, page {page}")
-    return render("readiness/concerns.html", concerns=rows, page=page, more=len(rows) == PAGE_SIZE)
+        audit("view", record_type="concern", record_id="", summary=f"team concerns list, {len(page.rows)} shown")
+    return render("readiness/concerns.html", concerns=page.rows, page=page)
 
 
 def _concern_page(concern: Concern, reply_form=None, resolve_form=None):
@@ -355,12 +352,12 @@ def meetings():
     """Peer leads and the manager: the team's reflective meetings, newest first."""
     if not _team_id():
         return render("readiness/no_team.html")
-    page = _page()
-    rows = list(ReflectiveMeeting.for_team(_team_id())
-                .select_extend(pw.fn.COUNT(ReflectiveAction.id.distinct()).alias("n_actions"))
-                .join(ReflectiveAction, pw.JOIN.LEFT_OUTER, on=(ReflectiveAction.meeting == ReflectiveMeeting.id))
-                .group_by(ReflectiveMeeting.id).paginate(page, PAGE_SIZE))
-    return render("readiness/meetings.html", meetings=rows, page=page, more=len(rows) == PAGE_SIZE,
+    page = paged(ReflectiveMeeting.select().where(ReflectiveMeeting.team == _team_id()),
+                 ReflectiveMeeting.held_on.desc(), ReflectiveMeeting.id.desc())
+    counts = dict(ReflectiveAction.select(ReflectiveAction.meeting, pw.fn.COUNT(ReflectiveAction.id))
+                  .where(ReflectiveAction.meeting.in_([m.id for m in page.rows] or [0]))
+                  .group_by(ReflectiveAction.meeting).tuples())
+    return render("readiness/meetings.html", meetings=page.rows, page=page, counts=counts,
                   open_actions=list(ReflectiveAction.open_for(_team_id()).limit(PAGE_SIZE)), today=clock.today(),
                   action_overdue=action_overdue)
 
