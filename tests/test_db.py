@@ -12,6 +12,7 @@ from peerapp.audit import AuditEvent, audit
 from peerapp.db import db, open_database, self_check
 
 
+@pytest.mark.sqlite_only(reason="SQLite's own pragmas")
 def test_sqlite_runs_with_wal_full_sync_foreign_keys_secure_delete_and_a_busy_timeout(app):
     found = self_check()
     assert found["journal_mode"] == "wal"
@@ -21,6 +22,7 @@ def test_sqlite_runs_with_wal_full_sync_foreign_keys_secure_delete_and_a_busy_ti
     assert found["busy_timeout"] >= 5000
 
 
+@pytest.mark.sqlite_only(reason="SQLite's BEGIN IMMEDIATE")
 def test_write_transactions_begin_immediate(app):
     assert db.obj._lock_type == "IMMEDIATE"
 
@@ -51,6 +53,7 @@ def _writer(path: str, rounds: int, queue) -> None:
     queue.put(failures)
 
 
+@pytest.mark.sqlite_only(reason="SQLite's file locking")
 def test_concurrent_read_then_write_never_reports_database_locked(app, tmp_path):
     """4 processes x 40 read-then-write transactions: with IMMEDIATE, none fail."""
     path = app.config["DATABASE"]
@@ -76,6 +79,7 @@ def test_audit_rows_cannot_be_changed_or_deleted(app):
     assert AuditEvent.get_by_id(event.id).summary == "looked"
 
 
+@pytest.mark.sqlite_only(reason="raw SQL in SQLite's dialect; on PostgreSQL every migration runs from empty for the template")
 def test_upgrade_from_the_first_migration_keeps_the_data(tmp_path):
     database = open_database(str(tmp_path / "old.sqlite3"))
     database.connect()

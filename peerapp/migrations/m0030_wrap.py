@@ -94,7 +94,7 @@ def upgrade(database, migrator):
     else:
         database.execute_sql(
             "CREATE OR REPLACE FUNCTION wrap_version_immutable() RETURNS trigger AS $$ "
-            "BEGIN RAISE EXCEPTION 'work-WRAP versions cannot be changed'; END; $$ LANGUAGE plpgsql;")
+            "BEGIN RAISE EXCEPTION 'work-WRAP versions cannot be changed' USING ERRCODE = 'integrity_constraint_violation'; END; $$ LANGUAGE plpgsql;")
         for table in ("wrap_version", "wrap_entry"):
             database.execute_sql(
                 f"CREATE TRIGGER {table}_no_update BEFORE UPDATE ON {table} "
