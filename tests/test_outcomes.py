@@ -1,0 +1,150 @@
+"""Outcomes: definitions checked field by field, scoring against hand-worked
+examples, peers' own measures private, the report suppressed, pages on demo data."""
+import json
+
+import pytest
+
+from peerapp.db import db
+from peerapp.demo import load_demo
+from peerapp.models import User
+from peerapp.outcomes import definition as definitions
+from peerapp.outcomes import scoring
+
+DEMO = open("docs/measures/demo-measure.json", encoding="utf-8").read()
+
+
+def _def(**changes):
+    data = json.loads(DEMO)
+    data.update(changes)
+    return data
+
+
+def test_the_demo_measure_scores_by_hand():
+    d = definitions.parse(DEMO)
+    # stuck is reverse-scored on 1..5: 2 counts as 1 + 5 - 2 = 4.
+    s = scoring.score(d, {"looking_forward": 4, "stuck": 2, "small_steps": 3, "choices": 5})
+    assert s.total == 16 and s.subscales == {"hope": 8, "agency": 8}
+    # Jacobson & Truax: 1.96 x 3.5 x sqrt(2) x sqrt(1 - 0.8) = 4.3386...
+    assert d.reliable_change == pytest.approx(4.33864, abs=1e-4)
+    assert scoring.classify(d, 10, 15) == scoring.IMPROVED
+    assert scoring.classify(d, 10, 14) == scoring.NO_CHANGE
+    assert scoring.classify(d, 15, 10) == scoring.DETERIORATED
+
+
+def test_mean_scoring_lower_is_better_and_a_given_threshold():
+    data = _def(scoring={"method": "mean", "higher_is_better": False}, reliable_change={"threshold": 1},
+                clinical_cutoff=3)
+    d = definitions.check(data)
+    assert (d.minimum, d.maximum) == (1, 5)
+    s = scoring.score(d, {"looking_forward": 4, "stuck": 1, "small_steps": 3, "choices": 5})
+    assert s.total == pytest.approx((4 + 5 + 3 + 5) / 4)
+    assert scoring.classify(d, 4, 3) == scoring.IMPROVED and scoring.classify(d, 3, 4) == scoring.DETERIORATED
+
+
+def test_an_unanswered_item_is_refused():
+    with pytest.raises(scoring.Unanswered):
+        scoring.score(definitions.parse(DEMO), {"looking_forward": 4})
+
+
+def test_mean_change_has_a_95_percent_interval():
+    mean, low, high = scoring.mean_with_ci([2, 4, 6])
+    # sd 2, n 3, t(0.975, 2) = 4.3027: half-width 4.3027 x 2 / sqrt(3) = 4.968
+    assert mean == 4 and low == pytest.approx(-0.968, abs=1e-3) and high == pytest.approx(8.968, abs=1e-3)
+
+
+@pytest.mark.parametrize("changes, problem", [
+    ({"key": "Bad Key"}, "key: use lower-case"),
+    ({"name": ""}, "name: must be text"),
+    ({"licence": None}, "licence: missing"),
+    ({"colour": "blue"}, "colour: not a field"),
+    ({"items": []}, "items: missing"),
+    ({"items": [{"key": "a", "text": "x", "reverse": "yes"}]}, "items[0].reverse: must be true or false"),
+    ({"items": [{"key": "a", "text": "x", "subscale": "nope"}]}, "items[0].subscale"),
+    ({"items": [{"key": "a", "text": "x", "options": [{"value": 1, "label": "a"}]}]}, "items[0].options: needs a list"),
+    ({"options": [{"value": 1.5, "label": "a"}, {"value": 2, "label": "b"}]}, "options[0].value"),
+    ({"options": [{"value": 1, "label": "a"}, {"value": 1, "label": "b"}]}, "options[1].value: 1 is used twice"),
+    ({"scoring": {"method": "median", "higher_is_better": True}}, "scoring.method"),
+    ({"scoring": {"method": "sum", "higher_is_better": "yes"}}, "scoring.higher_is_better"),
+    ({"scoring": {"method": "sum", "higher_is_better": True, "max": 21}}, "scoring.max: 21 does not match"),
+    ({"reliable_change": {"threshold": 0}}, "reliable_change.threshold"),
+    ({"reliable_change": {"sd": 3, "reliability": 1.2}}, "reliable_change.reliability"),
+    ({"reliable_change": {"sd": -1, "reliability": 0.8}}, "reliable_change.sd"),
+    ({"reliable_change": {"threshold": 3, "sd": 3}}, "not both"),
+    ({"clinical_cutoff": 99}, "clinical_cutoff: 99 is outside"),
+])
+def test_each_malformed_field_is_named(changes, problem):
+    with pytest.raises(definitions.DefinitionErrors) as caught:
+        definitions.check(_def(**changes), "m.json")
+    assert any(problem in p for p in caught.value.problems), caught.value.problems
+
+
+def test_a_syntax_error_names_the_line():
+    with pytest.raises(definitions.DefinitionErrors) as caught:
+        definitions.parse('{\n  "key": "x",\n  oops\n}', "m.json")
+    assert "line 3" in caught.value.problems[0]
+
+
+def test_import_command_versions_a_changed_definition(app, tmp_path):
+    runner = app.test_cli_runner()
+    path = tmp_path / "m.json"
+    path.write_text(DEMO)
+    assert "version 1" in runner.invoke(args=["import-measure", str(path)]).output
+    assert "nothing changed" in runner.invoke(args=["import-measure", str(path)]).output
+    data = json.loads(DEMO)
+    data["items"][0]["text"] = "(Demo) Reworded."
+    path.write_text(json.dumps(data))
+    assert "version 2" in runner.invoke(args=["import-measure", str(path)]).output
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps(_def(scoring={"method": "x", "higher_is_better": True})))
+    result = runner.invoke(args=["import-measure", str(bad)])
+    assert result.exit_code == 1 and "scoring.method" in result.output
+
+
+@pytest.fixture
+def demo_app(app):
+    with db.connection_context():
+        load_demo()
+    return app
+
+
+def _user(key):
+    with db.connection_context():
+        return User.get(User.email == f"{key}@demo.peerapp")
+
+
+def test_pages_on_demo_data(demo_app, login):
+    lead = login(_user("lead"))
+    for path in ("/outcomes/", "/outcomes/measures", "/outcomes/measures/1", "/outcomes/team",
+                 "/outcomes/report", "/outcomes/me"):
+        assert lead.get(path).status_code == 200, path
+    page = lead.get("/outcomes/team").get_data(as_text=True)
+    assert "reliable improvement" in page and "<svg" in page
+
+
+def test_a_peers_own_scores_are_theirs_alone_until_shared(demo_app, login):
+    peer = _user("peer")
+    mine = login(peer).get("/outcomes/me").get_data(as_text=True)
+    assert "Your own measures" in mine and "<svg" in mine
+    for key in ("lead", "lead2", "manager", "admin", "clinician", "viewer", "volunteer", "facilitator"):
+        other = login(_user(key))
+        assert other.get(f"/outcomes/peers/{peer.id}").status_code in (403, 404), key
+    with db.connection_context():
+        from peerapp.outcomes import services
+        from peerapp.workforce.models import PeerRole
+        supervisor = User.get_by_id(PeerRole.current_for(peer).supervisor_id)
+        share = services.share_scores(peer, peer)
+    reader = login(supervisor)
+    assert reader.get(f"/outcomes/peers/{peer.id}").status_code == 200
+    with db.connection_context():
+        services.revoke_share(peer, share.id, peer)
+    assert reader.get(f"/outcomes/peers/{peer.id}").status_code == 404
+
+
+def test_the_viewer_report_shows_suppressed_counts_only(demo_app, login):
+    viewer = login(_user("viewer"))
+    page = viewer.get("/outcomes/report").get_data(as_text=True)
+    assert "Outcomes report" in page
+    # Four demo service users with pairs: every count of them is a small number.
+    assert "*" in page
+    assert viewer.get("/outcomes/referrals/1").status_code in (403, 404)
+    assert viewer.get("/outcomes/me").status_code in (403, 404)
