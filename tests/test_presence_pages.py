@@ -136,7 +136,9 @@ def test_the_ladder_through_the_board_and_the_banner(people, go, login, clock):
     assert "calling them since" in text
     again = lead.htmx("post", f"/presence/visits/{visit.id}/acknowledge", data={"step": "peer_lead", "back": "board"})
     assert "just acknowledged" in again.get_data(as_text=True)
-    assert 'id="presence-banner"' not in lead.get("/").get_data(as_text=True)
+    followed = lead.get("/").get_data(as_text=True)
+    assert 'id="presence-banner"' not in followed  # no alarm once someone is calling ...
+    assert "1 late visit being followed up, not yet resolved" in followed  # ... but not out of sight
     clock.advance(minutes=30)
     assert "1 late visit waiting" in manager.get("/").get_data(as_text=True)
     assert manager.post(f"/presence/visits/{visit.id}/acknowledge", data={"step": "manager"}).status_code == 303
@@ -148,7 +150,32 @@ def test_the_ladder_through_the_board_and_the_banner(people, go, login, clock):
     for words in ("Planned", "Started", "Overdue", "Peer lead: I am calling them", "Escalated to the manager",
                   "Manager acknowledged the escalation", "Resolved: reached, safe"):
         assert words in timeline, words
-    assert 'id="presence-banner"' not in manager.get("/").get_data(as_text=True)
+    assert 'presence-banner' not in manager.get("/").get_data(as_text=True)
+    assert 'presence-banner' not in lead.get("/").get_data(as_text=True)
+
+
+def test_a_volunteer_never_sees_another_persons_visit_place(people, go, login, clock):
+    theirs = go(people["peer"], people["peer"], place=PLACE)
+    own = go(people["volunteer"], people["lead"], place="Volunteers own place")
+    volunteer = login(people["volunteer"])
+    assert volunteer.get(f"/presence/visits/{theirs.id}").status_code == 404
+    assert volunteer.get("/presence/board").status_code == 403
+    assert "Volunteers own place" in volunteer.get(f"/presence/visits/{own.id}").get_data(as_text=True)
+    for url in ("/presence/", "/presence/visits/new", f"/presence/visits/{own.id}", "/"):
+        assert PLACE not in volunteer.get(url).get_data(as_text=True), url
+    # Their peer lead plans and starts their visits: the form says so and offers nobody.
+    assert "Only a peer lead can plan your visits" in volunteer.get("/presence/visits/new").get_data(as_text=True)
+
+
+def test_a_double_tapped_plan_stores_one_visit(people, login, clock):
+    peer = login(people["peer"])
+    data = {"worker": people["peer"].id, "day": "2026-11-30", "start_time": "10:00", "return_time": "11:00",
+            "place": PLACE, "buddy": 0, "referral": 0}
+    assert peer.post("/presence/visits/new", data=dict(data)).status_code == 303
+    again = peer.post("/presence/visits/new", data=dict(data))
+    assert again.status_code == 409 and "already planned" in again.get_data(as_text=True)
+    with db.connection_context():
+        assert Visit.select().where(Visit.worker == people["peer"].id).count() == 1
 
 
 def test_sign_in_for_someone_who_phoned(people, go, login, clock):
@@ -175,3 +202,31 @@ def test_settings_are_bounded_and_apply_from_now(people, go, login, clock):
     assert ok.status_code == 303
     visit = go(people["peer"], people["peer"])
     assert visit.overdue_at == T0 + dt.timedelta(hours=1) and visit.escalate_at == T0 + dt.timedelta(minutes=75)
+
+
+def test_the_board_and_the_day_cost_the_same_queries_with_more_people_out(people, go, login, make_user, clock):
+    from peerapp.db import counting_queries
+
+    lead = login(people["lead"])
+
+    def cost():
+        counts = []
+        for url in ("/presence/board", "/presence/", "/"):
+            with counting_queries() as counted:
+                assert lead.get(url).status_code == 200
+            counts.append(counted.n)
+        return counts
+
+    go(people["peer"], people["lead"])
+    with db.connection_context():
+        services.sign_in(people["other"], by=people["other"])
+    clock.advance(minutes=70)
+    few = cost()
+    clock.freeze(T0)
+    for n in range(6):
+        worker = make_user("peer")
+        go(worker, people["lead"], minutes=30 + n)
+        with db.connection_context():
+            services.sign_in(make_user("peer"), by=people["lead"])
+    clock.advance(minutes=70)
+    assert min(few) > 0 and cost() == few

@@ -201,6 +201,15 @@ def plan_visit(worker, *, by, starts_at: dt.datetime, expected_return_at: dt.dat
         raise Refusal("The buddy must be someone else in the team.")
     if referral_id and referral_id not in referral_choices(by, worker.team_id):
         raise Refusal("Choose one of the referrals offered.")
+    try:
+        return _plan(worker, by, starts_at, expected_return_at, place, referral_id, buddy, contact_phone)
+    except pw.IntegrityError as error:
+        if unique_violation(error):  # a double tap: the same visit is already planned
+            raise Refusal(f"This visit is already planned for {worker.name}: see their visits.") from None
+        raise
+
+
+def _plan(worker, by, starts_at, expected_return_at, place, referral_id, buddy, contact_phone) -> Visit:
     with db.atomic():
         visit = Visit.create(team=worker.team_id, worker=worker, planned_by=by, planned_at=clock.now(),
                              starts_at=starts_at, expected_return_at=expected_return_at, place=place.strip(),
@@ -347,19 +356,28 @@ def board_visits(team_id, now=None) -> list[Visit]:
     return visits
 
 
-def waiting(actor, now=None) -> int:
-    """How many escalations wait for this person's acknowledgement: the banner's one query."""
+def late_visits(actor, now=None) -> tuple[int, int]:
+    """(waiting for this person's acknowledgement, late and not yet resolved) in their
+    team: the banner's one query, so a peer lead cannot lose track until it is resolved."""
     if not actor.has_role(*LEADS) or actor.team_id is None:
-        return 0
+        return 0, 0
     now = now or clock.now()
-    query = Visit.select().where(Visit.team == actor.team_id, Visit.state == "started")
     lead_waits = (Visit.overdue_at <= now) & Visit.lead_ack_at.is_null()
+    manager_waits = (Visit.escalate_at <= now) & Visit.manager_ack_at.is_null()
     if actor.has_role("manager"):
-        manager_waits = (Visit.escalate_at <= now) & Visit.manager_ack_at.is_null()
         condition = (lead_waits | manager_waits) if actor.has_role("peer_lead") else manager_waits
     else:
         condition = lead_waits
-    return query.where(condition).count()
+    row = (Visit.select(pw.fn.COUNT(Visit.id).alias("late"),
+                        pw.fn.SUM(pw.Case(None, [(condition, 1)], 0)).alias("waiting"))
+           .where(Visit.team == actor.team_id, Visit.state == "started", Visit.overdue_at <= now)
+           .dicts().get())
+    return int(row["waiting"] or 0), int(row["late"] or 0)
+
+
+def waiting(actor, now=None) -> int:
+    """How many late visits wait for this person's acknowledgement."""
+    return late_visits(actor, now)[0]
 
 
 def visible_visits(actor):

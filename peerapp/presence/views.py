@@ -44,11 +44,11 @@ BOARD_SECONDS = 20  # the tablet's refresh; PRESENCE_BOARD_SECONDS changes it (t
 
 @bp.app_context_processor
 def presence_context():
-    def waiting() -> int:
+    def late() -> tuple[int, int]:
         if not current_user.is_authenticated:
-            return 0
-        return services.waiting(current_user)
-    return {"presence_waiting": waiting}
+            return 0, 0
+        return services.late_visits(current_user)
+    return {"presence_late": late}
 
 
 def _visit_or_404(visit_id: int) -> Visit:
@@ -85,10 +85,13 @@ def sign():
     form = SignForm()
     action = request.form.get("action")
     person_id = request.form.get("person", "")
-    person = (User.get_or_none(User.id == int(person_id)) if person_id.isdigit() and len(person_id) < 12
-              else current_user._get_current_object())
-    if not form.validate() or person is None or action not in ("in", "out"):
+    if person_id and not (person_id.isdigit() and len(person_id) < 12):
         abort(400)
+    person = User.get_or_none(User.id == int(person_id)) if person_id else current_user._get_current_object()
+    if not form.validate() or action not in ("in", "out"):
+        abort(400)
+    if person is None:
+        abort(404)
     try:
         (services.sign_in if action == "in" else services.sign_out)(person, by=current_user._get_current_object())
         flash(f"{person.name} signed {action}{'' if person.id == current_user.id else ' (phoned in, recorded by you)'}.",
@@ -131,7 +134,7 @@ def plan():
                 buddy=User.get_or_none(User.id == form.buddy.data) if form.buddy.data else None,
                 contact_phone=form.contact_phone.data or "")
         except Refusal as refusal:
-            return render_form("presence/plan.html", form, refusal=str(refusal))
+            return render("presence/plan.html", status=409, form=form, refusal=str(refusal))
         flash("Visit planned. Start it when they leave.", "success")
         return redirect(url_for("presence.visit", visit_id=visit.id), 303)
     return render_form("presence/plan.html", form)
