@@ -1,4 +1,5 @@
-"""Demo presence, with times relative to when the demo is loaded: Sam in the base,
+"""Demo presence, with times relative to when the demo is loaded: Sam, Priya and Tom
+(phoned in) in the base,
 Chris (a volunteer, started by Priya when he phoned) due back in 10 minutes, Aisha
 overdue with Priya calling her, Ben escalated and waiting for the manager. Names
 and places are invented."""
@@ -44,8 +45,9 @@ def seed(demo) -> None:
     aisha = demo.add_user("presence_aisha", "aisha.khan@demo.peerapp", "Aisha Khan", ["peer"], "")
     ben = demo.add_user("presence_ben", "ben.carter@demo.peerapp", "Ben Carter", ["peer"], "")
 
-    for person, since in ((peer, 95), (lead, 120)):
-        BaseSignIn.create(team=team, user=person, signed_in_at=now - minutes(since), signed_in_by=person,
+    # In the base: Priya and Sam signed themselves in; Tom phoned in and Priya recorded it.
+    for person, since, by in ((peer, 95, peer), (lead, 120, lead), (demo.users["lead2"], 40, lead)):
+        BaseSignIn.create(team=team, user=person, signed_in_at=now - minutes(since), signed_in_by=by,
                           closes_at=closing_time(settings, now - minutes(since)))
     # Sam's morning visit, back safe; a planned one later today.
     _visit(team, peer, peer, left=-minutes(240), back=-minutes(150), place="Eastgate Community Café",

@@ -126,3 +126,26 @@ def test_with_javascript_off_the_board_reloads_itself(make_journey):
     # The buttons still work as plain forms.
     base.page.get_by_role("button", name=re.compile("I am calling them")).click()
     expect(base.page.locator("#overdue-board")).to_contain_text("Priya Shah calling them since")
+
+
+def test_the_demo_board_shows_every_state_accessibly(make_journey, seed_demo):
+    from peerapp.demo import DEMO_PASSWORD
+    lead = make_journey("tablet")
+    seed_demo(lead.server)
+    lead.login("lead@demo.peerapp", DEMO_PASSWORD)
+    expect(lead.page.locator("#presence-banner-open")).to_contain_text("being followed up")
+    lead.visit("/presence/board")
+    board = lead.page.locator("#overdue-board")
+    for words in ("Escalated to manager", "Overdue", "Due back soon", "Priya Shah calling them since"):
+        expect(board).to_contain_text(words)
+    text = board.inner_text()
+    assert text.index("Ben Carter") < text.index("Aisha Khan") < text.index("Chris Lee")  # most urgent first
+    lead.visit("/presence/")
+    expect(lead.page.locator("table.presence-day")).to_contain_text("phoned in")
+    lead.visit("/presence/settings")
+    lead.visit("/presence/visits/new")
+    lead.logout()
+    lead.login("manager@demo.peerapp", DEMO_PASSWORD)
+    expect(lead.page.locator("#presence-banner")).to_contain_text("1 late visit waiting for you")
+    lead.visit("/presence/board")
+    expect(board.get_by_role("button", name=re.compile("I have seen this escalation"))).to_be_visible()
