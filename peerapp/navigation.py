@@ -52,6 +52,25 @@ def page_banner(template: str, endpoint: str, order: int = 50) -> None:
     _BANNERS[template] = HomePanel(template, endpoint, order)
 
 
+_SECTIONS: dict[str, dict[str, HomePanel]] = {}
+
+
+def page_section(page: str, template: str, endpoint: str, order: int = 50) -> None:
+    """A section another area adds to a page it does not own, e.g. outcomes asking
+    for the end measure on referrals' close page. The page includes
+    ``sections(page)`` and knows nothing of who adds what, so areas depend one way.
+    The section's template gets the page's context; shown to people who may open
+    ``endpoint``."""
+    _SECTIONS.setdefault(page, {})[template] = HomePanel(template, endpoint, order)
+
+
+def sections_for(page: str, user) -> list[str]:
+    if not getattr(user, "is_authenticated", False):
+        return []
+    found = sorted(_SECTIONS.get(page, {}).values(), key=lambda p: (p.order, p.template))
+    return [s.template for s in found if may(s.endpoint, user)]
+
+
 def banners_for(user) -> list[str]:
     if not getattr(user, "is_authenticated", False):
         return []

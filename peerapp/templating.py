@@ -10,7 +10,7 @@ from . import clock
 from .access import may
 from .forms import ActionForm
 from .models import ROLES
-from .navigation import banners_for, menu_for
+from .navigation import banners_for, menu_for, sections_for
 
 
 def init_app(app: Flask) -> None:
@@ -19,6 +19,7 @@ def init_app(app: Flask) -> None:
         return {
             "menu": (lambda: menu_for(current_user, request.endpoint)),
             "banners": (lambda: banners_for(current_user)),
+            "sections": (lambda page: sections_for(page, current_user)),
             "may": may,
             "action_form": ActionForm,
             "ROLES": ROLES,

@@ -4,6 +4,7 @@ import json
 
 import pytest
 
+from peerapp import clock
 from peerapp.db import db
 from peerapp.demo import load_demo
 from peerapp.models import User
@@ -148,3 +149,123 @@ def test_the_viewer_report_shows_suppressed_counts_only(demo_app, login):
     assert "*" in page
     assert viewer.get("/outcomes/referrals/1").status_code in (403, 404)
     assert viewer.get("/outcomes/me").status_code in (403, 404)
+
+
+def _open_referral_without_measures():
+    from peerapp.outcomes.models import MeasureResponse
+    from peerapp.referrals.models import Referral
+    with db.connection_context():
+        measured = MeasureResponse.select(MeasureResponse.referral).where(MeasureResponse.referral.is_null(False))
+        return Referral.select().where(Referral.state.in_(("active", "first meeting")),
+                                       Referral.id.not_in(measured)).first()
+
+
+def _version_id():
+    from peerapp.outcomes.models import MeasureVersion
+    with db.connection_context():
+        return MeasureVersion.select().first().id
+
+
+TODAY = clock.today().isoformat()
+ANSWERS = {"item_looking_forward": "4", "item_stuck": "2", "item_small_steps": "3", "item_choices": "5"}
+
+
+def _stored(referral_id):
+    from peerapp.outcomes.models import MeasureResponse
+    with db.connection_context():
+        return list(MeasureResponse.select().where(MeasureResponse.referral == referral_id).order_by(MeasureResponse.id))
+
+
+def test_a_lead_records_a_baseline_on_one_page_and_a_second_baseline_is_refused(demo_app, login):
+    referral, version = _open_referral_without_measures(), _version_id()
+    lead = login(_user("lead"))
+    url = f"/outcomes/referrals/{referral.id}/record/{version}"
+    page = lead.get(url).get_data(as_text=True)
+    assert "(Demo) I feel stuck where I am." in page
+    data = {"occasion": "baseline", "taken_on": TODAY, "status": "completed", "mode": "page", "step": "0",
+            "reported_by_role": "0", **ANSWERS}
+    response = lead.post(url, data=data)
+    assert response.status_code == 302, [m for m in response.get_data(as_text=True).split("nhsuk-error-message")[1:]]
+    [stored] = _stored(referral.id)
+    assert stored.total == 16 and stored.status == "completed" and stored.entered_by_id == _user("lead").id
+    again = lead.post(url, data=data)
+    assert again.status_code == 422 and "already recorded" in again.get_data(as_text=True)
+    assert len(_stored(referral.id)) == 1
+
+
+def test_one_question_per_screen_works_without_javascript(demo_app, login):
+    referral, version = _open_referral_without_measures(), _version_id()
+    lead = login(_user("lead"))
+    url = f"/outcomes/referrals/{referral.id}/record/{version}?mode=step"
+    data = {"occasion": "baseline", "taken_on": TODAY, "status": "completed", "mode": "step", "step": "0",
+            "reported_by_role": "0"}
+    page = lead.post(url, data=data).get_data(as_text=True)
+    assert "Question 1 of 4" in page
+    keys = list(ANSWERS)
+    for step in range(1, 5):
+        data = {**data, "step": str(step), keys[step - 1]: ANSWERS[keys[step - 1]]}
+        if step == 2:  # a screen left unanswered asks again
+            missed = lead.post(url, data={k: v for k, v in data.items() if k != keys[1]})
+            assert missed.status_code == 422 and "Choose an answer" in missed.get_data(as_text=True)
+        response = lead.post(url, data=data)
+        if step < 4:
+            assert f"Question {step + 1} of 4" in response.get_data(as_text=True)
+    assert response.status_code == 302
+    assert _stored(referral.id)[0].total == 16
+
+
+def test_declined_has_no_score_and_a_volunteers_report_is_attributed(demo_app, login):
+    from peerapp.workforce.models import PeerRole
+    referral, version = _open_referral_without_measures(), _version_id()
+    with db.connection_context():
+        volunteer_role = PeerRole.get(PeerRole.kind == "volunteer", PeerRole.status == "active")
+    lead = login(_user("lead"))
+    url = f"/outcomes/referrals/{referral.id}/record/{version}"
+    response = lead.post(url, data={"occasion": "baseline", "taken_on": TODAY, "status": "declined",
+                                    "mode": "page", "step": "0", "reported_by_role": str(volunteer_role.id),
+                                    "debrief_on": TODAY, **ANSWERS})
+    assert response.status_code == 302
+    [stored] = _stored(referral.id)
+    assert stored.total is None and stored.answers == {} and stored.reported_by_role_id == volunteer_role.id
+    with db.connection_context():
+        assert f"at debrief on {clock.today():%-d %b %Y}" in stored.provenance
+
+
+def test_closing_asks_for_the_end_measure_or_why_not(demo_app, login):
+    referral, version = _open_referral_without_measures(), _version_id()
+    lead = login(_user("lead"))
+    close = lead.get(f"/referrals/{referral.id}/close").get_data(as_text=True)
+    assert "Before closing, record the Demo Hope and Agency check (fictional) end measure" in close
+    url = f"/outcomes/referrals/{referral.id}/record/{version}?occasion=end&status=not+done&next=close"
+    refused = lead.post(url, data={"occasion": "end", "taken_on": TODAY, "status": "not done",
+                                   "mode": "page", "step": "0", "reported_by_role": "0"})
+    assert refused.status_code == 422 and "Say why" in refused.get_data(as_text=True)
+    done = lead.post(url, data={"occasion": "end", "taken_on": TODAY, "status": "not done", "reason": "Moved away",
+                                "mode": "page", "step": "0", "reported_by_role": "0"})
+    assert done.status_code == 302 and done.headers["Location"].endswith(f"/referrals/{referral.id}/close")
+    close = lead.get(f"/referrals/{referral.id}/close").get_data(as_text=True)
+    assert "not done: Moved away" in close
+
+
+def test_the_csv_asks_for_the_password_again_escapes_formulas_and_is_audited(demo_app, login, clock):
+    import datetime as dt
+
+    from peerapp.audit import AuditEvent
+    from peerapp.outcomes.views import _csv_cell
+    assert _csv_cell("=SUM(A1)") == "'=SUM(A1)" and _csv_cell("-3") == "'-3" and _csv_cell("12") == "12"
+    viewer = login(_user("viewer"))
+    fresh = viewer.get("/outcomes/report.csv")
+    assert fresh.status_code == 200 and fresh.mimetype == "text/csv"
+    body = fresh.get_data(as_text=True)
+    assert body.startswith("\ufeff") and "Reliable improvement" in body
+    # Every count of the demo's few people is hidden: no 1-7 in a number column.
+    for line in body.splitlines()[1:]:
+        value = line.rsplit(",", 1)[-1]
+        assert not (value.isdigit() and 1 <= int(value) <= 7), line
+    with db.connection_context():
+        assert AuditEvent.select().where(AuditEvent.action == "export",
+                                         AuditEvent.record_type == "outcomes_report").count() == 1
+    from peerapp import clock as app_clock
+    clock.freeze(app_clock.now() + dt.timedelta(minutes=20))
+    stale = viewer.get("/outcomes/report.csv")
+    assert stale.status_code == 302 and "/account/confirm" in stale.headers["Location"]

@@ -28,8 +28,8 @@ from ..db import db
 from ..disclosure import SUPPRESSED, disclose, disclose_line, disclose_rate
 from ..forms import ActionForm
 from ..models import Team, User
-from ..navigation import home_panel, nav_item
-from ..pages import render, render_form
+from ..navigation import home_panel, nav_item, page_section
+from ..pages import render, render_form, safe_next
 from ..referrals.models import Referral, ServiceUser
 from ..workforce.models import PeerRole
 from . import change, charts, schedules, scoring, services
@@ -42,6 +42,9 @@ bp = Blueprint("outcomes", __name__, url_prefix="/outcomes", cli_group=None)
 nav_item("Outcomes", "outcomes.index", order=55, hint="Outcome measures due, scores over time and change")
 home_panel("outcomes/_home_panel.html", "outcomes.index", order=55)
 home_panel("outcomes/_report_panel.html", "outcomes.report", order=56)
+# Closing a referral asks for the end measure: a section on referrals' close page,
+# registered from here so referrals never imports outcomes.
+page_section("referrals.close", "outcomes/_closing.html", "outcomes.record", order=10)
 
 LEADS = ("peer_lead", "manager")
 WORKERS = ("peer_lead", "manager", "peer")
@@ -208,6 +211,8 @@ def _entry(version, occasions, save, back_url, title, subject_label, end_not_don
         form.taken_on.data = clock.today()
         if request.args.get("occasion") in dict(occasions):
             form.occasion.data = request.args["occasion"]
+        if request.args.get("status") in dict(form.status.choices):
+            form.status.data = request.args["status"]
     step_mode = form.mode.data == "step"
     step = 0
     context = dict(version=version, definition=definition, back_url=back_url, title=title,
@@ -265,8 +270,22 @@ def record(referral_id, version_id):
                                      reported_by_role_id=role_id,
                                      debrief_on=debrief.debrief_on.data if role_id else None)
 
-    return _entry(version, occasions, save, url_for("outcomes.referral", referral_id=found.id),
+    back = url_for("outcomes.referral", referral_id=found.id)
+    if request.args.get("next") == "close":
+        back = url_for("referrals.close", referral_id=found.id)
+    return _entry(version, occasions, save, back,
                   f"{version.measure.name}", f"Referral {found.label}", end_not_done=True, debrief=debrief)
+
+
+@bp.app_template_global("end_measures")
+def end_measures(referral) -> list[dict]:
+    """For referrals' close page: each measure scheduled for service users, with the end
+    measure recorded for this referral (or None)."""
+    versions = {v.measure_id: v for v in _current_versions()}
+    wanted = [s.measure_id for s in services.scheduled(SERVICE_USER)] or list(versions)
+    recorded = {r.measure_id: r for r in MeasureResponse.select().where(
+        MeasureResponse.referral == referral.id, MeasureResponse.occasion == END)}
+    return [{"version": versions[m], "end": recorded.get(m)} for m in wanted if m in versions]
 
 
 # --- a peer's own measures -------------------------------------------------------------
