@@ -269,3 +269,51 @@ def test_the_csv_asks_for_the_password_again_escapes_formulas_and_is_audited(dem
     clock.freeze(app_clock.now() + dt.timedelta(minutes=20))
     stale = viewer.get("/outcomes/report.csv")
     assert stale.status_code == 302 and "/account/confirm" in stale.headers["Location"]
+
+
+def test_impact_gives_the_monitoring_page_raw_counts(demo_app):
+    import datetime as dt
+
+    from peerapp.models import Team
+    from peerapp.outcomes.change import impact
+    with demo_app.app_context(), db.connection_context():
+        team = Team.get(Team.name.contains("North Hill"))
+        section = impact(dt.date(2020, 1, 1), clock.today(), [team.id])
+        other = impact(dt.date(2020, 1, 1), clock.today(), [0])
+    assert section.key == "impact" and section.tables
+    change = next(t for t in section.tables if t.key == "demo-hope-agency-su-change")
+    counts = dict(change.rows)
+    # Raw, unsuppressed numbers: every demo service user with two completed scores.
+    from peerapp.outcomes.models import MeasureResponse
+    with db.connection_context():
+        rows = MeasureResponse.select(MeasureResponse.referral).where(
+            MeasureResponse.status == "completed", MeasureResponse.subject == "service user",
+            MeasureResponse.team_id == team.id)
+        per = {}
+        for r in rows:
+            per[r.referral_id] = per.get(r.referral_id, 0) + 1
+    paired = sum(1 for n in per.values() if n >= 2)
+    assert paired >= 3
+    assert counts["People with a first and a latest score"] == [paired] and change.total_row
+    assert sum(v[0] for k, v in change.rows[:-1]) == paired
+    assert other.tables == [] and "No outcome measures" in other.note
+
+
+def test_a_supervisor_enters_a_supervisees_measure_but_reads_it_only_when_shared(demo_app, login):
+    from peerapp.outcomes.models import MeasureResponse
+    from peerapp.workforce.models import PeerRole
+    with db.connection_context():
+        role = PeerRole.select().where(PeerRole.kind == "volunteer", PeerRole.status == "active").first()
+        volunteer, supervisor = role.user, User.get_by_id(role.supervisor_id)
+    lead = login(supervisor)
+    url = f"/outcomes/peers/{volunteer.id}/record/{_version_id()}"
+    response = lead.post(url, data={"occasion": "baseline", "taken_on": TODAY, "status": "completed",
+                                    "mode": "page", "step": "0", **ANSWERS})
+    assert response.status_code == 302
+    with db.connection_context():
+        stored = MeasureResponse.get(MeasureResponse.peer == volunteer.id)
+    assert stored.subject == "peer" and stored.entered_by_id == supervisor.id and stored.total == 16
+    assert lead.get(f"/outcomes/peers/{volunteer.id}").status_code == 404
+    other_lead = login(_user("lead2") if supervisor.email != "lead2@demo.peerapp" else _user("lead"))
+    assert other_lead.post(url, data={"occasion": "review", "taken_on": TODAY, "status": "declined",
+                                      "mode": "page", "step": "0"}).status_code == 404
