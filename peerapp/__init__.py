@@ -20,7 +20,7 @@ from . import clock
 # peerapp/<area>/ whose views.py holds the blueprint ``bp``; an area that is not
 # built yet is simply absent.
 AREAS = ("home", "auth", "admin", "training", "workforce", "wrap", "referrals",
-         "matching", "outcomes", "presence", "readiness", "reports")
+         "matching", "outcomes", "presence", "readiness", "reports", "rights")
 
 class BoundedInt(IntegerConverter):
     def __init__(self, map, *args, **kwargs):

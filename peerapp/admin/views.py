@@ -91,7 +91,10 @@ def users():
     form = UserFilterForm(formdata=request.form if request.method == "POST" else None)
     if request.method == "POST" and not form.validate():
         return render_form("admin/users.html", form, fragment="admin/_user_list.html", users=[])
-    return render("admin/users.html", "admin/_user_list.html", form=form, users=list(_filtered_users(form)))
+    found = list(_filtered_users(form))
+    with db.atomic():
+        audit("view_list", record_type="user", summary=f"user list: {len(found)} user(s)")
+    return render("admin/users.html", "admin/_user_list.html", form=form, users=found)
 
 
 @bp.route("/users/new", methods=["GET", "POST"])

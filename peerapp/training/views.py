@@ -13,7 +13,7 @@ import peewee as pw
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from .. import clock
+from .. import clock, history
 from ..access import allow, recent_login
 from ..audit import audit
 from ..db import db
@@ -276,6 +276,9 @@ def withdraw(enrolment_id: int):
         flash(f"{enrolment.candidate.name} has already withdrawn.", "info")
         return redirect(url_for("training.cohort", cohort_id=enrolment.cohort_id))
     form = WithdrawForm()
+    if request.method == "GET":
+        with db.atomic():
+            audit("view", enrolment, summary="place viewed to withdraw")
     if form.validate_on_submit():
         freed = enrolment.status == PLACE
         with db.atomic():
@@ -483,6 +486,8 @@ def _status_by_candidate(candidates) -> dict[int, str]:
 def candidates():
     """Facilitators: every candidate. Peer leads and managers: their team's candidates."""
     found = list(Candidate.visible_to(current_user).order_by(Candidate.name))
+    with db.atomic():
+        audit("view_list", record_type="candidate", summary=f"candidates list: {len(found)} candidate(s)")
     return render_template("training/candidates.html", candidates=found, status=_status_by_candidate(found))
 
 
@@ -518,6 +523,7 @@ def candidate_edit(candidate_id: int):
         audit("view", candidate, summary="candidate details viewed to edit")
     if form.validate_on_submit():
         with db.atomic():
+            before = history.snapshot(candidate)
             candidate.name = form.name.data.strip()
             candidate.preferred_name = (form.preferred_name.data or "").strip()
             candidate.pronouns = (form.pronouns.data or "").strip()
@@ -525,6 +531,7 @@ def candidate_edit(candidate_id: int):
             candidate.phone = (form.phone.data or "").strip()
             candidate.nominated_on = form.nominated_on.data
             candidate.save()
+            history.record_changes(before, candidate)
             audit("update", candidate, summary="candidate details changed")
         flash("Details saved.", "success")
         return redirect(url_for("training.candidate", candidate_id=candidate.id))
@@ -559,6 +566,9 @@ def equivalent(candidate_id: int):
     It counts as completion from the date it was completed."""
     candidate = _candidate_or_404(candidate_id)
     form = EquivalentForm()
+    if request.method == "GET":
+        with db.atomic():
+            audit("view", candidate, summary="training record viewed to recognise equivalent training")
     if form.validate_on_submit():
         with db.atomic():
             row = EquivalentTraining.create(candidate=candidate, provider=form.provider.data.strip(),

@@ -12,7 +12,7 @@ import secrets
 
 import peewee as pw
 
-from .. import clock, passwords
+from .. import clock, history, passwords
 from ..audit import audit
 from ..db import db
 from ..models import User
@@ -93,11 +93,13 @@ def update_details(role: PeerRole, *, by: User, supervisor: User | None, **detai
     if problem:
         raise Refusal(problem)
     with db.atomic():
+        before = history.snapshot(role)
         role.supervisor = supervisor
         for name, value in details.items():
             setattr(role, name, value)
         role.touch()
         role.save()
+        history.record_changes(before, role, user=by)
         audit("update", role, summary="role details changed")
 
 
@@ -113,13 +115,34 @@ def change_status(role: PeerRole, new: str, *, by: User, reason: str = "",
     if new in ("paused", "ended") and not reason.strip():
         raise Refusal(f"Give a reason the role is {new}")
     with db.atomic():
+        before = history.snapshot(role)
         role.status = new
         role.status_reason = reason.strip()
         if new == "ended":
             role.ended_on = today
         role.touch()
         role.save()
+        history.record_changes(before, role, user=by)
         audit("status", role, summary=f"role {new}")
+        if new == "ended":
+            _erase_wrap_on_leaving(role)
+
+
+def _erase_wrap_on_leaving(role: PeerRole) -> None:
+    """A peer's work-WRAP goes when they leave (their last open role ends): every
+    version, share and arrangement. The view log keeps only that a plan existed."""
+    owner = role.user_id or role.candidate.user_id
+    if not owner or PeerRole.select().where(PeerRole.user == owner, PeerRole.status != "ended").exists():
+        return
+    try:
+        from ..wrap.models import WrapPlan
+        from ..wrap.rights import erase_plan
+    except ImportError:
+        return
+    plan = WrapPlan.get_or_none(WrapPlan.owner == owner)
+    if plan is not None:
+        erase_plan(plan)
+        audit("erase", record_type="wrap_plan", record_id=plan.id, summary="work-WRAP erased on leaving")
 
 
 def activate(role: PeerRole, *, by: User, today: dt.date | None = None) -> tuple[User, str | None]:

@@ -41,7 +41,16 @@ STAFF = ("peer_lead", "manager")
 
 @bp.app_context_processor
 def panel_helpers():
-    return {"workforce_team_summary": _team_summary, "workforce_my_role": _my_role}
+    return {"workforce_team_summary": _audited_team_summary, "workforce_my_role": _my_role}
+
+
+def _audited_team_summary():
+    """The home page's workforce panel names peers with their readiness: a view."""
+    summary = _team_summary()
+    if summary and summary["rows"]:
+        with db.atomic():
+            audit("view_list", record_type="peer_role", summary=f"home panel: {len(summary['rows'])} role(s)")
+    return summary
 
 
 # -- finding records the person may see ------------------------------------------
@@ -112,6 +121,9 @@ def index():
     if summary is None:
         return render_template("workforce/no_team.html")
     ended = list(PeerRole.for_team(summary["team"], include_ended=True).where(PeerRole.status == "ended"))
+    with db.atomic():  # names with sensitive status (paused automatically: DBS ...): a view
+        audit("view_list", record_type="peer_role",
+              summary=f"team workforce page: {len(summary['rows'])} current, {len(ended)} ended role(s)")
     return render_template("workforce/index.html", **summary, ended=ended,
                            expiring=PeerRole.expiring(summary["team"], summary["today"]))
 
@@ -254,6 +266,8 @@ def role_edit(role_id: int):
     form = RoleDetailsForm(supervisors=supervisors)
     if request.method == "GET":
         form.fill_from(role)
+        with db.atomic():
+            audit("view", role, summary="peer role viewed to edit")
     if form.validate_on_submit():
         try:
             onboarding.update_details(role, by=current_user, supervisor=User.get_or_none(User.id == form.supervisor.data),
@@ -312,6 +326,8 @@ def check_new(role_id: int):
     form = CheckForm(check_types=types)
     if request.method == "GET":
         form.check_type.data = request.args.get("type", type=int) or 0
+        with db.atomic():
+            audit("view", role, summary="peer role viewed to record a check")
     if form.validate_on_submit():
         update_service = {"yes": True, "no": False}.get(form.dbs_update_service.data or "")
         try:
@@ -421,6 +437,8 @@ def supervision_new(role_id: int):
     form = SupervisionForm()
     if request.method == "GET":
         form.held_on.data = clock.today()
+        with db.atomic():
+            audit("view", role, summary="peer role viewed to record supervision")
     if form.validate_on_submit():
         try:
             record = onboarding.record_supervision(role, by=current_user, held_on=form.held_on.data,
@@ -468,6 +486,8 @@ def debrief_new(role_id: int):
     form = DebriefForm()
     if request.method == "GET":
         form.held_on.data = clock.today()
+        with db.atomic():
+            audit("view", role, summary="peer role viewed to record a debrief")
     if form.validate_on_submit():
         try:
             record = onboarding.record_debrief(role, by=current_user, held_on=form.held_on.data,

@@ -91,3 +91,9 @@ class SectionForm(FlaskForm):
                             description="Sections are shown from the lowest number up.")
     active = BooleanField("In use", default=True,
                           description="A section taken out of use keeps the text peers already wrote in it.")
+
+
+class EraseWrapForm(FlaskForm):
+    """The owner deletes their whole plan: every version, share and arrangement."""
+    confirm = BooleanField("I understand my plan, every earlier version and every share will be deleted for good",
+                           validators=[DataRequired("Tick the box to confirm")])

@@ -15,7 +15,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, request, url_f
 from flask_login import current_user
 
 from .. import clock, passwords
-from ..access import allow
+from ..access import allow, recent_login
 from ..audit import audit
 from ..db import db
 from ..forms import ActionForm
@@ -23,7 +23,7 @@ from ..models import LoginFailure
 from ..navigation import home_panel, nav_item
 from ..pages import is_fragment_request, render, render_form
 from . import sharing
-from .forms import ArrangementForm, SectionForm, ShareForm, field_name, plan_form
+from .forms import ArrangementForm, EraseWrapForm, SectionForm, ShareForm, field_name, plan_form
 from .models import StaleVersion, WrapArrangement, WrapPlan, WrapSection, WrapShare
 
 bp = Blueprint("wrap", __name__, url_prefix="/wrap")
@@ -76,7 +76,10 @@ def index():
         with db.atomic():
             audit("view", plan, summary="owner opened their plan")
     shared = list(WrapPlan.shared_with(me))
-    return render("wrap/index.html", **_owner_context(plan), shared=shared)
+    if shared:
+        with db.atomic():  # the owners of plans shared with this person are named
+            audit("view_list", record_type="wrap_plan", summary=f"plans shared with me listed: {len(shared)}")
+    return render("wrap/index.html", **_owner_context(plan), shared=shared, erase_form=EraseWrapForm())
 
 
 @bp.route("/write", methods=["GET", "POST"])
@@ -194,6 +197,27 @@ def share():
                        current=current)
 
 
+@bp.post("/erase")
+@allow(*OWNERS)
+@recent_login
+def erase():
+    """Peers and peer leads: delete their own plan for good, with every version,
+    share and agreed arrangement. The view log keeps only that a plan existed."""
+    from .rights import erase_plan
+    plan = _my_plan_or_404()
+    form = EraseWrapForm()
+    if not form.validate_on_submit():
+        return render_form("wrap/index.html", form, **_owner_context(plan), shared=list(WrapPlan.shared_with(_me())),
+                           erase_form=form)
+    with db.atomic():
+        erase_plan(plan)
+        audit("erase", record_type="wrap_plan", record_id=plan.id, summary="work-WRAP erased by its owner")
+    from ..rights.registry import compact
+    compact()
+    flash("Your work-WRAP has been deleted, with every version and share.", "success")
+    return redirect(url_for("wrap.index"))
+
+
 def _password_again(user, password: str) -> bool:
     """A recent login for sharing: the password again. Failures count with the
     login's own per-account throttle, so this form cannot be used to guess it."""
@@ -289,6 +313,9 @@ def arrangement_new(plan_id: int):
     plan, readers = _arrangement_parties(plan_id)
     owner = plan.owner_id == me.id
     back = url_for("wrap.index") if owner else url_for("wrap.shared", plan_id=plan.id)
+    if request.method == "GET":
+        with db.atomic():
+            audit("view", plan, summary="plan's arrangements form opened")
     if not readers:
         flash("Share your work-WRAP with your supervisor first, then record what you agree.", "info")
         return redirect(back)

@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import abort, flash, redirect, request, url_for
 from flask_login import current_user
 
-from ... import clock
+from ... import clock, history
 from ...access import allow
 from ...audit import audit
 from ...db import db
@@ -197,7 +197,12 @@ def service_user_edit(service_user_id: int):
             form.version.data = su.version()
             return render_form("referrals/service_user_form.html", form, su=su), 409
         with db.atomic():
+            before = history.snapshot(su)
+            preferences = "; ".join(str(p) for p in su.preferences)
             _save_service_user(su, form)
+            history.record_changes(before, su)
+            history.record_values("service_user", su.id, {"preferences": preferences},
+                                  {"preferences": "; ".join(str(p) for p in su.preferences)})
             audit("update", su, summary="service user details changed")
         flash("Details saved.", "success")
         return redirect(url_for("referrals.service_user", service_user_id=su.id))

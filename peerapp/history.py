@@ -1,0 +1,144 @@
+"""Change history: every edit of a sensitive record keeps who, when, which field,
+the old value and the new value. Built once here; services call it.
+
+    before = history.snapshot(role)          # before changing anything
+    ... change the record, save it ...
+    history.record_changes(before, role)     # in the same db.atomic() as the change
+
+or, when a service changes rows with an UPDATE statement rather than an instance,
+``history.record_values("peer_role", role_id, {"status": old}, {"status": new})``.
+
+Free text (notes, reasons, summaries: every TextField unless the area says
+otherwise) is kept, but the History page shows it only to people who may read the
+record's notes; others see that it changed and a short fingerprint (the first
+characters of a SHA-256 hash), which tells two versions apart without revealing
+either. Each area says who may read a record's history with ``readable(...)``
+in its ``rights.py``.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from dataclasses import dataclass
+from typing import Callable
+
+import peewee as pw
+from flask import has_request_context
+from flask_login import current_user
+
+from . import clock
+from .models import BaseModel, User
+
+IGNORED = {"id", "updated_at", "created_at", "state_changed_at"}
+
+
+class FieldChange(BaseModel):
+    at = pw.DateTimeField(default=clock.now, index=True)
+    user = pw.ForeignKeyField(User, null=True, backref="+", on_delete="RESTRICT")
+    record_type = pw.CharField(max_length=40)
+    record_id = pw.CharField(max_length=40)
+    field = pw.CharField(max_length=60)
+    old_value = pw.TextField(default="")
+    new_value = pw.TextField(default="")
+    free_text = pw.BooleanField(default=False)
+
+    class Meta:
+        indexes = ((("record_type", "record_id", "at"), False),)
+
+    @classmethod
+    def for_record(cls, record_type: str, record_id) -> pw.ModelSelect:
+        return (cls.select(cls, User).join(User, pw.JOIN.LEFT_OUTER, on=(cls.user == User.id))
+                .where(cls.record_type == record_type, cls.record_id == str(record_id))
+                .order_by(cls.at.desc(), cls.id.desc()))
+
+
+def _text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    if isinstance(value, (list, tuple, set)):
+        return ", ".join(str(v) for v in value)
+    if isinstance(value, pw.Model):
+        return str(value.get_id())
+    return str(value)
+
+
+def _fields(record: pw.Model) -> dict[str, pw.Field]:
+    return {f.name: f for f in record._meta.sorted_fields if f.name not in IGNORED}
+
+
+def snapshot(record: pw.Model) -> dict[str, str]:
+    """The record's fields as text (foreign keys as ids), to compare after a change."""
+    found = {}
+    for name, field in _fields(record).items():
+        value = record.__data__.get(name) if isinstance(field, pw.ForeignKeyField) else getattr(record, name)
+        found[name] = _text(value)
+    return found
+
+
+def free_text_fields(model: type[pw.Model]) -> set[str]:
+    """Notes and reasons: plain TextFields (subclasses such as lists of words are not notes)."""
+    return {f.name for f in model._meta.sorted_fields if type(f) is pw.TextField
+            and f.name not in getattr(model, "HISTORY_NOT_FREE_TEXT", ())}
+
+
+def record_values(record_type: str, record_id, before: dict, after: dict, *, free_text=(),
+                  user: User | None = None) -> list[FieldChange]:
+    """One FieldChange per field whose text differs. Call inside the change's transaction."""
+    if user is None and has_request_context() and current_user and current_user.is_authenticated:
+        user = current_user._get_current_object()
+    now = clock.now()
+    rows = []
+    for name in after:
+        old, new = _text(before.get(name, "")), _text(after[name])
+        if old != new:
+            rows.append({"at": now, "user": user, "record_type": record_type, "record_id": str(record_id),
+                         "field": name, "old_value": old, "new_value": new, "free_text": name in free_text})
+    if rows:
+        FieldChange.insert_many(rows).execute()
+    return rows
+
+
+def record_changes(before: dict, record: pw.Model, *, user: User | None = None,
+                   record_type: str | None = None) -> list[FieldChange]:
+    """Compare ``snapshot`` taken before the change with the record as now stored (read
+    back, so values are compared as the database keeps them)."""
+    stored = type(record).get_by_id(record.get_id())
+    return record_values(record_type or record._meta.table_name, record.get_id(), before, snapshot(stored),
+                         free_text=free_text_fields(type(record)), user=user)
+
+
+def fingerprint(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:10] if text else ""
+
+
+# --- who may read which record's history: each area says, in its rights.py --------------
+@dataclass(frozen=True)
+class Readable:
+    model: type[pw.Model]
+    title: str
+    may_read: Callable    # (user, record) -> bool: may see the record (and so its history)
+    may_read_text: Callable  # (user, record) -> bool: may read its free-text notes
+    back: Callable | None = None  # record -> url of the record's page
+
+_READABLE: dict[str, Readable] = {}
+
+
+def readable(record_type: str, model: type[pw.Model], title: str, *, may_read, may_read_text=None, back=None) -> None:
+    _READABLE[record_type] = Readable(model, title, may_read, may_read_text or may_read, back)
+
+
+def kind(record_type: str) -> Readable | None:
+    from .rights import registry
+    registry.load_areas()
+    return _READABLE.get(record_type)
+
+
+def shown_value(change: FieldChange, text_allowed: bool, side: str) -> str:
+    value = change.old_value if side == "old" else change.new_value
+    if change.free_text and not text_allowed:
+        return f"(text hidden; fingerprint {fingerprint(value)})" if value else "(empty)"
+    return value

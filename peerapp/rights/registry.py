@@ -1,0 +1,232 @@
+"""Everything held about one person, gathered from every area, and erased from every area.
+
+Each area contributes through ``peerapp/<area>/rights.py``, found at run time (an
+area that is not installed simply contributes nothing), with any of:
+
+    subject_data(person) -> list[Record]     what the area holds about them
+    erase(person) -> list[(record_type, id)] blank personal fields, remove free text,
+                                              keep the row (a tombstone: counts stay right)
+    find(words) -> list[Found]               people matching a name (for the admin's search)
+    past_retention(years, today) -> list[Found]  people whose records are past retention
+
+and may call ``peerapp.history.readable(...)`` to say who may read its records' history.
+The house adds the person's login account and, for every record, who viewed or changed it.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+from dataclasses import asdict, dataclass, field
+
+from peewee import JOIN, fn
+
+from .. import _has_module, clock, installed_areas
+from ..audit import AuditEvent
+from ..db import db, is_sqlite
+from ..history import FieldChange
+from ..models import User
+
+ERASED = "Erased"
+
+
+@dataclass(frozen=True)
+class Person:
+    kind: str  # service_user | peer | staff
+    id: int
+
+
+@dataclass
+class Record:
+    area: str
+    record_type: str  # the table name, as the audit log and history name it
+    record_id: int | str
+    title: str
+    fields: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Found:
+    person: Person
+    name: str
+    detail: str = ""
+
+
+_LOADED: list = []
+
+
+def load_areas() -> list:
+    """Every installed area's rights module (imported once)."""
+    if not _LOADED:
+        for area in installed_areas():
+            name = f"peerapp.{area}.rights"
+            if _has_module(name):
+                _LOADED.append(importlib.import_module(name))
+    return _LOADED
+
+
+def _text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    return str(value)
+
+
+def record_of(area: str, row, title: str, names: list[str] | None = None) -> Record:
+    """A Record from a model row: every field (foreign keys as ids), or the ``names`` given."""
+    fields = {}
+    for f in row._meta.sorted_fields:
+        if names is not None and f.name not in names:
+            continue
+        value = row.__data__.get(f.name)
+        fields[f.name] = _text(value)
+    return Record(area, row._meta.table_name, row.get_id(), title, fields)
+
+
+def _account(user_id: int | None) -> list[Record]:
+    if not user_id:
+        return []
+    user = User.get_or_none(User.id == user_id)
+    if user is None:
+        return []
+    record = record_of("Sign-in account", user, "Sign-in account",
+                       ["email", "name", "team", "active", "created_at", "password_changed_at"])
+    record.fields["roles"] = ", ".join(sorted(user.roles))
+    return [record]
+
+
+def account_of(person: Person) -> int | None:
+    """The login account that belongs to this person, if any."""
+    if person.kind == "staff":
+        return person.id
+    if person.kind == "peer":
+        from ..training.models import Candidate
+        return Candidate.select(Candidate.user).where(Candidate.id == person.id).scalar()
+    return None
+
+
+def gather(person: Person) -> dict:
+    """Everything held about the person: each area's records, the history of their
+    changes, and every audit row naming one of those records (who viewed or changed it)."""
+    records: list[Record] = []
+    for module in load_areas():
+        if hasattr(module, "subject_data"):
+            records += module.subject_data(person)
+    records += _account(account_of(person))
+    by_type: dict[str, set[str]] = {}
+    for r in records:
+        by_type.setdefault(r.record_type, set()).add(str(r.record_id))
+    views, changes = [], []
+    for record_type, ids in sorted(by_type.items()):
+        ids = sorted(ids)
+        for start in range(0, len(ids), 500):
+            chunk = ids[start:start + 500]
+            views += list(AuditEvent.select(AuditEvent, User).join(User, on=(AuditEvent.user == User.id),
+                                                                     join_type=JOIN.LEFT_OUTER)
+                          .where(AuditEvent.record_type == record_type, AuditEvent.record_id.in_(chunk))
+                          .order_by(AuditEvent.at))
+            changes += list(FieldChange.select().where(FieldChange.record_type == record_type,
+                                                       FieldChange.record_id.in_(chunk)).order_by(FieldChange.at))
+    return {
+        "person": asdict(person),
+        "gathered_at": clock.now().isoformat(timespec="seconds"),
+        "records": [asdict(r) for r in records],
+        "history": [{"at": _text(c.at), "by": c.user_id, "record_type": c.record_type, "record_id": c.record_id,
+                     "field": c.field, "old": c.old_value, "new": c.new_value} for c in changes],
+        "audit": [{"at": _text(e.at), "by": e.user.name if e.user_id else "", "action": e.action,
+                   "record_type": e.record_type, "record_id": e.record_id, "summary": e.summary} for e in views],
+    }
+
+
+def name_of(person: Person) -> str:
+    if person.kind == "staff":
+        user = User.get_or_none(User.id == person.id)
+        return user.name if user else ""
+    for module in load_areas():
+        namer = getattr(module, "name_of", None)
+        if namer is not None:
+            found = namer(person)
+            if found:
+                return found
+    return ""
+
+
+def find(words: str) -> list[Found]:
+    words = " ".join(words.split())
+    if len(words) < 2:
+        return []
+    found = [Found(Person("staff", u.id), u.name, u.email)
+             for u in User.select().where(User.name.contains(words) | (User.email == words.lower()))
+             .order_by(User.name).limit(50)]
+    for module in load_areas():
+        if hasattr(module, "find"):
+            found += module.find(words)
+    return found
+
+
+def past_retention(today: dt.date | None = None) -> list[Found]:
+    from .models import ErasureRequest, RetentionRule
+    today = today or clock.today()
+    years = RetentionRule.years_for()
+    erased = set(ErasureRequest.select(ErasureRequest.person_kind, ErasureRequest.person_id)
+                 .where(ErasureRequest.state == "erased").tuples())
+    found = []
+    for module in load_areas():
+        if hasattr(module, "past_retention"):
+            found += [f for f in module.past_retention(years, today)
+                      if (f.person.kind, f.person.id) not in erased]
+    return found
+
+
+def erase(person: Person) -> int:
+    """Blank the person's personal fields and free text in every area, keep each row
+    (counts in reports stay right), drop the field history of those records. Call
+    inside ``db.atomic()``; then ``compact()`` outside it."""
+    names = set()
+    for module in load_areas():
+        names.update(n for n in getattr(module, "names_of", lambda p: [])(person) if len(n.strip()) >= 3)
+    user_id = account_of(person)
+    if user_id:
+        names.add(User.select(User.name).where(User.id == user_id).scalar() or "")
+    names = {n for n in names if len(n.strip()) >= 3 and n != ERASED}
+    touched: list[tuple[str, object]] = []
+    for module in load_areas():
+        if hasattr(module, "erase"):
+            touched += module.erase(person)
+    # Other people's records may mention them by name (a state change "Sam assigned
+    # by hand", a matching explanation): the name is replaced there too.
+    for module in load_areas():
+        for model, column in getattr(module, "NAME_MENTIONS", ()):
+            field = getattr(model, column)
+            for name in names:
+                model.update({field: fn.REPLACE(field, name, ERASED)}).where(field.contains(name)).execute()
+    user_id = account_of(person)
+    if user_id:
+        User.update(name=ERASED, email=f"erased-{user_id}@erased.invalid", active=False, password_hash="",
+                    must_change_password=False).where(User.id == user_id).execute()
+        User.get_by_id(user_id).end_sessions()
+        touched.append(("user", user_id))
+    by_type: dict[str, list[str]] = {}
+    for record_type, record_id in touched:
+        by_type.setdefault(record_type, []).append(str(record_id))
+    for record_type, ids in by_type.items():
+        for start in range(0, len(ids), 500):
+            FieldChange.delete().where(FieldChange.record_type == record_type,
+                                       FieldChange.record_id.in_(ids[start:start + 500])).execute()
+    return len(touched)
+
+
+def compact() -> str:
+    """Make erased text unrecoverable from the file: secure_delete zeroes freed space,
+    VACUUM rewrites the file, and a TRUNCATE checkpoint empties the write-ahead log
+    (which still holds the old pages). PostgreSQL: VACUUM needs a maintenance window
+    (README)."""
+    if not is_sqlite():
+        return "PostgreSQL: run VACUUM FULL in the next maintenance window (README)."
+    try:
+        db.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        db.execute_sql("VACUUM")
+        busy = db.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+    except Exception as error:  # another connection is reading: try again later
+        return f"The file could not be compacted now ({type(error).__name__}); run `flask compact-db` later."
+    return "Compacted." if not busy else "Compacted; the log could not be emptied yet: run `flask compact-db` later."
