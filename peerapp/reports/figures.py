@@ -39,7 +39,7 @@ class Table:
     kind: str = COUNT
     note: str = ""
     basis: list[int] = field(default_factory=list)
-    total_row: bool = False  # the last row is the total of the others
+    parts: bool = False  # the rows split one whole: a Total row is shown, with secondary suppression
 
 
 @dataclass
@@ -133,9 +133,9 @@ def uptake(start: dt.date, end: dt.date, team_ids: list[int], today: dt.date | N
               [("Received", [total]), ("Accepted at screening", [accepted]), ("Declined at screening", [declined])],
               note="Referrals made in the period, whatever has happened to them since."),
         Table("where-now", "Where those referrals are now", ["Referrals"], state_rows,
-              note="Each referral received in the period, by where it has got to today."),
+              note="Each referral received in the period, by where it has got to today.", parts=True),
         Table("closed-by-outcome", "Closed, by outcome", ["Referrals"],
-              [(outcome or "not recorded", [n]) for outcome, n in outcomes]),
+              [(outcome or "not recorded", [n]) for outcome, n in outcomes], parts=True),
         Table("waiting-times", "Waiting times (days)", ["Median", "90th centile"], time_rows, kind=DAYS,
               basis=basis, note="Whole days from the referral date; only referrals that got that far."),
     ])
@@ -191,17 +191,17 @@ def delivery(start: dt.date, end: dt.date, team_ids: list[int], today: dt.date |
               ("Places peers have in all", [sum(roles.values())])]
     return Section("delivery", "Delivery", "Is peer support being delivered as planned?", [
         Table("contacts", "Contacts, by attendance", ["Contacts"], attendance_rows,
-              note="Contacts dated in the period."),
+              note="Contacts dated in the period.", parts=True),
         Table("did-not-attend", "Did-not-attend rate", ["Rate"],
               [("Did not attend, of contacts attended or missed", [(dna, attended + dna)])], kind=RATE),
         Table("settings", "Contacts attended, by setting", ["Contacts"],
-              [(setting or "not recorded", [n]) for setting, n in by_setting]),
+              [(setting or "not recorded", [n]) for setting, n in by_setting], parts=True),
         Table("interventions", "Interventions delivered against their planned sessions",
               ["Referrals", "Sessions attended", "Reached the planned number"], plan_rows,
               note="Per intervention: referrals with an attended contact in the period, the sessions "
                    "they attended, and how many reached the catalogue's number of sessions."),
         Table("caseload", "Peers by caseload now", ["Peers"], band_rows,
-              note="Peers in post (active or paused) in the chosen teams, by how many service users they support today."),
+              note="Peers in post (active or paused) in the chosen teams, by how many service users they support today.", parts=True),
         Table("places", "Places now", ["Number"], places),
     ])
 
@@ -263,14 +263,14 @@ def workforce(start: dt.date, end: dt.date, team_ids: list[int], today: dt.date 
     with_two = sum(1 for (tid,) in teams.tuples() if leads.get(tid, 0) >= 2)
     return Section("workforce", "Workforce", "Are there enough peers, in date and supported?", [
         Table("peers", "Peers in post", ["Peers"], peer_rows,
-              note="Roles active or paused today that had started by the end of the period."),
+              note="Roles active or paused today that had started by the end of the period.", parts=True),
         Table("hours", "Hours a week", ["Hours"], hours_rows, note="Contracted or agreed hours of those peers."),
         Table("checks", "Checks that lapse", ["Expired", "Expiring within 30 days"],
               [(name, counts) for name, counts in sorted(expiring.items())],
               note=f"The newest check of each kind per peer in post, on {as_of:%-d %b %Y}."),
         Table("supervision", "Supervision", ["Peers"],
               [("Up to date", [len(starts) - overdue]), ("Overdue", [overdue])],
-              note=f"On {as_of:%-d %b %Y}, against the team's supervision frequency."),
+              note=f"On {as_of:%-d %b %Y}, against the team's supervision frequency.", parts=True),
         Table("peer-leads", "Teams with two named peer leads", ["Teams"],
               [("Two or more named", [with_two]), ("Fewer than two", [teams.count() - with_two])],
               kind=PLAIN, note="The SOP asks each team to name two paid peer leads. Counts of teams are not suppressed."),
