@@ -330,3 +330,13 @@ def test_report_queries_do_not_grow_with_the_data(app, make_user, team, login, f
                 Referral.create(service_user=su, team=team, referrer=clinician, referred_on=dt.date(2026, 10, 9),
                                 state="submitted")
     assert counts[0] == counts[1], counts
+
+
+def test_a_table_whose_last_row_is_the_total_gets_secondary_suppression():
+    """Outcomes' change table ends with its total: one hidden category cannot be read
+    back from the total and the others."""
+    table = Table("c", "Change", ["People"], [("Improved", [20]), ("No change", [3]), ("Worse", [15]),
+                                              ("People with a first and a latest score", [38])], total_row=True)
+    rows = dict(shown(table, limit=7).rows)
+    assert rows["No change"] == ["*"]
+    assert "*" in (rows["Improved"][0], rows["Worse"][0], rows["People with a first and a latest score"][0])

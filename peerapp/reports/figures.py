@@ -39,7 +39,8 @@ class Table:
     kind: str = COUNT
     note: str = ""
     basis: list[int] = field(default_factory=list)
-    parts: bool = False  # the rows split one whole: a Total row is shown, with secondary suppression
+    parts: bool = False  # the rows split one whole: a Total row is added, with secondary suppression
+    total_row: bool = False  # the last row is already the total of the others (secondary suppression too)
 
 
 @dataclass

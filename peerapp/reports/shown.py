@@ -42,6 +42,9 @@ def shown(table: Table, limit: int) -> ShownTable:
         values = [[int(v) for v in row] for _, row in table.rows]
         if table.kind == PLAIN:
             shown_rows = values
+        elif table.total_row and len(table.rows) > 1:
+            counts, total = disclose_line([row[0] for row in values[:-1]], limit)
+            shown_rows = [[c] for c in counts] + [[total]]
         elif table.parts and table.rows:
             counts, total = disclose_line([row[0] for row in values], limit)
             shown_rows = [[c] for c in counts]
