@@ -105,6 +105,10 @@ def index():
         roles = list(PeerRole.with_people().where(PeerRole.team == me.team_id, PeerRole.status == "active"))
         peer_due = schedules.due_for_peers(roles, services.scheduled(PEER))
     versions = {v.measure_id: v for v in _current_versions()}
+    if due or peer_due:  # names service users and peers with measures due: a view
+        with db.atomic():
+            audit("view_list", record_type="measure_due", summary=f"measures due: {len(due)} referral(s), "
+                                                                   f"{len(peer_due)} peer(s)")
     return render("outcomes/index.html", due=due, peer_due=peer_due, own=me.has_role(*OWNERS), versions=versions)
 
 
