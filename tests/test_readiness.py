@@ -425,3 +425,20 @@ def test_pages_cost_the_same_queries_however_much_there_is(staff, login):
     big = grow(10)
     after = {p: count(p) for p in pages[:-1] + [big]}
     assert list(before.values()) == list(after.values()), (before, after)
+
+
+def test_the_rules_of_readiness_at_a_glance():
+    from types import SimpleNamespace as Item
+
+    from peerapp.readiness.rules import action_overdue, glance, must_sign, review_overdue
+
+    today = dt.date(2026, 11, 30)
+    items = [Item(status="met", review_on=dt.date(2026, 11, 29)), Item(status="met", review_on=today),
+             Item(status="in_progress", review_on=None), Item(status="not_started", review_on=None)]
+    seen = glance(items, today)
+    assert (seen.total, seen.met, seen.in_progress, seen.not_started, seen.overdue_reviews) == (4, 2, 1, 1, 1)
+    assert seen.percent_met == 50 and not seen.ready
+    assert review_overdue(today - dt.timedelta(days=1), today) and not review_overdue(today, today)
+    assert action_overdue(today - dt.timedelta(days=1), None, today)
+    assert not action_overdue(today - dt.timedelta(days=1), today, today)  # done is never overdue
+    assert must_sign({"peer", "clinician"}, ["peer_lead", "peer"]) and not must_sign({"viewer"}, ["peer"])

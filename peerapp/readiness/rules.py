@@ -43,6 +43,8 @@ ANONYMITY_COVERS = (
 ANONYMITY_CANNOT = (
     "Your words may identify you: details only you know, or the way you write, can tell people who wrote it.",
     "If very few people could have raised it (for example, you are the only volunteer), others may guess.",
+    "The Trust's network and web servers may keep their own records that your device visited peerapp; "
+    "peerapp's installation guide asks for this page to be left out of those records.",
     "Nobody can reply to you, and you will not be able to see it again or change it, "
     "because nothing links it to you. It will be read by the peer leads and the manager "
     "and may be discussed in a reflective meeting.",
@@ -91,8 +93,3 @@ def must_sign(user_roles, version_roles) -> bool:
     """Someone must acknowledge a version if any of their roles is asked to."""
     return bool(set(user_roles) & set(version_roles))
 
-
-def anonymous_moment(day: dt.date) -> dt.datetime:
-    """What the audit log keeps of when an anonymous concern was raised: the day only
-    (midnight), so it cannot be matched with sign-ins or other events."""
-    return dt.datetime.combine(day, dt.time())
