@@ -230,3 +230,32 @@ def test_the_board_and_the_day_cost_the_same_queries_with_more_people_out(people
             services.sign_in(make_user("peer"), by=people["lead"])
     clock.advance(minutes=70)
     assert min(few) > 0 and cost() == few
+
+
+from hypothesis import HealthCheck, given, settings, strategies as st  # noqa: E402
+
+nasty = st.one_of(st.text(max_size=200), st.sampled_from([
+    "\x00", "\u202e\u202d", "9" * 40, "NaN", "-1", "25:99", "2026-02-30", "<script>alert(1)</script>",
+    '"><img src=x hx-get="/logout" hx-trigger="load">', "x" * 10_000]))
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(a=nasty, b=nasty, c=nasty)
+def test_fuzzed_presence_forms_never_cause_a_server_error(people, go, login, clock, a, b, c):
+    lead = login(people["lead"])
+    vid = go(people["peer"], people["peer"]).id  # ended again below, for the next example
+    for response in (
+        lead.post("/presence/visits/new", data={"worker": a, "day": b, "start_time": c, "return_time": a,
+                                                "place": b, "buddy": c, "referral": a, "contact_phone": b}),
+        lead.post(f"/presence/visits/{vid}/extend", data={"version": a, "minutes": b, "custom_minutes": c,
+                                                          "reason": a}),
+        lead.post(f"/presence/visits/{vid}/outcome", data={"outcome": a, "notes": b, "emergency_followed": c}),
+        lead.post(f"/presence/visits/{vid}/acknowledge", data={"step": a, "back": b}),
+        lead.post("/presence/sign", data={"action": a, "person": b}),
+        lead.post("/presence/settings", data={"reminder_minutes": a, "grace_minutes": b, "escalate_minutes": c,
+                                              "sign_out_hour": a, "keep_place_days": b}),
+    ):
+        assert response.status_code < 500
+        assert "<script>alert(1)</script>" not in response.get_data(as_text=True)
+    with db.connection_context():
+        Visit.update(state="ended").where(Visit.worker == people["peer"].id).execute()
