@@ -26,7 +26,7 @@ def _visit(team, worker, by, *, left, back, place, phone, buddy=None, lead_ack=N
     if lead_ack:
         lead, minutes = lead_ack
         Visit.update(lead_ack_at=now + minutes, lead_ack_by=lead).where(Visit.id == visit.id).execute()
-        VisitEvent.create(visit=visit, at=now + minutes, by=lead, kind="ack_peer_lead", note="I am calling them")
+        VisitEvent.create(visit=visit, at=now + minutes, by=lead, kind="ack_peer_lead")
     if manager_ack:
         manager, minutes = manager_ack
         Visit.update(manager_ack_at=now + minutes, manager_ack_by=manager).where(Visit.id == visit.id).execute()

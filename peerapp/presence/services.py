@@ -316,7 +316,7 @@ def acknowledge(visit_id, *, by, step: str) -> None:
         compare_and_set(Visit, visit.id, {"state": "started", field: None}, **{field: now, by_field: by.id},
                         version=Visit.version + 1,
                         refused="Someone has just acknowledged this visit: look at the board again.")
-        _event(visit.id, f"ack_{step}", by, "I am calling them" if step == "peer_lead" else "")
+        _event(visit.id, f"ack_{step}", by)
         audit("update", visit, summary=label, user=by)
 
 

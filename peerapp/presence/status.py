@@ -18,7 +18,7 @@ LEVEL = {ENDED: 0, CANCELLED: 0, PLANNED: 1, ON_VISIT: 2, DUE_SOON: 3, OVERDUE: 
 # Words and icon go with every colour: colour is never the only signal.
 LABEL = {PLANNED: "Planned", ON_VISIT: "On a visit", DUE_SOON: "Due back soon", OVERDUE: "Overdue",
          ESCALATED: "Escalated to manager", ENDED: "Back safe", CANCELLED: "Cancelled"}
-ICON = {PLANNED: "○", ON_VISIT: "→", DUE_SOON: "⏱", OVERDUE: "⚠", ESCALATED: "‼", ENDED: "✓", CANCELLED: "–"}
+ICON = {PLANNED: "○", ON_VISIT: "→", DUE_SOON: "◔", OVERDUE: "⚠", ESCALATED: "‼", ENDED: "✓", CANCELLED: "–"}
 
 
 @dataclass(frozen=True)

@@ -48,7 +48,10 @@ def presence_context():
         if not current_user.is_authenticated:
             return 0, 0
         return services.late_visits(current_user)
-    return {"presence_late": late}
+    def hm(moment) -> str:
+        """A time of day in London: the board and the day are about today."""
+        return clock.local(moment).strftime("%H:%M") if moment else ""
+    return {"presence_late": late, "hm": hm}
 
 
 def _visit_or_404(visit_id: int) -> Visit:
