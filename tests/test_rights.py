@@ -23,7 +23,7 @@ CANARY = {  # one token per place it is planted; all must be gathered, then eras
     "meeting": "zq-canary-meeting-place", "preference": "zq-canary-preference",
     "peer_name": "Zqcanary Peerperson", "interests": "zq-canary-interest", "supervision": "zq-canary-supervision",
     "debrief": "zq-canary-debrief", "wrap": "zq-canary-wrap-text",
-    "account": "Sam Rivers",  # the demo peer's own name: other records mention it too
+    "account": "Sam Rivers", "visit": "zq-canary-visit-place", "measure": "zq-canary-measure-reason",  # the demo peer's own name: other records mention it too
 }
 
 
@@ -66,12 +66,19 @@ def planted(app):
             plan = WrapPlan.of(sam)
             latest = plan.latest().number if plan else 0
             WrapPlan.save_version(sam, latest, {WrapSection.current()[0].id: CANARY["wrap"]})
+            from peerapp.outcomes.models import MeasureResponse
+            from peerapp.presence.models import Visit
+            visit = Visit.select().where(Visit.worker == sam.id).first()
+            assert visit is not None, "the demo has a visit of the demo peer"
+            Visit.update(place=CANARY["visit"]).where(Visit.id == visit.id).execute()
+            response = MeasureResponse.select().where(MeasureResponse.referral.is_null(False)).first()
+            MeasureResponse.update(reason=CANARY["measure"], service_user=su.id).where(MeasureResponse.id == response.id).execute()
             return {"service_user": su.id, "referral": referral.id, "candidate": role.candidate_id, "role": role.id,
                     "sam": sam.id}
 
 
-SU_TOKENS = ("su_name", "own_words", "contact", "meeting", "preference")
-PEER_TOKENS = ("peer_name", "interests", "supervision", "debrief", "wrap", "account")
+SU_TOKENS = ("su_name", "own_words", "contact", "meeting", "preference", "measure")
+PEER_TOKENS = ("peer_name", "interests", "supervision", "debrief", "wrap", "account", "visit")
 
 
 def test_subject_access_gathers_every_area_and_is_audited(app, planted):
