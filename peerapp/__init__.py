@@ -2,8 +2,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import importlib
-import importlib.util
 import logging
 import os
 import secrets
@@ -15,12 +13,6 @@ from flask_wtf import CSRFProtect
 from werkzeug.routing import IntegerConverter
 
 from . import clock
-
-# The areas of the product, in the order of the domain map. Each is a package
-# peerapp/<area>/ whose views.py holds the blueprint ``bp``; an area that is not
-# built yet is simply absent.
-AREAS = ("home", "auth", "admin", "training", "workforce", "wrap", "referrals",
-         "matching", "outcomes", "presence", "readiness", "reports", "rights")
 
 class BoundedInt(IntegerConverter):
     def __init__(self, map, *args, **kwargs):
@@ -41,13 +33,21 @@ def _secret_key(instance: Path) -> str:
     return path.read_text().strip()
 
 
-def _has_module(name: str) -> bool:
-    parent = name.rsplit(".", 1)[0]
-    return importlib.util.find_spec(parent) is not None and importlib.util.find_spec(name) is not None
-
-
-def installed_areas() -> list[str]:
-    return [a for a in AREAS if _has_module(f"peerapp.{a}.views")]
+def area_blueprints() -> list:
+    """Every area's blueprint, in the order of the domain map. Areas depend one way
+    (training -> workforce -> referrals -> matching; wrap -> workforce), so each
+    imports only those before it. A new area adds its import here and its name below."""
+    from .admin.views import bp as admin
+    from .auth.views import bp as auth
+    from .home.views import bp as home
+    from .matching.views import bp as matching
+    from .presence.views import bp as presence
+    from .referrals.views import bp as referrals
+    from .reports.views import bp as reports
+    from .training.views import bp as training
+    from .workforce.views import bp as workforce
+    from .wrap.views import bp as wrap
+    return [home, auth, admin, training, workforce, wrap, referrals, matching, presence, reports]
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -111,9 +111,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .access import check_request
     app.before_request(check_request)
 
-    for area in installed_areas():
-        module = importlib.import_module(f"peerapp.{area}.views")
-        app.register_blueprint(module.bp)
+    for blueprint in area_blueprints():
+        app.register_blueprint(blueprint)
 
     from .cli import register_commands
     register_commands(app)

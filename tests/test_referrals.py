@@ -159,9 +159,9 @@ def test_assign_checks_readiness_capacity_and_volunteer_rules(world):
 
 
 @pytest.mark.parametrize(("risk", "wanted", "words"), [
-    ("medium", ("1:1 recovery conversations",), "volunteers do not take medium risk"),
-    ("low", ("WRAP co-writing",), "volunteers do not deliver WRAP co-writing"),
-    ("high", ("1:1 recovery conversations",), "does not suit high risk"),
+    ("medium", ("1:1 recovery conversations",), "volunteers may not take medium-risk"),
+    ("low", ("WRAP co-writing",), "volunteers may not deliver WRAP co-writing"),
+    ("high", ("1:1 recovery conversations",), "is not suited to high risk"),
 ])
 def test_volunteers_only_for_allowed_interventions_and_risk(world, risk, wanted, words):
     referral = advance(world, make_referral(world, "Risky", risk=risk, wanted=wanted), states.AWAITING_MATCH)
@@ -175,7 +175,7 @@ def test_declared_conflict_blocks_the_pair(world):
     with inside():
         DeclaredConflict.create(service_user=referral.service_user_id, peer_role=world.paid, declared_by_side="peer",
                                 recorded_by=world.lead)
-        with pytest.raises(AssignmentRefused, match="conflict has been declared"):
+        with pytest.raises(AssignmentRefused, match="declared conflict"):
             referral.assign(world.paid, world.lead)
 
 
@@ -517,7 +517,7 @@ def test_a_peer_who_filled_up_since_the_page_was_shown_is_refused_with_the_reaso
     response = lead.post(f"/referrals/{referral.id}/assign", data={"peer_role": str(world.paid.id)})
     body = response.get_data(as_text=True)
     assert response.status_code == 422
-    assert f"{world.paid.display_name} cannot be assigned: {world.paid.display_name} has no capacity left (2 of 2" in body
+    assert f"{world.paid.display_name} cannot be assigned: no capacity left (2 of 2" in body
     with inside():
         assert Referral.get_by_id(referral.id).state == states.AWAITING_MATCH
         assert referral.current_assignment() is None

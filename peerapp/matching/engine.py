@@ -78,16 +78,26 @@ functions that need them, so importing this module is cheap.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import TYPE_CHECKING, Any
+
+# The facts and the hard rules live in referrals.eligibility (hand assignment asks them
+# too); they are re-exported here as the engine's inputs.
+from ..referrals.eligibility import (CONFLICT, DOES_NOT_OFFER, INTERVENTION_RISK, MUST, NO_CAPACITY,  # noqa: F401
+                                     NOT_A_GOOD_FIT, NOT_IN_CATALOGUE, NOT_READY, PREFERENCE_KINDS, SCREENING,
+                                     VOLUNTEER_INTERVENTION, VOLUNTEER_RISK, Intervention, Peer, Preference,
+                                     Referral)
+from ..referrals.eligibility import key as _key
+from ..referrals.eligibility import keyed as _keyed
+from ..referrals.eligibility import must_text as _must_text
+from ..referrals.eligibility import problems as _eligibility_problems
+from ..referrals.eligibility import risk_name as _risk_name
 
 if TYPE_CHECKING:  # pragma: no cover
     import numpy as np
 
 RISK_LEVELS = ("low", "medium", "high")
-PREFERENCE_KINDS = ("gender", "age_band", "background", "language")
 
 # Every eligible pair scores at least this, so matching beats not matching.
 MATCH_BASE = 1.0
@@ -122,67 +132,6 @@ PART_NAMES = {"am": "mornings", "pm": "afternoons", "eve": "evenings"}
 # ---------------------------------------------------------------------------
 # The data the engine works on
 # ---------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class Preference:
-    kind: str      # "gender" | "age_band" | "background" | "language"
-    value: str     # e.g. "woman", "18-25", "Black British", "Urdu"
-    must: bool     # True = hard rule, False = "would like" (soft)
-
-    def __post_init__(self):
-        if self.kind not in PREFERENCE_KINDS:
-            raise ValueError(f"unknown preference kind {self.kind!r}; expected one of {PREFERENCE_KINDS}")
-
-
-@dataclass(frozen=True)
-class Intervention:
-    id: int
-    name: str
-    volunteers_allowed: bool
-    risk_levels: frozenset[str]   # subset of {"low", "medium", "high"}
-
-
-@dataclass(frozen=True)
-class Peer:
-    id: int
-    name: str
-    ready: bool = True                       # ready to practise (workforce area decides)
-    not_ready_reason: str = ""
-    volunteer: bool = False
-    max_caseload: int = 0
-    active_caseload: int = 0                 # capacity_left = max - active (never below 0)
-    interests: frozenset[str] = frozenset()
-    languages: frozenset[str] = frozenset()
-    areas: frozenset[str] = frozenset()
-    availability: frozenset[str] = frozenset()   # slots "mon-am", "tue-pm", "wed-eve", ...
-    gender: str = ""
-    age_band: str = ""
-    backgrounds: frozenset[str] = frozenset()
-    interventions: frozenset[int] = frozenset()   # intervention ids this peer offers; empty = any
-    excluded_service_users: frozenset[int] = frozenset()  # peer-declared conflicts
-
-    @property
-    def capacity_left(self) -> int:
-        return max(0, self.max_caseload - max(0, self.active_caseload))
-
-
-@dataclass(frozen=True)
-class Referral:
-    id: int
-    service_user_id: int
-    label: str                               # safe display label, e.g. "Referral R-0042"
-    waiting_days: int = 0
-    risk_level: str = "low"
-    interventions: frozenset[int] = frozenset()  # requested
-    volunteer_allowed: bool = True           # screening decision
-    interests: frozenset[str] = frozenset()
-    languages: frozenset[str] = frozenset()
-    area: str = ""
-    availability: frozenset[str] = frozenset()
-    preferences: tuple[Preference, ...] = ()
-    excluded_peers: frozenset[int] = frozenset()      # declared conflicts from the service user side
-    not_a_good_fit_peers: frozenset[int] = frozenset()  # earlier match ended "not a good fit"
-
 
 @dataclass
 class Settings:
@@ -270,21 +219,6 @@ class MatchResult:
 # Normalised views of peers and referrals (built once per run)
 # ---------------------------------------------------------------------------
 
-@lru_cache(maxsize=8192)
-def _key(text: str) -> str:
-    return " ".join(str(text).split()).casefold()
-
-
-def _keyed(values: Iterable[str]) -> dict[str, str]:
-    """Normalised key -> display text (the first spelling in sorted order)."""
-    out: dict[str, str] = {}
-    for value in sorted(values, key=str):
-        k = _key(value)
-        if k and k not in out:
-            out[k] = " ".join(str(value).split())
-    return out
-
-
 class _NPeer:
     __slots__ = ("peer", "interests", "languages", "areas", "availability", "gender",
                  "age_band", "backgrounds", "capacity_left", "active")
@@ -337,19 +271,6 @@ class _NReferral:
         self.interventions = tuple(sorted(referral.interventions))
 
 
-# Hard-rule codes, in the order used to pick one main reason per pair.
-NOT_READY = 1
-NO_CAPACITY = 2
-NOT_IN_CATALOGUE = 3
-INTERVENTION_RISK = 4
-CONFLICT = 5
-NOT_A_GOOD_FIT = 6
-DOES_NOT_OFFER = 7
-VOLUNTEER_INTERVENTION = 8
-SCREENING = 9
-VOLUNTEER_RISK = 10
-MUST = 11
-
 # Short phrases for counting peers in an unmatched referral's summary.
 _COUNT_PHRASES = {
     NOT_READY: "not ready",
@@ -364,16 +285,6 @@ _COUNT_PHRASES = {
     VOLUNTEER_RISK: "volunteers not allowed for {risk} risk",
     MUST: "a 'must' preference not met",
 }
-
-
-def _must_text(kind: str, value: str) -> str:
-    if kind == "gender":
-        return f"must have a {value} peer"
-    if kind == "age_band":
-        return f"must have a peer aged {value}"
-    if kind == "background":
-        return f"must have a peer from a {value} background"
-    return f"must have a {value}-speaking peer"
 
 
 def _would_like_text(kind: str, value: str) -> str:
@@ -416,49 +327,14 @@ def _and_list(items: list[str]) -> str:
     return ", ".join(items[:-1]) + " and " + items[-1]
 
 
-def _risk_name(risk: str) -> str:
-    return risk or "unknown"
-
-
 # ---------------------------------------------------------------------------
 # One pair, in plain Python: the reference the bulk code is tested against
 # ---------------------------------------------------------------------------
 
 def _hard_rules(p: _NPeer, r: _NReferral, catalogue: Mapping[int, Intervention],
                 settings: Settings) -> list[tuple[int, str]]:
-    peer, referral = p.peer, r.referral
-    broken: list[tuple[int, str]] = []
-    if not peer.ready:
-        why = " ".join(peer.not_ready_reason.split())
-        broken.append((NOT_READY, "not ready to practise" + (f": {why}" if why else "")))
-    if p.capacity_left <= 0:
-        broken.append((NO_CAPACITY, f"no capacity left ({p.active} of {peer.max_caseload})"))
-    for iid in r.interventions:
-        iv = catalogue.get(iid)
-        if iv is None:
-            broken.append((NOT_IN_CATALOGUE, f"requested intervention #{iid} is not in the catalogue"))
-            continue
-        if r.risk not in {_key(x) for x in iv.risk_levels}:
-            broken.append((INTERVENTION_RISK, f"{iv.name} is not suited to {_risk_name(r.risk)} risk"))
-        if peer.interventions and iid not in peer.interventions:
-            broken.append((DOES_NOT_OFFER, f"does not offer {iv.name}"))
-        if peer.volunteer and not iv.volunteers_allowed:
-            broken.append((VOLUNTEER_INTERVENTION, f"volunteers may not deliver {iv.name}"))
-    if referral.service_user_id in peer.excluded_service_users:
-        broken.append((CONFLICT, "declared conflict: the peer asked not to be matched with this service user"))
-    if peer.id in referral.excluded_peers:
-        broken.append((CONFLICT, "declared conflict: this peer is excluded on the service user's side"))
-    if peer.id in referral.not_a_good_fit_peers:
-        broken.append((NOT_A_GOOD_FIT, "an earlier match between them ended as not a good fit"))
-    if peer.volunteer and not referral.volunteer_allowed:
-        broken.append((SCREENING, "screening decided a volunteer may not take this referral"))
-    if peer.volunteer and r.risk not in {_key(x) for x in settings.volunteer_risk_levels}:
-        broken.append((VOLUNTEER_RISK, f"volunteers may not take {_risk_name(r.risk)}-risk referrals"))
-    for kind, k, display in r.must:
-        if not p.has(kind, k):
-            broken.append((MUST, _must_text(kind, display)))
-    broken.sort(key=lambda item: item[0])  # stable: keeps the order within a rule
-    return broken
+    """The one eligibility rule (referrals.eligibility), which hand assignment asks too."""
+    return _eligibility_problems(p.peer, r.referral, catalogue, settings.volunteer_risk_levels)
 
 
 def _evaluate(p: _NPeer, r: _NReferral, catalogue: Mapping[int, Intervention],

@@ -20,8 +20,9 @@ import peewee as pw
 
 from .. import clock
 from ..referrals import states
+from ..referrals.facts import catalogue, engine_peer, engine_referral
 from ..referrals.models import (DeclaredConflict, Intervention, PeerPreference, Referral, ReferralEvent,
-                                ReferralIntervention, caseload, not_a_good_fit_pairs)
+                                ReferralIntervention, not_a_good_fit_pairs)
 from ..workforce.models import PeerRole
 from . import engine
 
@@ -33,50 +34,6 @@ class TeamInputs:
     catalogue: list[engine.Intervention]
     roles: dict[int, PeerRole] = field(default_factory=dict)
     waiting: dict[int, Referral] = field(default_factory=dict)
-
-
-def catalogue() -> list[engine.Intervention]:
-    return [engine.Intervention(id=item.id, name=item.name, volunteers_allowed=bool(item.volunteers_allowed),
-                                risk_levels=frozenset(item.risk_levels))
-            for item in Intervention.select().order_by(Intervention.id)]
-
-
-def _offered_interventions(role: PeerRole, names: dict[str, int]) -> frozenset[int]:
-    """The workforce area keeps the kinds a peer offers as free text. Kinds that name a
-    catalogue item limit the peer to those items; otherwise the peer offers any."""
-    wanted = {" ".join(kind.split()).casefold() for kind in role.intervention_kind_list()}
-    return frozenset(iid for name, iid in names.items() if name in wanted)
-
-
-def _not_ready_reason(role: PeerRole, today: dt.date) -> str:
-    problems = role.readiness_problems(today)
-    if role.status != "active":
-        status = {"offered": "role offered, not started", "onboarding": "still onboarding",
-                  "paused": "role paused"}.get(role.status, f"role {role.status}")
-        if role.status == "paused" and role.status_reason:
-            status += f" ({role.status_reason})"
-        return "; ".join([status, *problems])
-    return "; ".join(problems)
-
-
-def engine_peer(role: PeerRole, today: dt.date | None = None, *, names: dict[str, int] | None = None,
-                excluded: frozenset[int] | None = None) -> engine.Peer:
-    """One role as the engine sees it."""
-    today = today or clock.today()
-    if names is None:
-        names = {" ".join(i.name.split()).casefold(): i.id for i in Intervention.select()}
-    if excluded is None:
-        excluded = frozenset(c.service_user_id for c in DeclaredConflict.for_peer(role)
-                             .where(DeclaredConflict.declared_by_side == "peer"))
-    ready = role.status == "active" and role.ready_to_practise(today)
-    return engine.Peer(
-        id=role.id, name=role.display_name, ready=ready,
-        not_ready_reason="" if ready else _not_ready_reason(role, today),
-        volunteer=role.is_volunteer, max_caseload=role.max_caseload or 0, active_caseload=caseload(role),
-        interests=frozenset(role.interest_list()), languages=frozenset(role.language_list()),
-        areas=frozenset(role.area_list()), availability=frozenset(role.availability_list()),
-        gender=role.gender or "", age_band=role.age_band or "", backgrounds=frozenset(role.background_list()),
-        interventions=_offered_interventions(role, names), excluded_service_users=excluded)
 
 
 def _accepted_at(referral_ids: list[int]) -> dict[int, dt.datetime]:
@@ -103,33 +60,6 @@ def _requested(referral_ids: list[int]) -> dict[int, frozenset[int]]:
                                    .where(ReferralIntervention.referral.in_(referral_ids)).tuples()):
         chosen.setdefault(rid, {True: set(), False: set()})[bool(at_screening)].add(iid)
     return {rid: frozenset(sides[True] or sides[False]) for rid, sides in chosen.items()}
-
-
-def engine_referral(referral: Referral, today: dt.date | None = None, *, accepted_at: dt.datetime | None = None,
-                    requested: frozenset[int] | None = None, excluded: frozenset[int] | None = None,
-                    not_fit: frozenset[int] | None = None, preferences=None) -> engine.Referral:
-    """One referral as the engine sees it (its label, never a name or an NHS number)."""
-    today = today or clock.today()
-    su = referral.service_user
-    if requested is None:
-        requested = frozenset(i.id for i in referral.requested_interventions())
-    if excluded is None:
-        excluded = frozenset(c.peer_role_id for c in DeclaredConflict.for_service_user(su)
-                             .where(DeclaredConflict.declared_by_side == "service user"))
-    if not_fit is None:
-        not_fit = frozenset(r.id for r in referral.not_a_good_fit_peers())
-    if preferences is None:
-        preferences = su.preferences
-    since = accepted_at or referral.created_at
-    waited = max(0, (today - since.date()).days) if since else 0
-    prefs = tuple(engine.Preference(p.kind, p.value, bool(p.must)) for p in preferences
-                  if p.kind in engine.PREFERENCE_KINDS and p.value.strip())
-    return engine.Referral(
-        id=referral.id, service_user_id=su.id, label=referral.label, waiting_days=waited,
-        risk_level=referral.risk_level or "low", interventions=requested,
-        volunteer_allowed=bool(referral.volunteer_allowed), interests=frozenset(su.interests),
-        languages=frozenset(su.languages), area=su.area or "", availability=frozenset(su.availability),
-        preferences=prefs, excluded_peers=excluded, not_a_good_fit_peers=not_fit)
 
 
 def open_roles(team):
@@ -178,11 +108,7 @@ def for_team(team, today: dt.date | None = None) -> TeamInputs:
 
 def live_problems(referral: Referral, role: PeerRole, settings: engine.Settings | None = None,
                   today: dt.date | None = None) -> list[str]:
-    """Why this peer may not take this referral *now*: the referrals area's rules, then
-    the engine's hard rules (a "must" preference, a kind of intervention not offered)."""
-    problems = list(referral.assignment_problems(role, today))
-    if problems:
-        return problems
-    score, reasons = engine.score_pair(engine_peer(role, today), engine_referral(referral, today),
-                                       catalogue(), settings)
-    return [] if score is not None else reasons
+    """Why this peer may not take this referral *now*: the one eligibility rule, as
+    hand assignment asks it, with the team's volunteer risk levels."""
+    levels = settings.volunteer_risk_levels if settings is not None else None
+    return referral.assignment_problems(role, today, volunteer_risk_levels=levels)

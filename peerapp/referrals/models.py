@@ -9,7 +9,7 @@ areas need (matching above all) are methods here:
     referral.assignment_problems(role)        [] when the peer may take it
     referral.not_a_good_fit_peers()           not_a_good_fit_pairs() -> {(service user id, role id)}
     referral.waiting_days()                   referral.excluded_peers()
-    caseload(role) -> int                     (alias caseload_for, which workforce reads)
+    caseload(role) -> int                     (workforce asks it for a role page's caseload)
     service_user.interests / .languages / .availability (lists) / .area / .preferences
     DeclaredConflict.for_service_user(su)     DeclaredConflict.for_peer(role) / .between(su, role)
     Assignment rows (how "by hand" | "matching run", ended_reason "not a good fit", ...)
@@ -23,7 +23,7 @@ import peewee as pw
 
 from .. import clock
 from ..changes import Refusal, compare_and_set
-from ..db import db
+from ..db import db, is_sqlite
 from ..models import BaseModel, Team, User
 from ..workforce.models import PeerRole
 from . import states
@@ -439,37 +439,17 @@ class Referral(BaseModel):
                 request.answered_at = clock.now()
                 request.save()
 
-    def assignment_problems(self, role: PeerRole, today: dt.date | None = None) -> list[str]:
-        """Why this peer may not take this referral (empty when they may)."""
-        problems = []
-        if role.team_id != self.team_id:
-            problems.append(f"{role.display_name} works in another team")
-        if role.status != "active":
-            problems.append(f"{role.display_name}'s role is {role.status}")
-        elif not role.ready_to_practise(today):
-            found = role.readiness_problems()
-            problems.append(f"{role.display_name} is not ready to practise"
-                            + (f" ({'; '.join(found)})" if found else ""))
-        load, limit = caseload(role), role.max_caseload or 0
-        if load >= limit:
-            problems.append(f"{role.display_name} has no capacity left ({load} of {limit} places taken)")
-        interventions = self.requested_interventions()
-        unsuited = [i.name for i in interventions if not i.suits(self.risk_level)]
-        if unsuited:
-            problems.append(f"{', '.join(unsuited)} does not suit {self.risk_level} risk")
-        if role.is_volunteer:
-            if not self.volunteer_allowed:
-                problems.append("screening decided a volunteer may not take this referral")
-            paid_only = [i.name for i in interventions if not i.volunteers_allowed]
-            if paid_only:
-                problems.append(f"volunteers do not deliver {', '.join(paid_only)}")
-            if self.risk_level not in VOLUNTEER_RISK_LEVELS:
-                problems.append(f"volunteers do not take {self.risk_level} risk referrals")
-        if DeclaredConflict.between(self.service_user_id, role):
-            problems.append(f"a conflict has been declared between {role.display_name} and this service user")
-        if role.id in {r.id for r in self.not_a_good_fit_peers()}:
-            problems.append(f"an earlier match with {role.display_name} ended as not a good fit")
-        return problems
+    def assignment_problems(self, role: PeerRole, today: dt.date | None = None,
+                            volunteer_risk_levels=None) -> list[str]:
+        """Why this peer may not take this referral (empty when they may): the one
+        eligibility rule (``eligibility.problems``), which the matching engine asks too."""
+        from . import eligibility, facts  # here: both read this module's models
+
+        problems = [f"{role.display_name} works in another team"] if role.team_id != self.team_id else []
+        catalogue = {item.id: item for item in facts.catalogue()}
+        found = eligibility.problems(facts.engine_peer(role, today), facts.engine_referral(self, today), catalogue,
+                                     volunteer_risk_levels or VOLUNTEER_RISK_LEVELS)
+        return problems + [sentence for _, sentence in found]
 
     def assign(self, peer_role: PeerRole, by_user: User, how: str = "by hand") -> "Assignment":
         """Assign a peer: awaiting match -> matched. Raises AssignmentRefused (plain English)."""
@@ -479,9 +459,13 @@ class Referral(BaseModel):
             raise AssignmentRefused(f"This referral is {states.describe(self.state)}, "
                                     "so a peer cannot be assigned now.")
         with db.atomic():
+            if not is_sqlite():
+                # Capacity is a rule across rows: hold the peer's role row until commit, so two
+                # referrals cannot both take a peer's last place (SQLite's IMMEDIATE lock already does).
+                PeerRole.select().where(PeerRole.id == peer_role.id).for_update().get()
             problems = self.assignment_problems(peer_role)
             if problems:
-                raise AssignmentRefused("This peer cannot be assigned: " + "; ".join(problems) + ".")
+                raise AssignmentRefused(f"{peer_role.display_name} cannot be assigned: " + "; ".join(problems) + ".")
             self.move_to(states.MATCHED, by_user, f"{peer_role.display_name} assigned {how}")
             return Assignment.create(referral=self, peer_role=peer_role, assigned_by=by_user,
                                      assigned_at=clock.now(), how=how)
@@ -711,8 +695,6 @@ def caseload(peer_role) -> int:
             .where(Assignment.peer_role == peer_role, Assignment.ended_at.is_null(),
                    Referral.state.in_(states.CASELOAD_STATES)).count())
 
-
-caseload_for = caseload  # the name the workforce area looks for
 
 
 def not_a_good_fit_pairs() -> set[tuple[int, int]]:

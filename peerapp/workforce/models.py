@@ -14,7 +14,6 @@ Other areas use a few answers from here and nothing else:
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 
 import peewee as pw
 
@@ -368,14 +367,10 @@ class PeerRole(BaseModel):
         return self.status in CURRENT_STATUSES and due is not None and due < (today or clock.today())
 
     def active_caseload(self) -> int:
-        """How many service users this peer supports now; counted by referrals when
-        that area is installed (it may offer ``caseload_for(role)``), else 0."""
-        try:
-            referrals = importlib.import_module("peerapp.referrals.models")
-        except ImportError:
-            return 0
-        counter = getattr(referrals, "caseload_for", None)
-        return int(counter(self)) if counter else 0
+        """How many service users this peer supports now, as the referrals area counts them."""
+        from ..referrals.models import caseload  # here: referrals' models import this module
+
+        return caseload(self)
 
     # -- who may read supervision and debriefs ------------------------------
     def is_peer(self, user) -> bool:

@@ -11,7 +11,7 @@ import click
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from .. import _has_module, clock
+from .. import clock
 from ..access import allow, require_role
 from ..audit import AuditEvent, audit
 from ..db import db
@@ -20,6 +20,7 @@ from ..models import User, UserRole
 from ..navigation import home_panel, nav_item
 from ..pages import render, render_form
 from ..training.models import Candidate
+from ..wrap.sharing import shared_early_warning_signs
 from . import onboarding
 from .forms import (CheckForm, ConfirmForm, ConflictForm, DebriefForm, DeclareForm, LeadForm, MeetingForm, OfferForm,
                     RoleDetailsForm, SettingsForm, StatusForm, SupervisionForm)
@@ -457,9 +458,8 @@ def supervision_new(role_id: int):
 def _shared_warning_signs(role: PeerRole) -> str | None:
     """The early warning signs the peer chose to share with this supervisor (their
     work-WRAP decides, and audits the reading), so supervision can note them."""
-    if role.user is None or not _has_module("peerapp.wrap.sharing"):
+    if role.user is None:
         return None
-    from ..wrap.sharing import shared_early_warning_signs
     return shared_early_warning_signs(role.user, current_user._get_current_object())
 
 

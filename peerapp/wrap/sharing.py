@@ -17,10 +17,8 @@ def supervisor_of(peer_user: User) -> User | None:
     The one place the work-WRAP asks workforce: a share goes to this person as
     they are at the time of sharing, and stays with them until revoked.
     """
-    try:
-        from ..workforce.models import PeerRole
-    except ImportError:  # the workforce area is not installed
-        return None
+    from ..workforce.models import PeerRole  # here, not at the top: workforce's pages import this module
+
     role = PeerRole.current_for(peer_user)
     if role is None or role.supervisor_id is None:
         return None

@@ -1,0 +1,85 @@
+"""Bad input never reaches the database: a NUL (or another control character) typed
+or pasted into any field of any form stops that field's validation with a message,
+so no later validator or view sends it to a query (PostgreSQL answers a NUL with a
+500). Posted to every form of every page, as every demo role and signed out."""
+from __future__ import annotations
+
+import re
+
+import pytest
+from werkzeug.routing import IntegerConverter
+
+from peerapp.db import db
+from peerapp.demo import DEMO_USERS, load_demo
+from peerapp.forms import CONTROL_CHARACTERS_MESSAGE
+from peerapp.models import LoginSession, User
+
+NAME = re.compile(r'<(?:input|textarea|select)\b[^>]*\bname="([^"]+)"')
+BAD = ("NUL\x00here", "bell\x07", "escape\x1b[2J", "delete\x7f")
+
+
+def _post_urls(app):
+    for rule in app.url_map.iter_rules():
+        if "POST" not in rule.methods or rule.endpoint == "static" or "logout" in rule.endpoint:
+            continue
+        if any(not isinstance(rule._converters[a], IntegerConverter) for a in rule.arguments):
+            continue
+        url = rule.rule
+        for name in rule.arguments:
+            url = re.sub(r"<(?:[^:<>]+:)?" + re.escape(name) + r">", "1", url)
+        yield url
+
+
+@pytest.fixture
+def no_control_characters_reach_a_query(app, monkeypatch):
+    seen = []
+    database = db.obj
+    original = database.execute_sql
+
+    def execute_sql(sql, params=None, *args, **kwargs):
+        for value in params or ():
+            if isinstance(value, str) and any(bad[-1] in value for bad in BAD):
+                seen.append((sql[:80], value))
+        return original(sql, params, *args, **kwargs)
+
+    monkeypatch.setattr(database, "execute_sql", execute_sql)
+    return seen
+
+
+def test_a_control_character_in_any_field_of_any_form_stops_there(app, no_control_characters_reach_a_query):
+    with app.app_context():
+        load_demo()
+    clients = [app.test_client()]
+    for spec in DEMO_USERS:
+        client = app.test_client()
+        with app.app_context():
+            user = User.by_email(spec["email"])
+            token = LoginSession.start(user)
+        with client.session_transaction() as session:
+            session["sid"], session["_user_id"] = token, str(user.id)
+        clients.append(client)
+    urls = sorted(set(_post_urls(app)))
+    assert len(urls) > 40
+    told = 0
+    for i, client in enumerate(clients):
+        client.user = i > 0 or None
+        token = client.csrf_token()
+        for url in urls:
+            page = client.get(url)
+            names = set(NAME.findall(page.get_data(as_text=True))) if page.status_code == 200 else set()
+            names |= {"reason", "email", "password", "q", "name", "summary"}
+            names.discard("csrf_token")
+            bad = BAD[i % len(BAD)]
+            response = client.post(url, data={**{name: bad for name in names}, "csrf_token": token})
+            assert response.status_code < 500, (url, response.status_code)
+            told += CONTROL_CHARACTERS_MESSAGE in response.get_data(as_text=True)
+    assert not no_control_characters_reach_a_query, no_control_characters_reach_a_query[:5]
+    assert told > 30  # the forms really were reached and said so
+
+
+def test_the_csrf_token_is_checked_for_control_characters_too(app):
+    from peerapp.forms import ActionForm
+    with app.test_request_context("/", method="POST", data={"csrf_token": "x\x00"}):
+        form = ActionForm()
+        assert not form.validate()
+        assert form.errors["csrf_token"] == [CONTROL_CHARACTERS_MESSAGE]
