@@ -41,13 +41,16 @@ def area_blueprints() -> list:
     from .auth.views import bp as auth
     from .home.views import bp as home
     from .matching.views import bp as matching
+    from .outcomes.views import bp as outcomes
     from .presence.views import bp as presence
+    from .readiness.views import bp as readiness
     from .referrals.views import bp as referrals
     from .reports.views import bp as reports
     from .training.views import bp as training
     from .workforce.views import bp as workforce
     from .wrap.views import bp as wrap
-    return [home, auth, admin, training, workforce, wrap, referrals, matching, presence, reports]
+    return [home, auth, admin, training, workforce, wrap, referrals, matching, outcomes, presence, readiness,
+            reports]
 
 
 def create_app(test_config: dict | None = None) -> Flask:

@@ -50,12 +50,14 @@ def area_seeders() -> list:
     """Each area's ``seed(demo)``, in the order of the domain map (later areas build on
     earlier ones' records). A new area with demo data adds its import and name here."""
     from .matching.demo import seed as matching
+    from .outcomes.demo import seed as outcomes
     from .presence.demo import seed as presence
+    from .readiness.demo import seed as readiness
     from .referrals.demo import seed as referrals
     from .training.demo import seed as training
     from .workforce.demo import seed as workforce
     from .wrap.demo import seed as wrap
-    return [training, workforce, wrap, referrals, matching, presence]
+    return [training, workforce, wrap, referrals, matching, outcomes, presence, readiness]
 
 
 def load_demo() -> list[tuple[str, str]]:
