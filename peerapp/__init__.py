@@ -46,11 +46,12 @@ def area_blueprints() -> list:
     from .readiness.views import bp as readiness
     from .referrals.views import bp as referrals
     from .reports.views import bp as reports
+    from .rights.views import bp as rights
     from .training.views import bp as training
     from .workforce.views import bp as workforce
     from .wrap.views import bp as wrap
     return [home, auth, admin, training, workforce, wrap, referrals, matching, outcomes, presence, readiness,
-            reports]
+            reports, rights]
 
 
 def create_app(test_config: dict | None = None) -> Flask:
