@@ -115,7 +115,9 @@ def count_capped(query: pw.SelectQuery, cap: int = COUNT_CAP) -> tuple[int, bool
 
 
 def _cursor_arg(name: str) -> int | None:
-    raw = request.args.get(name, "")
+    # A POST-filtered list (names in the form, never the URL) pages by POSTing
+    # the same form again with after/before (see _pager.html's pager_form).
+    raw = request.values.get(name, "")
     if raw.isdigit() and len(raw) < 19:
         return int(raw)
     return None

@@ -15,13 +15,13 @@ from ..forms import ActionForm
 from ..models import Team, User, UserRole
 from ..navigation import home_panel, nav_item
 from ..pages import render, render_form
+from ..paging import paged
 from .forms import AuditFilterForm, TeamForm, UserFilterForm, UserForm
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 nav_item("Admin", "admin.users", order=90, hint="Teams, users and the audit log")
 home_panel("admin/_home_panel.html", "admin.users", order=90)
 
-PAGE_SIZE = 100
 
 
 def _user_or_404(user_id: int) -> User:
@@ -69,7 +69,7 @@ def team_edit(team_id: int):
 
 
 def _filtered_users(form: UserFilterForm):
-    query = User.select().order_by(User.name)
+    query = User.select(User, Team).join(Team, JOIN.LEFT_OUTER, on=(User.team == Team.id))
     status = form.status.data or "active"
     if status != "all":
         query = query.where(User.active == (status == "active"))
@@ -80,21 +80,34 @@ def _filtered_users(form: UserFilterForm):
         query = query.where(User.id.in_(UserRole.select(UserRole.user).where(UserRole.role == form.role.data)))
     if form.team.data:
         query = query.where(User.team == form.team.data)
-    return query.limit(PAGE_SIZE)
+    return query
+
+
+def _with_roles(users: list[User]) -> list[User]:
+    """Everyone's roles in one query (the list showed them with a query per row)."""
+    roles: dict[int, set[str]] = {u.id: set() for u in users}
+    for user_id, role in UserRole.select(UserRole.user, UserRole.role).where(
+            UserRole.user.in_(list(roles))).tuples():
+        roles[user_id].add(role)
+    for user in users:
+        user.__dict__["_roles"] = roles[user.id]
+    return users
 
 
 @bp.route("/users", methods=["GET", "POST"])
 @allow("admin")
 def users():
-    """Admins: the user list. The filter is a POST so names stay out of URLs;
-    htmx swaps just the list, without JavaScript the whole page comes back."""
+    """Admins: the user list, 50 a page. The filter is a POST so names stay out of
+    URLs (its pages are POSTs too); htmx swaps just the list, without JavaScript
+    the whole page comes back."""
     form = UserFilterForm(formdata=request.form if request.method == "POST" else None)
     if request.method == "POST" and not form.validate():
-        return render_form("admin/users.html", form, fragment="admin/_user_list.html", users=[])
-    found = list(_filtered_users(form))
+        return render_form("admin/users.html", form, fragment="admin/_user_list.html", users=[], page=None)
+    page = paged(_filtered_users(form), User.name, User.id)
     with db.atomic():
-        audit("view_list", record_type="user", summary=f"user list: {len(found)} user(s)")
-    return render("admin/users.html", "admin/_user_list.html", form=form, users=found)
+        audit("view_list", record_type="user", summary=f"user list: {len(page.rows)} user(s)")
+    return render("admin/users.html", "admin/_user_list.html", form=form, users=_with_roles(page.rows),
+                  page=page, pager_form=form if request.method == "POST" else None)
 
 
 @bp.route("/users/new", methods=["GET", "POST"])
@@ -227,10 +240,9 @@ def audit_log():
         query = query.where(AuditEvent.record_id == form.record_id.data.strip())
     if form.user.data:
         query = query.where(AuditEvent.user == form.user.data)
-    page = max(1, min(request.args.get("page", 1, type=int) or 1, 10_000))
-    events = list(query.order_by(AuditEvent.at.desc(), AuditEvent.id.desc()).paginate(page, PAGE_SIZE))
-    return render("admin/audit.html", "admin/_audit_rows.html", form=form, events=events, page=page,
-                  more=len(events) == PAGE_SIZE)
+    # Keyset pages (issue #17): page 400 of 2 M rows costs what page 1 does.
+    page = paged(query, AuditEvent.at.desc(), AuditEvent.id.desc())
+    return render("admin/audit.html", "admin/_audit_rows.html", form=form, events=page.rows, page=page)
 
 
 def _one_time_password() -> str:

@@ -19,7 +19,9 @@ from ..audit import audit
 from ..db import db
 from ..forms import ActionForm
 from ..navigation import home_panel, nav_item
+from ..models import User
 from ..pages import is_fragment_request, render, render_form
+from ..paging import paged
 from ..referrals.models import Referral, caseload
 from ..workforce.models import PeerRole
 from . import inputs
@@ -34,7 +36,6 @@ home_panel("matching/_home_panel.html", "matching.start", order=50)
 
 LEADS = ("peer_lead",)
 LEADS_AND_MANAGERS = ("peer_lead", "manager")
-RUNS_SHOWN = 50
 
 
 # --- who may see what -------------------------------------------------------------
@@ -127,12 +128,16 @@ def index():
     """Peer leads and managers: the team's referrals awaiting a match and its runs,
     newest first. Peer leads start a run here."""
     team_id = _team_id()
-    runs, awaiting, settings = [], 0, None
+    runs, awaiting, settings, page = [], 0, None, None
     if team_id:
-        runs = list(MatchingRun.for_team(team_id).limit(RUNS_SHOWN))
+        # 50 a page, newest first, with who started each run joined (not looked up per row).
+        page = paged(MatchingRun.select(MatchingRun, User).join(User, on=(MatchingRun.started_by == User.id))
+                     .where(MatchingRun.team == team_id), MatchingRun.started_at.desc(), MatchingRun.id.desc())
+        runs = page.rows
         awaiting = Referral.awaiting_match(team_id).count()
         settings = MatchingSettings.for_team(team_id)
-    return render("matching/index.html", runs=runs, awaiting=awaiting, settings=settings, has_team=bool(team_id),
+    return render("matching/index.html", runs=runs, page=page, awaiting=awaiting, settings=settings,
+                  has_team=bool(team_id),
                   is_lead=_is_lead(), form=ActionForm())
 
 

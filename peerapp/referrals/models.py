@@ -16,6 +16,9 @@ areas need (matching above all) are methods here:
 """
 from __future__ import annotations
 
+import functools
+import operator
+
 import datetime as dt
 import hashlib
 
@@ -280,21 +283,33 @@ class Referral(BaseModel):
         """Referrals this person may see: their team's (peer leads, managers), the ones
         they made or whose service user they care-co-ordinate (clinicians), the ones
         assigned to them now (paid peers: pass their current role). Nobody else."""
-        allowed = cls.id == -1
+        # Each door is a condition an index answers; an OR across the joined
+        # service user (or with a dummy "id = -1") made SQLite scan every
+        # referral and sort them (issue #17: 0.7 s for a clinician's list).
+        doors = []
         if user.has_role("peer_lead", "manager") and user.team_id:
-            allowed = allowed | (cls.team == user.team_id)
+            doors.append(cls.team == user.team_id)
         if user.has_role("clinician"):
-            allowed = allowed | (cls.referrer == user.id) | (ServiceUser.care_coordinator == user.id)
+            doors.append(cls.id.in_(cls._made_or_coordinated_ids(user)))
         if peer_role is not None and not peer_role.is_volunteer and user.has_role("peer"):
-            allowed = allowed | cls.id.in_(
+            doors.append(cls.id.in_(
                 Assignment.select(Assignment.referral).where(Assignment.peer_role == peer_role,
-                                                             Assignment.ended_at.is_null()))
+                                                             Assignment.ended_at.is_null())))
+        allowed = functools.reduce(operator.or_, doors) if doors else (cls.id == -1)
         return cls.select(cls, ServiceUser).join(ServiceUser).where(allowed)
+
+    @classmethod
+    def _made_or_coordinated_ids(cls, user: User):
+        """Ids of the referrals a clinician made or whose service user they care-co-ordinate."""
+        made = cls.select(cls.id).where(cls.referrer == user.id)
+        coordinated = (cls.select(cls.id).join(ServiceUser, on=(cls.service_user == ServiceUser.id))
+                       .where(ServiceUser.care_coordinator == user.id))
+        return made | coordinated
 
     @classmethod
     def made_or_coordinated_by(cls, user: User):
         return (cls.select(cls, ServiceUser).join(ServiceUser)
-                .where((cls.referrer == user.id) | (ServiceUser.care_coordinator == user.id)))
+                .where(cls.id.in_(cls._made_or_coordinated_ids(user))))
 
     @classmethod
     def assigned_to(cls, role: PeerRole):
