@@ -133,16 +133,18 @@ def measure(database: Path, repeat: int) -> dict[tuple[str, str], dict]:
 
     def run(key, label, call):
         client = logins[key][0]
-        times = []
+        times, cpu = [], []
         for _ in range(repeat):
-            started = time.perf_counter()
+            started, cpu_started = time.perf_counter(), time.process_time()
             response = call(client)
             times.append((time.perf_counter() - started) * 1000)
+            cpu.append((time.process_time() - cpu_started) * 1000)
         with counting_queries() as counted:
             response = call(client)
         times.sort()
         found[(label, key)] = {"status": response.status_code, "bytes": len(response.get_data()),
                                "queries": counted.n, "p50": statistics.median(times),
+                               "cpu": statistics.median(cpu),
                                "p95": times[min(len(times) - 1, int(round(0.95 * len(times))) - 1)]}
 
     for endpoint, url in sorted(set(urls(app)), key=lambda e: e[1]):
@@ -227,7 +229,7 @@ def plans(database: Path) -> list[str]:
 
 def table(small: dict, large: dict, sizes: tuple[str, str]) -> list[str]:
     lines = [f"| page | login | p50 ms {sizes[0]} | p95 ms {sizes[0]} | p50 ms {sizes[1]} | p95 ms {sizes[1]} "
-             f"| KB | queries {sizes[0]} | queries {sizes[1]} | flags |", "|---" * 10 + "|"]
+             f"| CPU ms {sizes[1]} | KB | queries {sizes[0]} | queries {sizes[1]} | flags |", "|---" * 11 + "|"]
     slow = grows = 0
     for key in sorted(large):
         a, b = small.get(key), large[key]
@@ -241,7 +243,7 @@ def table(small: dict, large: dict, sizes: tuple[str, str]) -> list[str]:
             flags.append("GROWS")
             grows += 1
         lines.append(f"| {key[0]} | {key[1]} | {a['p50'] if a else 0:.1f} | {a['p95'] if a else 0:.1f} | "
-                     f"{b['p50']:.1f} | {b['p95']:.1f} | {b['bytes'] / 1024:.0f} | {a['queries'] if a else '-'} | "
+                     f"{b['p50']:.1f} | {b['p95']:.1f} | {b.get('cpu', 0):.1f} | {b['bytes'] / 1024:.0f} | {a['queries'] if a else '-'} | "
                      f"{b['queries']} | {' '.join(flags)} |")
     lines.append(f"\n{len(large)} pages; {slow} with p95 > 50 ms at {sizes[1]}; {grows} whose query count grows.")
     return lines

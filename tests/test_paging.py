@@ -79,3 +79,63 @@ def test_the_total_is_counted_up_to_a_cap(teams):
 def test_the_ordering_must_end_with_the_primary_key(teams):
     with teams.test_request_context("/x"), pytest.raises(ValueError):
         paged(Team.select(), Team.name)
+
+
+# --- the pager on real lists -----------------------------------------------------------
+
+def _demo_client(app, email):
+    from peerapp.models import LoginSession, User
+    client = app.test_client()
+    with app.app_context():
+        user = User.by_email(email)
+        token = LoginSession.start(user)
+    with client.session_transaction() as session:
+        session["sid"], session["_user_id"] = token, str(user.id)
+    client.user = user
+    return client
+
+
+@pytest.fixture
+def seeded(app):
+    from bench.seed import Sizes, seed
+    from peerapp.demo import load_demo
+    with app.app_context():
+        load_demo()
+        seed(Sizes(teams=2, peer_roles=80, candidates=100, referrals=240, contacts=40, audit=50, runs=2,
+                   clinicians_per_team=2), rng_seed=3)
+    return app
+
+
+def test_team_referrals_come_50_a_page_and_the_links_carry_only_an_id(seeded):
+    import re
+    from peerapp.referrals.models import Referral
+    client = _demo_client(seeded, "lead@demo.peerapp")
+    with seeded.app_context():
+        team = [r.id for r in Referral.select().where(Referral.team == client.user.team_id)]
+    assert len(team) > 100
+    seen, url = [], "/referrals/"
+    while url:
+        text = client.get(url).get_data(as_text=True)
+        rows = [int(i) for i in re.findall(r'data-referral-id="(\d+)"', text)]
+        assert 0 < len(rows) <= 50
+        assert f"shown of {len(team)} referrals" in text
+        seen += rows
+        found = re.search(r'href="(/referrals/\?after=\d+)"', text)
+        url = found.group(1).replace("&amp;", "&") if found else None
+    assert sorted(seen) == sorted(team) and len(seen) == len(set(seen))
+
+
+def test_a_name_filter_pages_by_post_so_the_name_never_reaches_a_url(seeded):
+    import re
+    client = _demo_client(seeded, "admin@demo.peerapp")
+    first = client.post("/admin/users", data={"q": "bench-peer", "status": "all", "team": "0"})
+    text = first.get_data(as_text=True)
+    assert len(re.findall(r'data-user-id="', text)) == 50
+    assert "bench-peer" not in "".join(re.findall(r'href="([^"]*)"', text))
+    after = re.search(r'name="after" value="(\d+)"', text).group(1)
+    assert re.search(r'<input type="hidden" name="q" value="bench-peer">', text)
+    second = client.post("/admin/users", data={"q": "bench-peer", "status": "all", "team": "0", "after": after})
+    rest = second.get_data(as_text=True)
+    emails = re.findall(r"<td>([^<]+@bench\.peerapp)</td>", rest)
+    assert emails and all("bench-peer" in e for e in emails)
+    assert not set(re.findall(r'data-user-id="(\d+)"', rest)) & set(re.findall(r'data-user-id="(\d+)"', text))
