@@ -81,11 +81,15 @@ def init_app(app: Flask) -> None:
 # and closing the only connection made SQLite checkpoint the WAL inside the
 # request (1-6.5 ms after a write). The request's connection turns SQLite's
 # automatic checkpoint off; instead, once the response has been sent
-# (``call_on_close``), a PASSIVE checkpoint runs when the WAL has grown past
-# ``WAL_CHECKPOINT_BYTES``. PASSIVE never waits for readers or writers.
+# (``call_on_close``, which every WSGI server calls), a PASSIVE checkpoint runs
+# when the WAL file has grown past ``WAL_CHECKPOINT_BYTES``. PASSIVE never waits
+# for readers or writers.
 # ``db.connection_context()`` (CLI, tests) still opens and closes as before.
 
-WAL_CHECKPOINT_BYTES = 4 * 1024 * 1024
+WAL_CHECKPOINT_BYTES = 8 * 1024 * 1024
+# After a checkpoint the next writer starts the WAL again from its beginning and
+# cuts the file back to this size, so the file's size measures what is waiting.
+WAL_KEEP_BYTES = 4 * 1024 * 1024
 
 
 def _connect() -> None:
@@ -93,6 +97,7 @@ def _connect() -> None:
         db.connect()
         if is_sqlite():
             db.execute_sql("PRAGMA wal_autocheckpoint = 0")
+            db.execute_sql(f"PRAGMA journal_size_limit = {WAL_KEEP_BYTES}")
 
 
 def _finish(exc: BaseException | None) -> None:
