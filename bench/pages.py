@@ -288,6 +288,7 @@ def _rate(url: str, seconds: float, clients: int, make_request) -> float:
     from urllib.parse import urlsplit
     host = urlsplit(url)
     done = [0] * clients
+    errors: list[str] = []
     stop = time.perf_counter() + seconds
 
     def loop(i):
@@ -298,7 +299,8 @@ def _rate(url: str, seconds: float, clients: int, make_request) -> float:
             response = connection.getresponse()
             response.read()
             if response.status >= 400:
-                raise RuntimeError(f"{path}: {response.status}")
+                errors.append(f"{path}: {response.status}")
+                break
             if response.getheader("Connection", "").lower() == "close":
                 connection.close()
                 connection = http.client.HTTPConnection(host.hostname, host.port, timeout=30)
@@ -311,6 +313,8 @@ def _rate(url: str, seconds: float, clients: int, make_request) -> float:
         t.start()
     for t in threads:
         t.join()
+    if errors:
+        raise RuntimeError(errors[0])
     return sum(done) / (time.perf_counter() - started)
 
 
@@ -331,9 +335,11 @@ def throughput(database: Path, seconds: float, busiest: str) -> list[str]:
         cookie = "; ".join(f"{c.name}={c.value}" for c in jar)
         form = opener.open(url + "/referrals/1/contacts/new").read().decode()
         token = TOKEN.search(form).group(1)
+        options = re.findall(r'<option value="(\d+)"', form)
         contact = urllib.parse.urlencode({
             "csrf_token": token, "contact_on": "2026-11-30", "minutes": "30", "attendance": "attended",
-            "setting": "community", "summary": "Bench write.", "cancelled_by": ""})
+            "setting": "community", "summary": "Bench write.", "cancelled_by": "",
+            "intervention": options[1] if len(options) > 1 else "0"})
 
         def get(path):
             return lambda: ("GET", path, None, {"Cookie": cookie})
@@ -352,9 +358,14 @@ def throughput(database: Path, seconds: float, busiest: str) -> list[str]:
         lines.append(f"bare insert route: {bare:.0f} req/s; contact POST: {writes:.0f} req/s "
                      f"= {writes / bare:.2f} of the bare insert")
         return lines
+    except Exception as error:  # the page table is already printed; say what failed
+        return [f"throughput not measured: {error!r}"]
     finally:
         process.terminate()
-        process.wait(10)
+        try:
+            process.wait(60)
+        except Exception:
+            process.kill()
 
 
 def main() -> None:
@@ -381,12 +392,15 @@ def main() -> None:
     small = measure(small_db, args.repeat)
     large = measure(large_db, args.repeat)
     lines = table(small, large, (f"x{args.small_scale:g}", f"x{args.large_scale:g}"))
-    if args.throughput:
-        lines += ["", *throughput(seeded(args.large_scale), args.seconds, args.busiest)]
-    text = "\n".join(lines)
-    print(text)
+    print("\n".join(lines), flush=True)
     if args.out:
-        Path(args.out).write_text(text + "\n")
+        Path(args.out).write_text("\n".join(lines) + "\n")
+    if args.throughput:
+        more = ["", *throughput(seeded(args.large_scale), args.seconds, args.busiest)]
+        print("\n".join(more))
+        lines += more
+        if args.out:
+            Path(args.out).write_text("\n".join(lines) + "\n")
 
 
 if __name__ == "__main__":
