@@ -56,9 +56,10 @@ run: setup
 	$(FLASK) demo-data --if-empty
 	@echo "peerapp on http://$(HOST):$(PORT)  (Ctrl-C stops it)"
 	@# The presence sweep (late-visit e-mails, forgotten sign-outs) runs beside the
-	@# server every minute and stops with it.
+	@# server every minute and stops with it. The demo's logins are published:
+	@# only this demo may serve them (ALLOW_DEMO).
 	@$(FLASK) presence-sweep --every 60 >/dev/null & sweep=$$!; trap 'kill $$sweep 2>/dev/null' EXIT INT TERM; \
-	$(BIN)/waitress-serve --host=$(HOST) --port=$(PORT) --call peerapp:create_app
+	PEERAPP_ALLOW_DEMO=true $(BIN)/waitress-serve --host=$(HOST) --port=$(PORT) --call peerapp:create_app
 
 # The whole suite on SQLite, then again on a throwaway PostgreSQL 15 cluster.
 # pytest exits 5 when it collected no test: that is a failure here, not a pass.

@@ -7,9 +7,10 @@ import os
 import secrets
 from pathlib import Path
 
-from flask import Flask, request, session
+from flask import Flask, Request, request, session
 from flask_login import LoginManager
 from flask_wtf import CSRFProtect
+from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.routing import IntegerConverter
 
 from . import clock
@@ -18,6 +19,46 @@ class BoundedInt(IntegerConverter):
     def __init__(self, map, *args, **kwargs):
         kwargs.setdefault("max", 2**63 - 1)
         super().__init__(map, *args, **kwargs)
+
+
+class LimitedRequest(Request):
+    """Every body is bounded before it is parsed, whatever its content type.
+
+    Werkzeug bounds multipart bodies by MAX_FORM_PARTS only; an urlencoded body
+    of 2 MiB made of 300,000 fields was parsed in full. Here the body is read
+    (at most MAX_CONTENT_LENGTH bytes, else 413) and its fields counted before
+    any parsing: more than MAX_FORM_FIELDS is 413 too, with the friendly page.
+    """
+
+    def _load_form_data(self) -> None:
+        from flask import current_app
+
+        if "form" in self.__dict__:
+            return
+        limit = self.max_content_length  # the config's, or a route's own (access.accepts_upload)
+        if self.content_length is not None and limit is not None and self.content_length > limit:
+            raise RequestEntityTooLarge()
+        if self.mimetype == "application/x-www-form-urlencoded":
+            body = self.get_data(cache=True)  # Werkzeug stops reading past the limit (413)
+            if body.count(b"&") + body.count(b";") + 1 > current_app.config["MAX_FORM_FIELDS"]:
+                raise RequestEntityTooLarge()
+        super()._load_form_data()
+
+
+def _refuse_demo_accounts(app: Flask) -> None:
+    """The production way of serving refuses a database holding the published
+    demo logins, unless the config says ALLOW_DEMO (``make run`` is the demo)."""
+    if app.config.get("ALLOW_DEMO") or os.environ.get("FLASK_RUN_FROM_CLI"):
+        return  # the flask command is how an admin removes them
+    from .db import db
+    from .demo import demo_accounts
+    with db.connection_context():
+        found = demo_accounts()
+    if found:
+        raise RuntimeError(
+            "peerapp will not serve: this database has the demo accounts, whose password is published ("
+            + ", ".join(found) + "). Deactivate or delete them (or start from a new database), "
+            "or set ALLOW_DEMO = True in instance/config.py if this really is a demonstration.")
 
 
 csrf = CSRFProtect()
@@ -55,8 +96,12 @@ def area_blueprints() -> list:
 
 
 def create_app(test_config: dict | None = None) -> Flask:
+    # Records are confidential: the database, its WAL and every backup are
+    # readable by the service account only (0600), in the app and the CLI alike.
+    os.umask(0o077)
     app = Flask(__name__, instance_relative_config=True,
                 template_folder="../templates", static_folder="../static")
+    app.request_class = LimitedRequest
     # An id too large for SQLite's integers is simply not a route (404), never a 500.
     app.url_map.converters["int"] = BoundedInt
     instance = Path(app.instance_path)
@@ -77,7 +122,12 @@ def create_app(test_config: dict | None = None) -> Flask:
         WTF_CSRF_SSL_STRICT=True,
         MAX_CONTENT_LENGTH=2 * 1024 * 1024,
         MAX_FORM_MEMORY_SIZE=1024 * 1024,
-        MAX_FORM_PARTS=2000,
+        MAX_FORM_PARTS=1000,
+        MAX_FORM_FIELDS=1000,         # urlencoded fields, counted before parsing
+        ONE_TIME_PASSWORD_HOURS=72,   # an unused one-time password expires
+        LOGIN_MAX_DELAY_MINUTES=60,   # the longest wait one address is made to take
+        LOGIN_ACCOUNT_MAX_PER_HOUR=100,  # failures per account from all addresses (NIST 800-63B)
+        ALLOW_DEMO=False,             # `make run` sets it: the demo logins are published
         SMALL_NUMBER_LIMIT=7,         # aggregates of 1-7 people are suppressed
         DISCLOSURE_ROUNDING=5,        # other counts rounded to the nearest 5 (1: not rounded)
         CLOCK=None,
@@ -120,6 +170,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     from .cli import register_commands
     register_commands(app)
+    _refuse_demo_accounts(app)
 
     from . import templating
     templating.init_app(app)

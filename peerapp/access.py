@@ -109,6 +109,14 @@ def accepts_upload(max_bytes: int):
     return decorate
 
 
+# Signed in with a one-time password: only these are open until it is changed.
+WHILE_CHANGING_PASSWORD = frozenset({"auth.password", "auth.logout", "auth.sign_out_everywhere"})
+
+
+class MustChangePassword(Exception):
+    """Answered by sending the person to choose their own password."""
+
+
 class NeedsConfirmation(Exception):
     """Answered by asking for the password again (auth.confirm)."""
 
@@ -129,6 +137,8 @@ def check_request() -> None:
         return
     if not current_user.is_authenticated:
         raise Denied(needs_login=True)
+    if current_user.must_change_password and request.endpoint not in WHILE_CHANGING_PASSWORD:
+        raise MustChangePassword()
     if not roles:
         abort(403)
     if SIGNED_IN not in roles and not current_user.has_role(*roles):

@@ -42,3 +42,28 @@ def unique_violation(error: Exception) -> bool:
     """Is this IntegrityError a broken UNIQUE constraint, on SQLite or PostgreSQL?"""
     text = str(error).lower()
     return "unique" in text or "duplicate key" in text
+
+
+class StaleEdit(Refusal):
+    """The record changed since the person opened the edit page: nothing was saved."""
+
+
+STALE_EDIT = ("Someone else changed this while you were editing. Nothing was saved: your changes are "
+              "below. Open the page in a new tab to see theirs, then save again.")
+
+
+def record_version(record: pw.Model, *extra) -> str:
+    """A digest of the record as it stands (and of ``extra`` values such as its
+    child rows), carried in the edit form's hidden ``version`` field."""
+    import hashlib
+    fields = [str(getattr(record, f.name)) for f in record._meta.sorted_fields]
+    fields += [str(value) for value in extra]
+    return hashlib.sha256("\x1f".join(fields).encode()).hexdigest()[:32]
+
+
+def check_version(record: pw.Model, seen: str | None, extra=lambda record: ()) -> None:
+    """Inside the saving transaction: refuse (``StaleEdit``) when the row as it is
+    now differs from the version the person's form was made from."""
+    fresh = type(record).get_or_none(record._meta.primary_key == record._pk)
+    if fresh is None or record_version(fresh, *extra(fresh)) != (seen or ""):
+        raise StaleEdit(STALE_EDIT)

@@ -127,6 +127,7 @@ def backup(dest):
     finally:
         target.close()
         source.close()
+    dest_path.chmod(0o600)  # confidential records: the service account only
     if ok != "ok":
         raise click.ClickException(f"The copy failed its integrity check: {ok}")
     click.echo(f"Backed up to {dest} in {time.perf_counter() - started:.2f} s (integrity ok).")

@@ -6,6 +6,8 @@ BEGIN, four processes doing read-then-write failed 657 of 800 times with
 """
 from __future__ import annotations
 
+import os
+
 import peewee
 from flask import Flask
 from playhouse.db_url import connect as connect_url
@@ -57,9 +59,20 @@ def self_check() -> dict[str, object]:
 EXPECTED = {"journal_mode": "wal", "foreign_keys": 1, "synchronous": 2, "secure_delete": 1}
 
 
+def private_files(path: str) -> None:
+    """A database made before peerapp set its umask was 0644: make it and its
+    WAL files readable by the service account only."""
+    for suffix in ("", "-wal", "-shm"):
+        try:
+            os.chmod(path + suffix, 0o600)
+        except OSError:
+            pass  # not there yet (created 0600 under the umask) or not ours
+
+
 def init_app(app: Flask) -> None:
     db.initialize(open_database(app.config["DATABASE"]))
     if is_sqlite():
+        private_files(db.obj.database)
         # Start-up self-check: WAL silently falls back on some network file
         # systems, and then concurrent users would see "database is locked".
         with db.connection_context():

@@ -13,6 +13,7 @@ from .db import db
 from .models import Team, User
 
 DEMO_PASSWORD = "demo-peer-support-2026"
+DEMO_DOMAIN = "demo.peerapp"  # every demo login is name@demo.peerapp
 
 # key, email, name, roles, label shown by `make run`
 DEMO_USERS = [
@@ -26,6 +27,14 @@ DEMO_USERS = [
     {"key": "volunteer", "email": "volunteer@demo.peerapp", "name": "Chris Lee", "roles": ["peer"], "label": "peer worker (volunteer): caseload cards, no notes"},
     {"key": "viewer", "email": "viewer@demo.peerapp", "name": "Vic Patel", "roles": ["viewer"], "label": "viewer: counts only, never a person's record"},
 ]
+
+
+def demo_accounts() -> list[str]:
+    """Active accounts of the demo (published password): none may exist on a real install."""
+    if not User.table_exists():
+        return []
+    query = User.select(User.email).where(User.email.endswith("@" + DEMO_DOMAIN), User.active == True)  # noqa: E712
+    return [u.email for u in query.order_by(User.email)]
 
 
 @dataclass

@@ -1,8 +1,11 @@
 """Form pieces every area shares."""
 from __future__ import annotations
 
+import re
+
+from flask import request
 from flask_wtf import FlaskForm
-from wtforms import IntegerField, SelectMultipleField, StringField, TextAreaField, widgets
+from wtforms import HiddenField, IntegerField, SelectMultipleField, StringField, TextAreaField, widgets
 from wtforms.validators import Length, NumberRange, Optional, StopValidation, ValidationError
 
 from . import clock
@@ -10,6 +13,13 @@ from . import clock
 # SQLite integers stop at 2**63: an unbounded IntegerField turns a fuzzed number
 # into a 500. Every whole-number field in peerapp is bounded.
 SANE_MAX = 1_000_000
+
+
+class VersionedForm(FlaskForm):
+    """An edit form of a shared record: it carries the version it was made from,
+    so a save from a stale page is refused (409, typed text kept) instead of
+    silently overwriting someone else's change (``peerapp.changes.check_version``)."""
+    version = HiddenField()
 
 
 class ActionForm(FlaskForm):
@@ -25,6 +35,23 @@ class CheckboxesField(SelectMultipleField):
     """Several choices as NHS.UK checkboxes (macros/forms.html goes by this class name)."""
     widget = widgets.ListWidget(prefix_label=False)
     option_widget = widgets.CheckboxInput()
+
+
+_WHOLE_NUMBER = re.compile(r"[+-]?[0-9]{1,19}")
+
+
+def int_arg(name: str, default: int | None = None, *, minimum: int = 0, maximum: int = 2**63 - 1,
+            source=None) -> int | None:
+    """The one way a view reads a whole number from the query string or a
+    posted value (``request.values`` unless ``source`` is given): ``default``
+    unless it is an integer from ``minimum`` to ``maximum``. ``request.args.get(
+    name, type=int)`` would pass 2^63 on to SQLite, which answers with a 500."""
+    raw = (request.values if source is None else source).get(name, "")
+    raw = raw.strip() if isinstance(raw, str) else ""
+    if not _WHOLE_NUMBER.fullmatch(raw):
+        return default
+    value = int(raw)
+    return value if minimum <= value <= maximum else default
 
 
 def not_in_future(form, field):

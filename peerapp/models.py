@@ -53,6 +53,8 @@ class User(BaseModel):
     password_hash = pw.CharField(max_length=255, default="")
     # Set when an admin gives a one-time password: the next login must replace it.
     must_change_password = pw.BooleanField(default=False)
+    # An unused one-time password stops working then; using it once clears this.
+    one_time_expires_at = pw.DateTimeField(null=True)
     active = pw.BooleanField(default=True)
     created_at = pw.DateTimeField(default=clock.now)
     password_changed_at = pw.DateTimeField(null=True)
@@ -101,12 +103,24 @@ class User(BaseModel):
         return bool(self.roles.intersection(roles))
 
     def set_roles(self, roles) -> None:
+        """The only way roles change; every change is audited as a role change.
+        Callers: the admin's user pages (password asked again) and the CLI."""
+        from .audit import audit
         wanted = {r for r in roles if r in ROLES}
+        self.__dict__.pop("_roles", None)
+        before = set(self.roles)
         with db.atomic():
             UserRole.delete().where(UserRole.user == self, UserRole.role.not_in(wanted)).execute()
-            for role in wanted - self.roles:
+            for role in wanted - before:
                 UserRole.create(user=self, role=role)
+            if wanted != before:
+                audit("role_change", self, summary="roles: " + (", ".join(sorted(before)) or "none")
+                      + " -> " + (", ".join(sorted(wanted)) or "none"))
         self.__dict__.pop("_roles", None)
+
+    @classmethod
+    def active_admins(cls) -> int:
+        return cls.with_role("admin").count()
 
     def role_names(self) -> list[str]:
         return [ROLES[r] for r in ROLES if r in self.roles]
@@ -191,11 +205,27 @@ class LoginFailure(BaseModel):
     across worker processes. The email is kept only as a hash."""
 
     email_hash = pw.CharField(max_length=64, index=True)
+    source_hash = pw.CharField(max_length=64, default="")  # keyed hash of the address
     at = pw.DateTimeField(default=clock.now, index=True)
+
+    class Meta:
+        indexes = ((("email_hash", "source_hash", "at"), False),)
 
     @staticmethod
     def key(email: str) -> str:
         return _digest(User.normalise_email(email))
 
 
-HOUSE_MODELS = [Team, User, UserRole, LoginSession, LoginFailure]
+class LoginSource(BaseModel):
+    """An address (keyed hash) that has signed in to an account before: when an
+    account is flooded with failures from many addresses, these still get in."""
+
+    email_hash = pw.CharField(max_length=64)
+    source_hash = pw.CharField(max_length=64)
+    last_at = pw.DateTimeField(default=clock.now)
+
+    class Meta:
+        indexes = ((("email_hash", "source_hash"), True),)
+
+
+HOUSE_MODELS = [Team, User, UserRole, LoginSession, LoginFailure, LoginSource]

@@ -11,7 +11,7 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from .access import Denied, NeedsConfirmation
+from .access import Denied, MustChangePassword, NeedsConfirmation
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
        "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; "
@@ -51,6 +51,13 @@ def render_form(page: str, form, /, fragment: str | None = None, **context) -> R
     return render(page, fragment, status=status, form=form, **context)
 
 
+def render_stale(page: str, form, /, fragment: str | None = None, **context) -> Response:
+    """A save from a stale page: 409, the message, and the person's typed text kept."""
+    from .changes import STALE_EDIT
+    flash(STALE_EDIT, "error")
+    return render(page, fragment, status=409 if not is_fragment_request() else 200, form=form, **context)
+
+
 def safe_next(target: str | None, default: str = "/") -> str:
     """Only ever an internal path: refuses https://evil, //evil and /\\evil."""
     if not target:
@@ -67,6 +74,21 @@ def resume_fields() -> list[tuple[str, str]]:
     """What the person typed, minus tokens, to be offered back after a lapse."""
     return [(key, value) for key, values in request.form.lists() for value in values
             if key not in ("csrf_token", "password")]
+
+
+def _own_token() -> bool:
+    """Was the refused token issued to this session (not missing, forged or another's)?"""
+    from flask import current_app, session
+    from itsdangerous import BadData, URLSafeTimedSerializer
+    sent = request.form.get("csrf_token") or request.headers.get("X-CSRFToken") or ""
+    if not sent or not session.get("csrf_token"):
+        return False
+    try:
+        raw = URLSafeTimedSerializer(current_app.secret_key, salt="wtf-csrf-token").loads(sent)
+    except BadData:
+        return False
+    import hmac
+    return hmac.compare_digest(str(raw), str(session["csrf_token"]))
 
 
 def _error(status: int, message: str | None = None) -> Response:
@@ -118,6 +140,16 @@ def init_app(app: Flask) -> None:
         flash("Please sign in to continue.", "info")
         return redirect(url_for("auth.login", next=safe_next(request.full_path.rstrip("?"))))
 
+    @app.errorhandler(MustChangePassword)
+    def must_change_password(error: MustChangePassword):
+        target = url_for("auth.password")
+        if is_fragment_request():
+            response = make_response("", 403)
+            response.headers["HX-Redirect"] = target
+            return response
+        flash("Please choose a new password before you go on.", "info")
+        return redirect(target)
+
     @app.errorhandler(NeedsConfirmation)
     def needs_confirmation(error: NeedsConfirmation):
         from .auth.forms import ConfirmPasswordForm
@@ -133,12 +165,19 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(CSRFError)
     def csrf_refused(error: CSRFError):
+        # Typed text comes back only when the token was this very session's own
+        # (e.g. refused for its age or Referer): a forged post has no token or
+        # someone else's, and echoing its fields with a fresh token would turn
+        # it into a one-click post. Even then the fields are shown to be read
+        # and sent by the person, never as hidden inputs.
+        if is_fragment_request() or not request.form or not current_user.is_authenticated or not _own_token():
+            return _error(400, "This page had expired, so that was not sent. "
+                               "Go back, reload the page and try again.")
         message = ("This page had expired, so your form was not sent. "
-                   "Check what you entered below and send it again.")
-        if is_fragment_request() or not request.form or not current_user.is_authenticated:
-            return _error(400, "This page had expired, so that was not sent. Reload the page and try again.")
+                   "Check what you entered below, change it if needed, and send it only if you meant to.")
         return make_response(render_template(
-            "resume.html", message=message, resume_to=request.path, resume=resume_fields()), 400)
+            "resume.html", message=message, resume_to=request.path, resume=resume_fields(),
+            visible=True), 400)
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):

@@ -71,8 +71,9 @@ def test_state_change_without_a_valid_token_is_refused_and_changes_nothing(app, 
     assert response.status_code == 400
     assert "expired" in response.get_data(as_text=True)
     assert _team_count() == before
-    # Typed text comes back, ready to send again.
-    assert "Sneaky Team" in response.get_data(as_text=True)
+    # A forged post's fields are never echoed with a fresh token (a one-click post).
+    text = response.get_data(as_text=True)
+    assert "Sneaky Team" not in text and 'name="name"' not in text
 
 
 def test_htmx_sends_the_token_as_a_header(client_for):

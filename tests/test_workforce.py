@@ -232,16 +232,24 @@ def test_activation_makes_the_peer_account_with_a_one_time_password(app, wf, log
     assert password not in text(lead.get(f"/workforce/roles/{role.id}"))
 
 
-def test_activation_links_an_existing_account_by_email(app, wf, make_user):
-    existing = make_user("clinician", email="ada@example.org", name="Ada Candidate")
+def test_activation_never_grants_the_peer_role_to_an_existing_account(app, wf, make_user):
+    """Issue 10, item 1: a peer lead set a candidate's email to the viewer's and
+    activated the role; the viewer's account became a peer's and read a referral."""
+    existing = make_user("viewer", email="ada@example.org", name="Ada Candidate")
     role = offer(wf)
     complete_checks(role, wf["lead"])
     sign_off(role, wf["lead"])
     with app.app_context(), db.connection_context():
         onboarding.change_status(role, "onboarding", by=wf["lead"])
-        user, password = onboarding.activate(role, by=wf["lead"])
+        with pytest.raises(Refusal, match="not a peer worker's account"):
+            onboarding.activate(PeerRole.get_by_id(role.id), by=wf["lead"])
+        assert User.get_by_id(existing.id).roles == {"viewer"}
+        assert PeerRole.get_by_id(role.id).user_id is None
+        # Once the administrator has given that account the peer role, the role links to it.
+        User.get_by_id(existing.id).set_roles({"viewer", "peer"})
+        user, password = onboarding.activate(PeerRole.get_by_id(role.id), by=wf["lead"])
         assert password is None and user.id == existing.id
-        assert User.get_by_id(existing.id).roles == {"clinician", "peer"}
+        assert User.get_by_id(existing.id).roles == {"viewer", "peer"}
 
 
 def test_offer_page_lists_trained_candidates_only(wf, login):
@@ -311,6 +319,7 @@ def test_team_meeting_attendance_is_agreed_by_manager_lead_and_peer(app, wf, log
     with db.connection_context():
         assert not TeamMeetingAgreement.get(role=role).agreed
         peer_user = PeerRole.get_by_id(role.id).user
+        _chose_own_password(peer_user)
     peer = login(peer_user)
     assert "I agree to this arrangement" in text(peer.get("/workforce/me"))
     # A lead cannot confirm on the peer's behalf.
@@ -592,6 +601,7 @@ def test_supervision_notes_only_for_the_peer_and_their_supervisors(app, wf, logi
                                                how_they_are="Tired but coping", actions="Shorter days",
                                                next_on=TODAY + dt.timedelta(days=28))
         peer_user = PeerRole.get_by_id(role.id).user
+        _chose_own_password(peer_user)
     url = f"/workforce/supervision/{record.id}"
     for person in (wf["lead"], peer_user):
         response = login(person).get(url)
@@ -691,6 +701,7 @@ def test_role_page_shows_its_changes_to_staff_only(app, wf, login):
     role = ready_role(wf)
     with db.connection_context():
         peer_user = PeerRole.get_by_id(role.id).user
+        _chose_own_password(peer_user)
     assert 'id="changes"' in text(login(wf["manager"]).get(f"/workforce/roles/{role.id}"))
     assert 'id="changes"' not in text(login(peer_user).get("/workforce/me"))
 
@@ -724,6 +735,7 @@ def test_reading_a_role_is_audited(app, wf, login):
                                                                  AuditEvent.user == wf["lead"].id).count() == 3
     with db.connection_context():
         peer_user = PeerRole.get_by_id(role.id).user
+        _chose_own_password(peer_user)
     login(peer_user).get("/workforce/me")
     with db.connection_context():
         assert AuditEvent.for_record("peer_role", role.id).where(
@@ -828,3 +840,10 @@ def test_a_check_that_lapses_needs_its_expiry_date(wf, login):
         "check_type": agreement.id, "completed_on": "2026-04-01", "expires_on": ""}).status_code == 302
     with db.connection_context():
         assert [r.check_type.code for r in RecruitmentCheck.select()] == ["confidentiality_agreement"]
+
+
+def _chose_own_password(user):
+    """A newly activated peer signs in with a one-time password and must change it
+    before any other page opens; these tests start after they have."""
+    User.update(must_change_password=False).where(User.id == user.id).execute()
+    user.must_change_password = False

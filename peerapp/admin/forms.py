@@ -2,11 +2,11 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, SelectField
 from wtforms.validators import DataRequired, Length, Regexp, ValidationError
 
-from ..forms import CheckboxesField, long_text, text_field
+from ..forms import CheckboxesField, VersionedForm, long_text, text_field
 from ..models import ROLES, Team, User
 
 
-class TeamForm(FlaskForm):
+class TeamForm(VersionedForm):
     name = text_field("Team name", 120, validators=[DataRequired("Enter the team's name")])
     base_address = long_text("Team base address", 1000,
                              description="Where peers sign in and out, and where first meetings can happen.")
@@ -22,7 +22,7 @@ class TeamForm(FlaskForm):
             raise ValidationError("There is already a team with this name")
 
 
-class UserForm(FlaskForm):
+class UserForm(VersionedForm):
     name = text_field("Full name", 120, validators=[DataRequired("Enter the person's name")])
     email = EmailField("Email address", validators=[DataRequired("Enter an email address"),
                                                     Regexp(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", message="Enter an email address like name@nhs.net"), Length(max=254)])

@@ -3,18 +3,19 @@ from __future__ import annotations
 
 import secrets
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from peewee import JOIN
+from peewee import JOIN, IntegrityError
 
 from .. import passwords
 from ..access import allow, recent_login
 from ..audit import AuditEvent, audit
+from ..changes import Refusal, StaleEdit, check_version, record_version, unique_violation
 from ..db import db
 from ..forms import ActionForm
 from ..models import Team, User, UserRole
 from ..navigation import home_panel, nav_item
-from ..pages import render, render_form
+from ..pages import render, render_form, render_stale
 from ..paging import paged
 from .forms import AuditFilterForm, TeamForm, UserFilterForm, UserForm
 
@@ -22,6 +23,14 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 nav_item("Admin", "admin.users", order=90, hint="Teams, users and the audit log")
 home_panel("admin/_home_panel.html", "admin.users", order=90)
 
+TEAM_NAME_TAKEN = "There is already a team with this name"
+LAST_ADMIN = ("This is the last active administrator: give another person the administrator "
+              "role first, so someone can still manage users.")
+
+
+def _user_extra(user: User) -> tuple:
+    # password_hash and the one-time expiry change on sign-in: not part of what the form edits.
+    return tuple(sorted(user.roles))
 
 
 def _user_or_404(user_id: int) -> User:
@@ -41,12 +50,18 @@ def team_new():
     """Admins: create a team."""
     form = TeamForm()
     if form.validate_on_submit():
-        with db.atomic():
-            team = Team.create(name=form.name.data.strip(), base_address=form.base_address.data or "",
-                               active=form.active.data)
-            audit("create", team, summary="team created")
-        flash(f"Team {team.name} created.", "success")
-        return redirect(url_for("admin.teams"))
+        try:
+            with db.atomic():
+                team = Team.create(name=form.name.data.strip(), base_address=form.base_address.data or "",
+                                   active=form.active.data)
+                audit("create", team, summary="team created")
+        except IntegrityError as error:
+            if not unique_violation(error):
+                raise
+            form.name.errors.append(TEAM_NAME_TAKEN)  # someone else created it a moment ago
+        else:
+            flash(f"Team {team.name} created.", "success")
+            return redirect(url_for("admin.teams"))
     return render_form("admin/team_form.html", form, team=None)
 
 
@@ -56,15 +71,28 @@ def team_edit(team_id: int):
     """Admins: rename a team, change its base address, or retire it."""
     team = Team.get_or_none(Team.id == team_id) or abort(404)
     form = TeamForm(obj=team, team=team)
+    if request.method == "GET":
+        form.version.data = record_version(team)
     if form.validate_on_submit():
-        with db.atomic():
-            team.name = form.name.data.strip()
-            team.base_address = form.base_address.data or ""
-            team.active = form.active.data
-            team.save()
-            audit("update", team, summary="team details changed")
-        flash("Team saved.", "success")
-        return redirect(url_for("admin.teams"))
+        try:
+            with db.atomic():
+                check_version(team, form.version.data)
+                team.name = form.name.data.strip()
+                team.base_address = form.base_address.data or ""
+                team.active = form.active.data
+                team.save()
+                audit("update", team, summary="team details changed")
+        except StaleEdit:
+            team = Team.get_by_id(team_id)
+            form.version.data = record_version(team)
+            return render_stale("admin/team_form.html", form, team=team)
+        except IntegrityError as error:
+            if not unique_violation(error):
+                raise
+            form.name.errors.append(TEAM_NAME_TAKEN)
+        else:
+            flash("Team saved.", "success")
+            return redirect(url_for("admin.teams"))
     return render_form("admin/team_form.html", form, team=team)
 
 
@@ -118,13 +146,20 @@ def user_new():
     form = UserForm()
     if form.validate_on_submit():
         one_time = _one_time_password()
-        with db.atomic():
-            user = User.create(email=User.normalise_email(form.email.data), name=form.name.data.strip(),
-                               team=form.team.data or None, must_change_password=True,
-                               password_hash=passwords.hash_password(one_time))
-            user.set_roles(form.roles.data)
-            audit("create", user, summary=f"user created with roles {', '.join(sorted(form.roles.data))}")
-        return render_template("admin/one_time_password.html", user=user, password=one_time)
+        try:
+            with db.atomic():
+                user = User.create(email=User.normalise_email(form.email.data), name=form.name.data.strip(),
+                                   team=form.team.data or None, must_change_password=True,
+                                   one_time_expires_at=passwords.one_time_expiry(),
+                                   password_hash=passwords.hash_password(one_time))
+                user.set_roles(form.roles.data)
+                audit("create", user, summary=f"user created with roles {', '.join(sorted(form.roles.data))}")
+        except IntegrityError as error:
+            if not unique_violation(error):
+                raise
+            form.email.errors.append("Someone already has this email address")
+        else:
+            return render_template("admin/one_time_password.html", user=user, password=one_time)
     return render_form("admin/user_form.html", form, user=None)
 
 
@@ -139,20 +174,39 @@ def user_edit(user_id: int):
     if request.method == "GET":
         form.team.data = user.team_id or 0
         form.roles.data = sorted(user.roles)
+        form.version.data = record_version(user, *_user_extra(user))
     if form.validate_on_submit():
         before = (sorted(user.roles), user.team_id)
-        with db.atomic():
-            user.name = form.name.data.strip()
-            user.email = User.normalise_email(form.email.data)
-            user.team = form.team.data or None
-            user.save()
-            user.set_roles(form.roles.data)
-            changed_rights = before != (sorted(user.roles), user.team_id)
-            if changed_rights:
-                user.end_sessions()
-            audit("update", user, summary="roles or team changed" if changed_rights else "details changed")
-        flash("User saved." + (" Their sessions have ended so new rights apply." if changed_rights else ""), "success")
-        return redirect(url_for("admin.users"))
+        try:
+            with db.atomic():
+                check_version(user, form.version.data, _user_extra)
+                user.name = form.name.data.strip()
+                user.email = User.normalise_email(form.email.data)
+                user.team = form.team.data or None
+                user.save()
+                user.set_roles(form.roles.data)
+                if User.active_admins() == 0:
+                    raise Refusal(LAST_ADMIN)
+                changed_rights = before != (sorted(user.roles), user.team_id)
+                if changed_rights:
+                    user.end_sessions()
+                audit("update", user, summary="roles or team changed" if changed_rights else "details changed")
+        except StaleEdit:
+            user = _user_or_404(user_id)
+            form.version.data = record_version(user, *_user_extra(user))
+            return render_stale("admin/user_form.html", form, user=user,
+                                history=AuditEvent.for_record("user", user.id).limit(20))
+        except Refusal as refusal:
+            form.roles.errors.append(str(refusal))
+        except IntegrityError as error:
+            if not unique_violation(error):
+                raise
+            form.email.errors.append("Someone already has this email address")
+        else:
+            flash("User saved." + (" Their sessions have ended so new rights apply." if changed_rights else ""),
+                  "success")
+            return redirect(url_for("admin.users"))
+        user = _user_or_404(user_id)  # the refused change was rolled back
     return render_form("admin/user_form.html", form, user=user,
                        history=AuditEvent.for_record("user", user.id).limit(20))
 
@@ -167,12 +221,18 @@ def user_deactivate(user_id: int):
         if user.id == current_user.id:
             flash("You cannot deactivate your own account.", "error")
         else:
-            with db.atomic():
-                user.active = False
-                user.save()
-                user.end_sessions()
-                audit("deactivate", user, summary="account deactivated")
-            flash(f"{user.name} can no longer sign in. Their records are kept.", "success")
+            try:
+                with db.atomic():
+                    user.active = False
+                    user.save()
+                    if User.active_admins() == 0:
+                        raise Refusal(LAST_ADMIN)
+                    user.end_sessions()
+                    audit("deactivate", user, summary="account deactivated")
+            except Refusal as refusal:
+                flash(str(refusal), "error")
+            else:
+                flash(f"{user.name} can no longer sign in. Their records are kept.", "success")
     return redirect(url_for("admin.user_edit", user_id=user.id))
 
 
@@ -203,6 +263,7 @@ def user_reset_password(user_id: int):
     with db.atomic():
         user.password_hash = passwords.hash_password(one_time)
         user.must_change_password = True
+        user.one_time_expires_at = passwords.one_time_expiry()
         user.save()
         user.end_sessions()
         audit("password_reset", user, summary="one-time password issued by an admin")
@@ -243,6 +304,19 @@ def audit_log():
     # Keyset pages (issue #17): page 400 of 2 M rows costs what page 1 does.
     page = paged(query, AuditEvent.at.desc(), AuditEvent.id.desc())
     return render("admin/audit.html", "admin/_audit_rows.html", form=form, events=page.rows, page=page)
+
+
+@bp.get("/sign-in-failures")
+@allow("admin")
+def sign_in_failures():
+    """Admins: accounts under attack (3+ wrong passwords in 24 hours), with how many addresses tried."""
+    from .. import clock
+    from ..auth.throttle import under_attack
+    rows = under_attack(clock.now(), minimum=3)
+    with db.atomic():
+        audit("view", record_type="login_failure", record_id="", summary=f"sign-in failures read ({len(rows)} accounts)")
+    return render_template("admin/sign_in_failures.html", rows=rows, minimum=3,
+                           max_delay=current_app.config["LOGIN_MAX_DELAY_MINUTES"])
 
 
 def _one_time_password() -> str:

@@ -36,6 +36,7 @@ class PasswordChangeForm(NewPasswordMixin, FlaskForm):
 
     def validate_current_password(self, field):
         if not passwords.verify(self.user.password_hash, field.data or ""):
+            self.wrong_current = True
             raise ValidationError("Your current password is not right")
 
 

@@ -223,10 +223,6 @@ def seed(demo) -> None:
         refer(liam, 2, "I'd like someone who gets it to help me get back to the gym.",
               "Go to the gym twice a week on my own.", ["Accompanying to community activities"], "low",
               "No current concerns. Some low mood in the evenings.")
-        r_screen = refer(grace, 6, "I want to sing again with other people, I lost that when I got ill.",
-                         "Join a choir.", ["Accompanying to community activities", "1:1 recovery conversations"],
-                         "low", "No current risk concerns.")
-        move(r_screen, states.SCREENING, lead, 1)
         r_info = refer(owen, 9, "Don't know really. Someone to talk to who isn't a doctor.",
                        "Get out of the flat more.", ["1:1 recovery conversations"], "medium",
                        "Recent self-neglect; ongoing alcohol use. Reviewed at MDT.")
@@ -330,6 +326,11 @@ def seed(demo) -> None:
             meet(r_kezia, first, 38, go_ahead=False,
                  reason="Kezia and Sam recognised each other from school: not a good fit.")
 
+        # Grace's new referral, made after her old one was closed (one open referral a team).
+        r_screen = refer(grace, 6, "I want to sing again with other people, I lost that when I got ill.",
+                         "Join a choir.", ["Accompanying to community activities", "1:1 recovery conversations"],
+                         "low", "No current risk concerns.")
+        move(r_screen, states.SCREENING, lead, 1)
         if volunteer_role is not None:
             # Active with the volunteer; contacts entered by the peer lead at the debrief.
             r_ellie = refer(ellie, 80, "Phone calls to keep me going between appointments.",

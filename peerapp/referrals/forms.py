@@ -6,7 +6,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, HiddenField, RadioField, SelectField
 from wtforms.validators import DataRequired, InputRequired, Optional, ValidationError
 
-from ..forms import CheckboxesField, SearchForm, bounded_integer, long_text, not_in_future, text_field
+from ..forms import CheckboxesField, SearchForm, VersionedForm, bounded_integer, long_text, not_in_future, text_field
 from ..models import Team, User
 from ..workforce.forms import AGE_BANDS
 from . import states
@@ -71,6 +71,12 @@ class ServiceUserFields(FlaskForm):
         super().__init__(*args, **kwargs)
         self.service_user = service_user
         self.team.choices = [(t.id, t.name) for t in Team.listed() if t.active]
+        from flask_login import current_user
+        if current_user and current_user.is_authenticated and not current_user.has_role("clinician") \
+                and current_user.team_id:
+            # The team decides who sees the record: anyone but a clinician (who refers to any
+            # team) keeps it in their own, on every form built on this one (new referral, edit).
+            self.team.choices = [(t, name) for t, name in self.team.choices if t == current_user.team_id]
         self.care_coordinator.choices = [(0, "Not known yet")] + [
             (u.id, u.name) for u in User.with_role("clinician")]
 
@@ -288,7 +294,7 @@ class CloseForm(FlaskForm):
     summary = long_text("Summary", 5000, validators=[DataRequired("Write a closing summary")])
 
 
-class InterventionForm(FlaskForm):
+class InterventionForm(VersionedForm):
     name = text_field("Name", 120, validators=[DataRequired("Enter the intervention's name")])
     duties = long_text("What the peer does", 3000, validators=[DataRequired("Describe the peer's duties")])
     delivery = RadioField("Delivery", choices=list(DELIVERY), default="1:1")

@@ -8,14 +8,14 @@ from wtforms import DateField, EmailField, SelectField
 from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
 
 from .. import clock
-from ..forms import CheckboxesField, bounded_integer, long_text, not_in_future, text_field
+from ..forms import CheckboxesField, VersionedForm, bounded_integer, long_text, not_in_future, text_field
 from ..models import User
 from .completion import ABSENT, CAUGHT_UP, LATE, PRESENT
 
 SESSIONS = 6
 
 
-class NominationForm(FlaskForm):
+class NominationForm(VersionedForm):
     """Who is nominated, and how to reach them. Nothing about their health."""
 
     name = text_field("Full name", 120, validators=[DataRequired("Enter the candidate's full name")])
@@ -44,7 +44,7 @@ class NominationForm(FlaskForm):
                                   "one person has one record")
 
 
-class CohortForm(FlaskForm):
+class CohortForm(VersionedForm):
     name = text_field("Name or round number", 120, validators=[DataRequired("Enter a name, such as Round 4")])
     venue = text_field("Venue", 200)
     places = bounded_integer("Number of places", minimum=1, maximum=100, required=True)

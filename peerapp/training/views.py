@@ -21,7 +21,8 @@ from ..disclosure import disclose
 from ..forms import ActionForm
 from ..models import Team
 from ..navigation import home_panel, nav_item
-from ..pages import is_fragment_request, render, render_form
+from ..changes import StaleEdit, check_version, record_version, unique_violation
+from ..pages import is_fragment_request, render, render_form, render_stale
 from .completion import STATUSES
 from .forms import (CohortForm, CurriculumForm, EnrolForm, EquivalentForm, MarkForm, NominationForm,
                     WithdrawForm)
@@ -162,15 +163,29 @@ def cohort_edit(cohort_id: int):
         form.facilitators.data = [f.user_id for f in cohort.facilitator_rows]
         for session in cohort.sessions():
             form[f"session_{session.number}"].data = session.held_on
+        form.version.data = record_version(cohort, *_cohort_extra(cohort))
     if form.validate_on_submit():
         try:
-            _save_cohort(cohort, form)
+            with db.atomic():
+                check_version(cohort, form.version.data, _cohort_extra)
+                _save_cohort(cohort, form)
+        except StaleEdit:
+            cohort = _cohort_or_404(cohort_id)
+            form.version.data = record_version(cohort, *_cohort_extra(cohort))
+            return render_stale("training/cohort_form.html", form, cohort=cohort)
         except pw.IntegrityError:
             form.name.errors.append("There is already a cohort with this name")
         else:
             flash("Cohort saved.", "success")
             return redirect(url_for("training.cohort", cohort_id=cohort.id))
     return render_form("training/cohort_form.html", form, cohort=cohort)
+
+
+def _cohort_extra(cohort: Cohort) -> tuple:
+    """What the cohort form edits besides the row: its facilitators and session dates."""
+    facilitators = sorted(f.user_id for f in CohortFacilitator.select().where(CohortFacilitator.cohort == cohort))
+    sessions = sorted((s.number, str(s.held_on)) for s in CohortSession.select().where(CohortSession.cohort == cohort))
+    return (facilitators, sessions)
 
 
 def _enrol_candidates(cohort: Cohort):
@@ -501,16 +516,31 @@ def nominate():
         flash("You need to belong to a team to nominate candidates: ask the administrator.", "error")
         return redirect(url_for("training.candidates"))
     if form.validate_on_submit():
-        with db.atomic():
-            candidate = Candidate.create(
-                name=form.name.data.strip(), preferred_name=(form.preferred_name.data or "").strip(),
-                pronouns=(form.pronouns.data or "").strip(), email=(form.email.data or "").strip().lower(),
-                phone=(form.phone.data or "").strip(), team=team, nominated_by=current_user.id,
-                nominated_on=form.nominated_on.data, created_at=clock.now())
-            audit("create", candidate, summary="candidate nominated for training")
+        try:
+            candidate = _nominate(form, team)
+        except pw.IntegrityError as error:
+            if not unique_violation(error):
+                raise
+            form.name.errors.append(NOMINATED_ALREADY)
+            return render_form("training/nominate.html", form, candidate=None, team=team)
         flash(f"{candidate.name} has been nominated. A facilitator will offer them a place.", "success")
         return redirect(url_for("training.candidate", candidate_id=candidate.id))
     return render_form("training/nominate.html", form, candidate=None, team=team)
+
+
+NOMINATED_ALREADY = ("This person has already been nominated by your team today "
+                     "(perhaps a moment ago): see the candidates list")
+
+
+def _nominate(form, team) -> Candidate:
+    with db.atomic():
+        candidate = Candidate.create(
+            name=form.name.data.strip(), preferred_name=(form.preferred_name.data or "").strip(),
+            pronouns=(form.pronouns.data or "").strip(), email=(form.email.data or "").strip().lower(),
+            phone=(form.phone.data or "").strip(), team=team, nominated_by=current_user.id,
+            nominated_on=form.nominated_on.data, created_at=clock.now())
+        audit("create", candidate, summary="candidate nominated for training")
+    return candidate
 
 
 @bp.route("/candidates/<int:candidate_id>/edit", methods=["GET", "POST"])
@@ -521,21 +551,38 @@ def candidate_edit(candidate_id: int):
     form = NominationForm(obj=candidate, candidate=candidate)
     if request.method == "GET":  # the form shows their contact details: a view like the record page
         audit("view", candidate, summary="candidate details viewed to edit")
+        form.version.data = record_version(candidate)
     if form.validate_on_submit():
-        with db.atomic():
-            before = history.snapshot(candidate)
-            candidate.name = form.name.data.strip()
-            candidate.preferred_name = (form.preferred_name.data or "").strip()
-            candidate.pronouns = (form.pronouns.data or "").strip()
-            candidate.email = (form.email.data or "").strip().lower()
-            candidate.phone = (form.phone.data or "").strip()
-            candidate.nominated_on = form.nominated_on.data
-            candidate.save()
-            history.record_changes(before, candidate)
-            audit("update", candidate, summary="candidate details changed")
+        try:
+            with db.atomic():
+                check_version(candidate, form.version.data)
+                before = history.snapshot(candidate)
+                _save_candidate(candidate, form)
+                history.record_changes(before, candidate)
+        except pw.IntegrityError as error:
+            if not unique_violation(error):
+                raise
+            form.name.errors.append(NOMINATED_ALREADY)
+            return render_form("training/nominate.html", form, candidate=_candidate_or_404(candidate_id),
+                               team=candidate.team)
+        except StaleEdit:
+            candidate = _candidate_or_404(candidate_id)
+            form.version.data = record_version(candidate)
+            return render_stale("training/nominate.html", form, candidate=candidate, team=candidate.team)
         flash("Details saved.", "success")
         return redirect(url_for("training.candidate", candidate_id=candidate.id))
     return render_form("training/nominate.html", form, candidate=candidate, team=candidate.team)
+
+
+def _save_candidate(candidate, form) -> None:
+    candidate.name = form.name.data.strip()
+    candidate.preferred_name = (form.preferred_name.data or "").strip()
+    candidate.pronouns = (form.pronouns.data or "").strip()
+    candidate.email = (form.email.data or "").strip().lower()
+    candidate.phone = (form.phone.data or "").strip()
+    candidate.nominated_on = form.nominated_on.data
+    candidate.save()
+    audit("update", candidate, summary="candidate details changed")
 
 
 @bp.get("/candidates/<int:candidate_id>")

@@ -175,9 +175,16 @@ def activate(role: PeerRole, *, by: User, today: dt.date | None = None) -> tuple
                 previous.touch()
                 previous.save()
                 audit("status", previous, summary=f"role ended: moved to {role.kind}")
+            # A role links only to an account made for this person, or to one an
+            # administrator has already given the peer role (password asked
+            # again): activation never grants a role to an existing account.
             user = role.user or candidate.user
             if user is None and candidate.email:
                 user = User.by_email(candidate.email)
+            if user is not None and "peer" not in user.roles:
+                raise Refusal(f"The account {user.email} is not a peer worker's account, so "
+                              f"{role.display_name}'s role cannot use it. Check the email address in training, "
+                              "or ask the administrator to give that account the peer role first.")
             if user is None:
                 if not candidate.email:
                     raise Refusal(f"Record {candidate.name}'s email address in training first: "
@@ -185,13 +192,12 @@ def activate(role: PeerRole, *, by: User, today: dt.date | None = None) -> tuple
                 password = one_time_password()
                 user = User.create(email=User.normalise_email(candidate.email), name=candidate.name,
                                    team=role.team, must_change_password=True,
+                                   one_time_expires_at=passwords.one_time_expiry(),
                                    password_hash=passwords.hash_password(password))
                 audit("create", user, summary="peer account created on activation of their role")
+                user.set_roles({"peer"})  # an account made for this role, audited as a role change
             elif not user.active:
                 raise Refusal(f"{user.name}'s account is deactivated; ask the administrator to reactivate it")
-            if "peer" not in user.roles:
-                user.set_roles(user.roles | {"peer"})
-                audit("update", user, summary="peer role added on activation")
             if user.team_id is None:
                 user.team = role.team
                 user.save()

@@ -15,7 +15,7 @@ from .. import clock
 from ..access import allow, require_role
 from ..audit import AuditEvent, audit
 from ..db import db
-from ..forms import ActionForm
+from ..forms import ActionForm, int_arg
 from ..models import User, UserRole
 from ..navigation import home_panel, nav_item
 from ..pages import render, render_form
@@ -147,12 +147,12 @@ def offer():
     completed training. ``?candidate=&previous=`` prefills a move to paid."""
     team = _my_team() or abort(404)
     previous = None
-    previous_id = request.values.get("previous", type=int)
+    previous_id = int_arg("previous")
     if previous_id:
         previous = PeerRole.get_or_none(PeerRole.id == previous_id, PeerRole.team == team)
     form = OfferForm(supervisors=_details_form_choices(team), candidates=_offerable_candidates(team))
     if request.method == "GET":
-        form.candidate.data = request.args.get("candidate", type=int) or 0
+        form.candidate.data = int_arg("candidate", 0, source=request.args)
         if previous is not None:
             form.candidate.data = previous.candidate_id
             form.kind.data = "paid"
@@ -326,7 +326,7 @@ def check_new(role_id: int):
     types = list(CheckType.select().where(CheckType.active == True).order_by(CheckType.position))  # noqa: E712
     form = CheckForm(check_types=types)
     if request.method == "GET":
-        form.check_type.data = request.args.get("type", type=int) or 0
+        form.check_type.data = int_arg("type", 0, source=request.args)
         with db.atomic():
             audit("view", role, summary="peer role viewed to record a check")
     if form.validate_on_submit():

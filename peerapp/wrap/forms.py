@@ -5,7 +5,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, HiddenField, PasswordField, SelectField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
-from ..forms import CheckboxesField, bounded_integer, long_text, text_field
+from ..forms import CheckboxesField, VersionedForm, bounded_integer, long_text, text_field
 from .models import WrapSection
 
 SECTION_TEXT_LIMIT = 20_000
@@ -75,7 +75,7 @@ class ArrangementForm(FlaskForm):
             raise ValidationError("The review date must be on or after the date agreed")
 
 
-class SectionForm(FlaskForm):
+class SectionForm(VersionedForm):
     title = text_field("Title", 200, validators=[DataRequired("Enter the section's title")])
 
     def __init__(self, *args, section=None, **kwargs):

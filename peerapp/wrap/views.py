@@ -21,7 +21,8 @@ from ..db import db
 from ..forms import ActionForm
 from ..models import LoginFailure
 from ..navigation import home_panel, nav_item
-from ..pages import is_fragment_request, render, render_form
+from ..changes import StaleEdit, check_version, record_version
+from ..pages import is_fragment_request, render, render_form, render_stale
 from . import sharing
 from .forms import ArrangementForm, EraseWrapForm, SectionForm, ShareForm, field_name, plan_form
 from .models import StaleVersion, WrapArrangement, WrapPlan, WrapSection, WrapShare
@@ -418,14 +419,26 @@ def section_edit(section_id: int):
     already wrote is kept whatever happens to the section."""
     section = WrapSection.get_or_none(WrapSection.id == section_id) or abort(404)
     form = SectionForm(obj=section, section=section)
+    if request.method == "GET":
+        form.version.data = record_version(section)
     if form.validate_on_submit():
-        with db.atomic():
-            section.title = form.title.data.strip()
-            section.prompt = (form.prompt.data or "").strip()
-            section.order = form.order.data
-            section.active = form.active.data
-            section.save()
-            audit("update", section, summary="work-WRAP section changed")
+        try:
+            with db.atomic():
+                check_version(section, form.version.data)
+                _save_section(section, form)
+        except StaleEdit:
+            section = WrapSection.get_by_id(section_id)
+            form.version.data = record_version(section)
+            return render_stale("wrap/section_form.html", form, section=section)
         flash("Section saved.", "success")
         return redirect(url_for("wrap.sections"))
     return render_form("wrap/section_form.html", form, section=section)
+
+
+def _save_section(section, form) -> None:
+    section.title = form.title.data.strip()
+    section.prompt = (form.prompt.data or "").strip()
+    section.order = form.order.data
+    section.active = form.active.data
+    section.save()
+    audit("update", section, summary="work-WRAP section changed")

@@ -1,16 +1,20 @@
 """Referrals: the intervention catalogue."""
 from __future__ import annotations
 
+import peewee as pw
 from flask import abort, flash, redirect, request, url_for
 
 from ... import clock
 from ...access import allow
 from ...audit import audit
 from ...db import db
-from ...pages import render, render_form
+from ...changes import StaleEdit, check_version, record_version, unique_violation
+from ...pages import render, render_form, render_stale
 from ..forms import InterventionForm
 from ..models import Intervention
 from . import bp
+
+INTERVENTION_NAME_TAKEN = "There is already an intervention with this name"
 
 @bp.get("/interventions")
 @allow("admin", "peer_lead", "manager", "clinician", "peer")
@@ -41,12 +45,18 @@ def intervention_new():
     if request.method == "GET":
         form.risk_levels.data = ["low"]
     if form.validate_on_submit():
-        with db.atomic():
-            item = Intervention(created_at=clock.now())
-            _save_intervention(item, form)
-            audit("create", item, summary="intervention added to the catalogue")
-        flash(f"{item.name} added to the catalogue.", "success")
-        return redirect(url_for("referrals.catalogue"))
+        try:
+            with db.atomic():
+                item = Intervention(created_at=clock.now())
+                _save_intervention(item, form)
+                audit("create", item, summary="intervention added to the catalogue")
+        except pw.IntegrityError as error:
+            if not unique_violation(error):
+                raise
+            form.name.errors.append(INTERVENTION_NAME_TAKEN)  # someone added it a moment ago
+        else:
+            flash(f"{item.name} added to the catalogue.", "success")
+            return redirect(url_for("referrals.catalogue"))
     return render_form("referrals/intervention_form.html", form, item=None)
 
 
@@ -56,10 +66,23 @@ def intervention_edit(intervention_id: int):
     """Peer leads and admins: change or retire an intervention. Retired items stay in history."""
     item = Intervention.get_or_none(Intervention.id == intervention_id) or abort(404)
     form = InterventionForm(obj=item, intervention=item)
+    if request.method == "GET":
+        form.version.data = record_version(item)
     if form.validate_on_submit():
-        with db.atomic():
-            _save_intervention(item, form)
-            audit("update", item, summary="intervention changed" + (" (retired)" if item.retired else ""))
-        flash(f"{item.name} saved.", "success")
-        return redirect(url_for("referrals.catalogue"))
+        try:
+            with db.atomic():
+                check_version(item, form.version.data)
+                _save_intervention(item, form)
+                audit("update", item, summary="intervention changed" + (" (retired)" if item.retired else ""))
+        except StaleEdit:
+            item = Intervention.get_by_id(intervention_id)
+            form.version.data = record_version(item)
+            return render_stale("referrals/intervention_form.html", form, item=item)
+        except pw.IntegrityError as error:
+            if not unique_violation(error):
+                raise
+            form.name.errors.append(INTERVENTION_NAME_TAKEN)
+        else:
+            flash(f"{item.name} saved.", "success")
+            return redirect(url_for("referrals.catalogue"))
     return render_form("referrals/intervention_form.html", form, item=item)

@@ -1,6 +1,7 @@
 """Referrals: finding and recording service users, and referring them."""
 from __future__ import annotations
 
+import peewee as pw
 from flask import abort, flash, redirect, request, url_for
 from flask_login import current_user
 
@@ -8,6 +9,7 @@ from ... import clock, history
 from ...access import allow
 from ...audit import audit
 from ...db import db
+from ...changes import unique_violation
 from ...pages import render, render_form
 from ...workforce.models import PeerRole
 from ..forms import ConflictForm, ExistingReferralForm, ReferralForm, ServiceUserForm, ServiceUserSearchForm
@@ -85,15 +87,29 @@ def _save_referral(referral: Referral, form) -> None:
 
 
 def _new_referral_form_defaults(form) -> None:
-    if not current_user.has_role("clinician") and current_user.team_id:
-        # A peer lead taking a referral by phone takes it for their own team: a referral
-        # filed under another team would vanish from their sight the moment it was saved.
-        form.team.choices = [(t, name) for t, name in form.team.choices if t == current_user.team_id]
+    # The team choices are limited in ServiceUserForm itself (a peer lead's own team only).
     if request.method == "GET":
         if current_user.team_id:
             form.team.data = current_user.team_id
         if current_user.has_role("clinician"):
             form.care_coordinator.data = current_user.id
+
+
+OPEN_REFERRAL = ("This service user already has an open referral to this team: add to that one "
+                 "(it may have been sent a moment ago)")
+
+
+def _duplicate_service_user(form, error) -> None:
+    """Which 'only one' rule the database kept, as a message on the field concerned."""
+    text = str(error).lower()
+    if "nhs_number" in text:
+        form.nhs_number.errors.append("A service user with this NHS number is already recorded: "
+                                      "search for them and refer them from their record")
+    elif "referral" in text:
+        form.own_words.errors.append(OPEN_REFERRAL)
+    else:
+        form.name.errors.append("A service user with this name and date of birth is already recorded in "
+                                "this team: search for them and refer them from their record")
 
 
 def _just_submitted(form) -> Referral | None:
@@ -117,15 +133,21 @@ def new():
         if twin is not None:
             flash(f"Referral {twin.label} was already submitted a moment ago; it was not sent twice.", "info")
             return redirect(url_for("referrals.show", referral_id=twin.id))
-        with db.atomic():
-            su = ServiceUser(team=form.team.data, created_by=current_user.id, created_at=clock.now())
-            _save_service_user(su, form)
-            referral = Referral(service_user=su, team=su.team_id, referrer=current_user.id,
-                                referred_on=clock.today(), state_changed_at=clock.now(), created_at=clock.now())
-            _save_referral(referral, form)
-            audit("create", su, summary="service user recorded")
-            audit("create", referral, summary="referral submitted"
-                  + (" without recorded consent (reason given)" if referral.consent_override_reason else ""))
+        try:
+            with db.atomic():
+                su = ServiceUser(team=form.team.data, created_by=current_user.id, created_at=clock.now())
+                _save_service_user(su, form)
+                referral = Referral(service_user=su, team=su.team_id, referrer=current_user.id,
+                                    referred_on=clock.today(), state_changed_at=clock.now(), created_at=clock.now())
+                _save_referral(referral, form)
+                audit("create", su, summary="service user recorded")
+                audit("create", referral, summary="referral submitted"
+                      + (" without recorded consent (reason given)" if referral.consent_override_reason else ""))
+        except pw.IntegrityError as error:
+            if not unique_violation(error):
+                raise
+            _duplicate_service_user(form, error)  # someone recorded them a moment ago
+            return render_form("referrals/new.html", form, service_user=None)
         flash(f"Referral {referral.label} submitted. The peer leads will screen it.", "success")
         return redirect(url_for("referrals.show", referral_id=referral.id))
     return render_form("referrals/new.html", form, service_user=None)
@@ -146,11 +168,17 @@ def refer_existing(service_user_id: int):
         if twin is not None:
             flash(f"Referral {twin.label} was already submitted a moment ago; it was not sent twice.", "info")
             return redirect(url_for("referrals.show", referral_id=twin.id))
-        with db.atomic():
-            referral = Referral(service_user=su, team=su.team_id, referrer=current_user.id,
-                                referred_on=clock.today(), state_changed_at=clock.now(), created_at=clock.now())
-            _save_referral(referral, form)
-            audit("create", referral, summary="referral submitted")
+        try:
+            with db.atomic():
+                referral = Referral(service_user=su, team=su.team_id, referrer=current_user.id,
+                                    referred_on=clock.today(), state_changed_at=clock.now(), created_at=clock.now())
+                _save_referral(referral, form)
+                audit("create", referral, summary="referral submitted")
+        except pw.IntegrityError as error:
+            if not unique_violation(error):
+                raise
+            form.own_words.errors.append(OPEN_REFERRAL)
+            return render_form("referrals/refer_existing.html", form, service_user=su)
         flash(f"Referral {referral.label} submitted.", "success")
         return redirect(url_for("referrals.show", referral_id=referral.id))
     return render_form("referrals/refer_existing.html", form, service_user=su)
@@ -196,14 +224,20 @@ def service_user_edit(service_user_id: int):
                   "changes are below. Open the record in a new tab to see theirs, then save again.", "error")
             form.version.data = su.version()
             return render_form("referrals/service_user_form.html", form, su=su), 409
-        with db.atomic():
-            before = history.snapshot(su)
-            preferences = "; ".join(str(p) for p in su.preferences)
-            _save_service_user(su, form)
-            history.record_changes(before, su)
-            history.record_values("service_user", su.id, {"preferences": preferences},
-                                  {"preferences": "; ".join(str(p) for p in su.preferences)})
-            audit("update", su, summary="service user details changed")
+        try:
+            with db.atomic():
+                before = history.snapshot(su)
+                preferences = "; ".join(str(p) for p in su.preferences)
+                _save_service_user(su, form)
+                history.record_changes(before, su)
+                history.record_values("service_user", su.id, {"preferences": preferences},
+                                      {"preferences": "; ".join(str(p) for p in su.preferences)})
+                audit("update", su, summary="service user details changed")
+        except pw.IntegrityError as error:
+            if not unique_violation(error):
+                raise
+            _duplicate_service_user(form, error)
+            return render_form("referrals/service_user_form.html", form, su=service_user_or_404(service_user_id))
         flash("Details saved.", "success")
         return redirect(url_for("referrals.service_user", service_user_id=su.id))
     return render_form("referrals/service_user_form.html", form, su=su)

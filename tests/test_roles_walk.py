@@ -1,0 +1,125 @@
+"""Roles change only where declared (issue 10, item 1 as a class): every form on
+every page every demo role can open is submitted as that role, and every POST
+route is tried with demo ids; every user's roles are compared before and after
+each post. Only the admin's user pages (password asked again) may change them."""
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+
+from werkzeug.routing import IntegerConverter
+
+from peerapp.demo import DEMO_USERS, load_demo
+from peerapp.models import LoginSession, User, UserRole
+from tests.test_get_is_safe import _urls
+
+MAY_CHANGE_ROLES = {"admin.user_edit", "admin.user_new"}
+# Posting these would end the walking client's own session; roles are untouched by them.
+SKIP = {"auth.logout", "auth.sign_out_everywhere"}
+
+
+class Forms(HTMLParser):
+    """Every <form method=post> on a page, with the values a person would send by default."""
+
+    def __init__(self):
+        super().__init__()
+        self.forms, self._form, self._select, self._textarea = [], None, None, None
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "form" and (a.get("method") or "").lower() == "post":
+            self._form = {"action": a.get("action") or "", "data": {}}
+        elif self._form is None:
+            return
+        elif tag == "input" and a.get("name"):
+            kind = (a.get("type") or "text").lower()
+            if kind in ("checkbox", "radio") and "checked" not in a and a["name"] in self._form["data"]:
+                return
+            self._form["data"].setdefault(a["name"], []).append(a.get("value") or ("on" if kind == "checkbox" else ""))
+        elif tag == "select" and a.get("name"):
+            self._select = a["name"]
+        elif tag == "option" and self._select:
+            values = self._form["data"].setdefault(self._select, [])
+            value = a.get("value", "")
+            if value and (not values or "selected" in a):
+                self._form["data"][self._select] = [value]
+        elif tag == "textarea" and a.get("name"):
+            self._textarea = a["name"]
+            self._form["data"][a["name"]] = ["Walked by the roles test"]
+
+    def handle_endtag(self, tag):
+        if tag == "form" and self._form is not None:
+            self.forms.append(self._form)
+            self._form = None
+        elif tag == "select":
+            self._select = None
+
+
+def _post_urls(app, ids=(1, 2, 3)):
+    for rule in app.url_map.iter_rules():
+        if "POST" not in rule.methods or rule.endpoint in SKIP:
+            continue
+        if any(not isinstance(rule._converters[a], IntegerConverter) for a in rule.arguments):
+            continue
+        for n in ids if rule.arguments else (None,):
+            url = rule.rule
+            for name in rule.arguments:
+                url = re.sub(r"<(?:[^:<>]+:)?" + re.escape(name) + r">", str(n), url)
+            yield url
+
+
+def _roles():
+    return sorted((r.user_id, r.role) for r in UserRole.select())
+
+
+def test_no_post_but_the_admins_role_change_changes_anyones_roles(app):
+    with app.app_context():
+        load_demo()
+    people = []
+    with app.app_context():
+        for spec in DEMO_USERS:
+            people.append(User.by_email(spec["email"]))
+
+    def signed_in(user):
+        client = app.test_client()
+        with app.app_context():
+            token = LoginSession.start(user)
+        with client.session_transaction() as session:
+            session["sid"], session["_user_id"] = token, str(user.id)
+        return client
+
+    clients = {user.id: signed_in(user) for user in people}
+    get_urls = sorted(set(_urls(app)))
+    post_urls = sorted(set(_post_urls(app)))
+    violations, tried = [], 0
+    for user in people:
+        client = clients[user.id]
+        forms = []
+        for url in get_urls:
+            response = client.get(url)
+            if response.status_code == 200 and "text/html" in response.content_type:
+                parser = Forms()
+                parser.feed(response.get_data(as_text=True))
+                forms += [(f["action"] or url, f["data"]) for f in parser.forms]
+        forms += [(url, {}) for url in post_urls]
+        seen = set()
+        for action, data in forms:
+            key = (action, tuple(sorted(data)))
+            if key in seen or not action.startswith("/"):
+                continue
+            seen.add(key)
+            with app.app_context():
+                if not LoginSession.select().where(LoginSession.user == user.id).exists():
+                    client = clients[user.id] = signed_in(user)  # an earlier post ended it
+                before = _roles()
+            token = client.csrf_token()
+            response = client.post(action, data={**data, "csrf_token": token}, csrf=False)
+            tried += 1
+            assert response.status_code < 500, (user.email, action)
+            endpoint = app.url_map.bind("localhost").match(action.split("?")[0], method="POST")[0] \
+                if response.status_code != 405 else None
+            with app.app_context():
+                if _roles() != before and endpoint not in MAY_CHANGE_ROLES:
+                    violations.append((user.email, action, endpoint))
+    assert tried > 200
+    assert violations == []
