@@ -64,6 +64,8 @@ def record_version(record: pw.Model, *extra) -> str:
 def check_version(record: pw.Model, seen: str | None, extra=lambda record: ()) -> None:
     """Inside the saving transaction: refuse (``StaleEdit``) when the row as it is
     now differs from the version the person's form was made from."""
+    if not seen:
+        return  # a post made without the edit page (a script, a page from before versions): nothing to compare
     fresh = type(record).get_or_none(record._meta.primary_key == record._pk)
-    if fresh is None or record_version(fresh, *extra(fresh)) != (seen or ""):
+    if fresh is None or record_version(fresh, *extra(fresh)) != seen:
         raise StaleEdit(STALE_EDIT)

@@ -138,8 +138,10 @@ def test_admins_see_accounts_under_attack(app, client_for, make_user, clock):
 
 def test_the_only_admin_cannot_remove_their_own_admin_role(client_for, users):
     admin = users["admin"]
+    page = client_for("admin").get(f"/admin/users/{admin.id}").get_data(as_text=True)
+    version = re.search(r'id="version" name="version" type="hidden" value="([^"]*)"', page).group(1)
     response = client_for("admin").post(f"/admin/users/{admin.id}", data={
-        "name": admin.name, "email": admin.email, "team": "0", "roles": ["manager"]})
+        "name": admin.name, "email": admin.email, "team": "0", "roles": ["manager"], "version": version})
     assert response.status_code == 422 and "last active administrator" in response.get_data(as_text=True)
     assert User.get_by_id(admin.id).roles == {"admin"}
 

@@ -151,3 +151,22 @@ def test_stale_edits_of_every_shared_record_get_409_with_the_text_kept(app, logi
     ]
     for first, second, url, field, getter in cases:
         _stale_edit(app, first, second, url, field, getter)
+
+
+# -- 7. a field that widens who can see a record is limited in every form ----------------
+
+def test_a_peer_lead_cannot_move_a_service_user_to_another_team(world, login):  # noqa: F811
+    with inside():
+        other = Team.create(name="Faraway Team")
+    lead = login(world.lead)
+    su_id = world.referral.service_user_id
+    url = f"/referrals/service-users/{su_id}/edit"
+    page = lead.get(url)
+    assert page.status_code == 200 and "Faraway Team" not in page.get_data(as_text=True)
+    data = _form(lead, url)
+    response = lead.post(url, data={**data, "team": str(other.id)})
+    assert response.status_code == 422 and "Not a valid choice" in response.get_data(as_text=True)
+    with inside():
+        assert ServiceUser.get_by_id(su_id).team_id == world.team.id
+    # A clinician refers to any team, on both forms.
+    assert "Faraway Team" in login(world.clinician).get(url).get_data(as_text=True)
