@@ -22,7 +22,7 @@ from ..access import accepts_upload, allow, leaves_no_trace
 from ..audit import audit
 from ..changes import Refusal
 from ..db import db
-from ..forms import ActionForm
+from ..forms import ActionForm, int_arg
 from ..models import LoginFailure, LoginSession, User, UserRole
 from ..navigation import home_panel, nav_item
 from ..pages import is_fragment_request, render, render_form
@@ -329,7 +329,7 @@ def concern_reopen(concern_id: int):
     record = _mine(Concern, concern_id)
     if ActionForm().validate_on_submit():
         try:
-            services.reopen_concern(record, expected_version=request.form.get("version", type=int) or 0,
+            services.reopen_concern(record, expected_version=int_arg("version", 0, source=request.form),
                                     by=current_user._get_current_object())
             flash("The concern is open for discussion again.", "success")
         except Refusal as refusal:
