@@ -89,8 +89,8 @@ def test_no_post_but_the_admins_role_change_changes_anyones_roles(app):
         return client
 
     clients = {user.id: signed_in(user) for user in people}
-    get_urls = sorted(set(_urls(app)))
-    post_urls = sorted(set(_post_urls(app)))
+    get_urls = sorted(set(_urls(app, ids=(1, 2))))
+    post_urls = sorted(set(_post_urls(app, ids=(1, 2))))
     violations, tried = [], 0
     for user in people:
         client = clients[user.id]
@@ -102,7 +102,7 @@ def test_no_post_but_the_admins_role_change_changes_anyones_roles(app):
                 parser.feed(response.get_data(as_text=True))
                 forms += [(f["action"] or url, f["data"]) for f in parser.forms]
         forms += [(url, {}) for url in post_urls]
-        seen = set()
+        seen, token = set(), client.csrf_token()
         for action, data in forms:
             key = (action, tuple(sorted(data)))
             if key in seen or not action.startswith("/"):
@@ -111,10 +111,12 @@ def test_no_post_but_the_admins_role_change_changes_anyones_roles(app):
             with app.app_context():
                 if not LoginSession.select().where(LoginSession.user == user.id).exists():
                     client = clients[user.id] = signed_in(user)  # an earlier post ended it
+                    token = client.csrf_token()
                 before = _roles()
-            token = client.csrf_token()
             response = client.post(action, data={**data, "csrf_token": token}, csrf=False)
             tried += 1
+            if response.status_code == 400:  # the post started a new session (a password change)
+                token = client.csrf_token()
             assert response.status_code < 500, (user.email, action)
             endpoint = app.url_map.bind("localhost").match(action.split("?")[0], method="POST")[0] \
                 if response.status_code != 405 else None

@@ -91,7 +91,9 @@ def ready_role(wf, kind="volunteer", candidate=None, **extra) -> PeerRole:
     with db.connection_context():
         onboarding.change_status(PeerRole.get_by_id(role.id), "onboarding", by=wf["lead"])
         onboarding.activate(PeerRole.get_by_id(role.id), by=wf["lead"], today=TODAY)
-        return PeerRole.get_by_id(role.id)
+        role = PeerRole.get_by_id(role.id)
+        _chose_own_password(role.user)
+        return role
 
 
 # -- the rule itself ----------------------------------------------------------------------
