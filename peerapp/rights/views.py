@@ -14,7 +14,7 @@ from ..access import SIGNED_IN, allow, recent_login
 from ..audit import audit
 from ..changes import Refusal, compare_and_set, unique_violation
 from ..db import db
-from ..forms import ActionForm, SearchForm
+from ..forms import ActionForm, SearchForm, int_arg
 from ..navigation import nav_item
 from ..pages import render, render_form
 from . import registry
@@ -229,7 +229,7 @@ def record_history(record_type: str, record_id: int):
     if not kind.may_read(user, record):
         abort(404)
     text_allowed = bool(kind.may_read_text(user, record))
-    page = max(1, request.args.get("page", 1, type=int) or 1)
+    page = int_arg("page", 1, minimum=1, maximum=10_000, source=request.args)
     rows = list(history.FieldChange.for_record(record_type, record_id).paginate(page, PAGE))
     with db.atomic():
         audit("view", record, summary="change history viewed")
