@@ -6,7 +6,7 @@ import re
 from flask import request
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, IntegerField, SelectMultipleField, StringField, TextAreaField, widgets
-from wtforms.validators import Length, NumberRange, Optional, StopValidation, ValidationError
+from wtforms.validators import Length, Optional, StopValidation, ValidationError
 
 from . import clock
 
@@ -87,10 +87,68 @@ def _bind_field(self, form, unbound_field, options):
 FlaskForm.Meta.bind_field = _bind_field
 
 
-def bounded_integer(label: str, minimum: int = 0, maximum: int = SANE_MAX, required: bool = False, **kwargs):
-    validators = [] if required else [Optional()]
-    validators.append(NumberRange(minimum, maximum, f"Enter a whole number from {minimum} to {maximum}"))
-    return IntegerField(label, validators=validators, **kwargs)
+class WholeNumberField(IntegerField):
+    """A whole number typed in a box. Empty (or spaces) is no number and no error of
+    its own: whether that is allowed is the validators' business, so an optional
+    field accepts it. Anything else that is not a whole number gets the field's one
+    message, not a second generic one beside it."""
+
+    def __init__(self, label=None, validators=None, message="Enter a whole number", **kwargs):
+        super().__init__(label, validators, **kwargs)
+        self.message = message
+
+    def process_formdata(self, valuelist):
+        if not valuelist:
+            return
+        text = str(valuelist[0]).strip()
+        self.data = None
+        if not text:
+            return
+        try:
+            self.data = int(text)
+        except ValueError:
+            raise ValueError(self.message) from None
+
+
+class NumberNeeded:
+    """A required whole number: flags the field required (so its label carries no
+    "(optional)") and says once what to enter."""
+    field_flags = {"required": True}
+
+    def __init__(self, message: str):
+        self.message = message
+
+    def __call__(self, form, field):
+        if field.data is None:
+            # A typed non-number already has its message from process_formdata.
+            raise StopValidation("" if field.process_errors else self.message)
+
+
+class Within:
+    """Bounds, checked only when there is a number (empty is Optional's or NumberNeeded's)."""
+
+    def __init__(self, minimum: int, maximum: int, message: str):
+        self.minimum, self.maximum, self.message = minimum, maximum, message
+
+    def __call__(self, form, field):
+        if field.data is not None and not self.minimum <= field.data <= self.maximum:
+            raise ValidationError(self.message)
+
+
+def bounded_integer(label: str, minimum: int = 0, maximum: int = SANE_MAX, required: bool | str = False,
+                    **kwargs) -> WholeNumberField:
+    """A whole-number field between minimum and maximum. Optional ones accept an empty
+    box (data None); required ones say "Enter the ..." (or the message given as
+    ``required``), and their label is not marked "(optional)"."""
+    message = f"Enter a whole number from {minimum} to {maximum}"
+    extra = kwargs.pop("validators", [])
+    if required:
+        first = NumberNeeded(required if isinstance(required, str) else f"Enter the {label[0].lower()}{label[1:]}")
+    else:
+        first = Optional()
+    render_kw = {"inputmode": "numeric", **kwargs.pop("render_kw", {})}
+    return WholeNumberField(label, validators=[first, Within(minimum, maximum, message), *extra],
+                            message=message, render_kw=render_kw, **kwargs)
 
 
 def text_field(label: str, max_length: int = 200, **kwargs) -> StringField:
@@ -101,3 +159,30 @@ def text_field(label: str, max_length: int = 200, **kwargs) -> StringField:
 def long_text(label: str, max_length: int = 20_000, **kwargs) -> TextAreaField:
     extra = kwargs.pop("validators", [])
     return TextAreaField(label, validators=[*extra, Length(max=max_length), no_control_characters], **kwargs)
+
+
+class NeededWhen:
+    """Marks a field needed only in some cases, which its hint names ("Needed to
+    decline"); a validate_ method does the checking. Its label says neither
+    "(optional)" nor nothing-at-all wrongly: it carries no "(optional)" mark."""
+    field_flags = {"conditional": True}
+
+    def __call__(self, form, field):
+        return None
+
+
+SELECTS = ("SelectField", "QuerySelectField")
+
+
+def marked_optional(field) -> bool:
+    """Does the field's label say "(optional)"? Only when it may really be left
+    empty: not flagged required, not needed-when, and (for a select) it offers an
+    empty choice to leave it on. The field macro asks this, nothing else."""
+    if field.flags.required or field.flags.conditional:
+        return False
+    if field.type in SELECTS:
+        try:
+            return any(choice[0] in ("", 0, None) for choice in field.iter_choices())
+        except TypeError:  # choices not set yet
+            return False
+    return True

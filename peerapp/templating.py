@@ -8,7 +8,7 @@ from flask_login import current_user
 
 from . import clock
 from .access import may
-from .forms import ActionForm
+from .forms import ActionForm, marked_optional
 from .models import ROLES
 from .navigation import banners_for, menu_for, sections_for
 
@@ -34,6 +34,9 @@ def init_app(app: Flask) -> None:
         if isinstance(value, dt.date):
             return value.strftime("%-d %b %Y")
         return str(value)
+
+    # A test, not a global: macros imported without context can use it.
+    app.jinja_env.tests["marked_optional"] = marked_optional
 
     @app.template_filter("reject_page")
     def reject_page(args: dict) -> dict:

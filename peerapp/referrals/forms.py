@@ -6,7 +6,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, HiddenField, RadioField, SelectField
 from wtforms.validators import DataRequired, InputRequired, Optional, ValidationError
 
-from ..forms import CheckboxesField, SearchForm, VersionedForm, bounded_integer, long_text, not_in_future, text_field
+from ..forms import CheckboxesField, NeededWhen, SearchForm, VersionedForm, bounded_integer, long_text, not_in_future, text_field
 from ..models import Team, User
 from ..workforce.forms import AGE_BANDS
 from . import states
@@ -129,7 +129,7 @@ class ReferralFields(FlaskForm):
                             validators=[InputRequired("Choose the current risk level")])
     last_risk_review_on = date_field("Date of the last risk review", required=True, validators=[not_in_future])
     consent_override_reason = long_text(
-        "Reason to refer without recorded consent", 1000,
+        "Reason to refer without recorded consent", 1000, validators=[NeededWhen()],
         description="Only if consent is not recorded above, for example it will be sought at the first contact.")
 
     def __init__(self, *args, **kwargs):
@@ -170,8 +170,8 @@ class ScreeningForm(FlaskForm):
     decision = RadioField("Decision", choices=[(states.ACCEPTED, "Accept"), (states.DECLINED, "Decline"),
                                                (states.MORE_INFO, "Ask the referrer for more information")],
                           validators=[InputRequired("Choose a decision")])
-    reasons = long_text("Reasons", 3000, description="Needed to decline; shown to the referrer.")
-    questions = long_text("Questions for the referrer", 3000, description="Only when asking for more information.")
+    reasons = long_text("Reasons", 3000, validators=[NeededWhen()], description="Needed to decline; shown to the referrer.")
+    questions = long_text("Questions for the referrer", 3000, validators=[NeededWhen()], description="Only when asking for more information.")
     risk_level = RadioField("Current risk level", choices=[(r, r.capitalize()) for r in states.RISK_LEVELS],
                             validators=[InputRequired("Choose the current risk level")])
     risk_considerations = long_text("Risk considerations", 3000)
@@ -242,7 +242,7 @@ class MeetingOutcomeForm(FlaskForm):
                                              ("not a good fit", "Not a good fit: back to awaiting match")],
                          validators=[InputRequired("Choose the outcome")])
     attendees = long_text("Who attended", 1000)
-    reason = long_text("Notes and reasons", 3000, description="Needed when it was not a good fit.")
+    reason = long_text("Notes and reasons", 3000, validators=[NeededWhen()], description="Needed when it was not a good fit.")
 
     def validate_reason(self, field):
         if self.outcome.data == "not a good fit" and not (field.data or "").strip():
@@ -252,8 +252,11 @@ class MeetingOutcomeForm(FlaskForm):
 class ContactForm(FlaskForm):
     contact_on = date_field("Date of the contact", required=True, validators=[not_in_future])
     minutes = bounded_integer("Duration in minutes", 0, 600)
-    intervention = SelectField("Intervention", coerce=int)
-    setting = SelectField("Setting", choices=[("", "Choose")] + [(s, s.capitalize()) for s in SETTINGS], default="")
+    # DataRequired, not a validate_ method: it flags the field required, so the label
+    # does not say "(optional)" on a field that refuses to be left empty.
+    intervention = SelectField("Intervention", coerce=int, validators=[DataRequired("Choose the intervention")])
+    setting = SelectField("Setting", choices=[("", "Choose")] + [(s, s.capitalize()) for s in SETTINGS], default="",
+                          validators=[DataRequired("Choose the setting")])
     attendance = RadioField("Attendance", choices=[(a, a.capitalize()) for a in ATTENDANCE],
                             validators=[InputRequired("Choose whether it happened")])
     cancelled_by = SelectField("Cancelled by", choices=[("", "Not cancelled")] + [(c, c.capitalize()) for c in CANCELLED_BY],
@@ -279,13 +282,6 @@ class ContactForm(FlaskForm):
         if self.attendance.data == "cancelled" and not field.data:
             raise ValidationError("Say who cancelled")
 
-    def validate_setting(self, field):
-        if not field.data:
-            raise ValidationError("Choose the setting")
-
-    def validate_intervention(self, field):
-        if not field.data:
-            raise ValidationError("Choose the intervention")
 
 
 class CloseForm(FlaskForm):

@@ -9,7 +9,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, FloatField, HiddenField, RadioField, SelectField
 from wtforms.validators import DataRequired, InputRequired, Optional, ValidationError
 
-from ..forms import CheckboxesField, bounded_integer, long_text, text_field
+from ..forms import CheckboxesField, NeededWhen, bounded_integer, long_text, text_field
 from .models import DBS_LEVELS, DBS_OUTCOMES, KINDS
 
 DAYS = [("mon", "Monday"), ("tue", "Tuesday"), ("wed", "Wednesday"), ("thu", "Thursday"),
@@ -113,7 +113,7 @@ class OfferForm(RoleDetailsForm):
 
 class StatusForm(FlaskForm):
     status = HiddenField()
-    reason = text_field("Reason", 300)
+    reason = text_field("Reason", 300, validators=[NeededWhen()], description="Needed to pause or end the role.")
 
 
 class CheckForm(FlaskForm):
