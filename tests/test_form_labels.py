@@ -100,5 +100,5 @@ def test_optional_label_and_validators_agree(app):
                     wrong.append(f"{where}: labelled '{f.label.text} (optional)' but refused when empty: {f.errors}")
                 elif not refused and not says_optional:
                     wrong.append(f"{where}: not labelled optional but accepted when empty")
-    assert walked >= 40 and len(skipped) <= 3, (walked, skipped)
+    assert walked >= 40 and len(skipped) <= walked // 5, (walked, skipped)
     assert wrong == [], "\n".join(wrong)
