@@ -533,6 +533,21 @@ def test_clinician_answers_questions(world, login):
         assert Referral.get_by_id(world.referral.id).state == states.SCREENING
 
 
+def test_the_screening_page_shows_the_whole_conversation_with_the_referrer(world, login):
+    """The lead decides where they read: every question asked, each answer, and who said it."""
+    with inside():
+        referral = Referral.get_by_id(world.referral.id)
+        referral.screen(world.lead, states.MORE_INFO, questions="Any pets at home?")
+        referral.answer_questions(world.clinician, "A cat, friendly.")
+        referral.screen(world.lead, states.MORE_INFO, questions="Who else lives there?")
+        referral.answer_questions(world.clinician, "Their brother.")
+    page = login(world.lead).get(f"/referrals/{world.referral.id}/screen").get_data(as_text=True)
+    conversation = page[page.index('id="questions"'):page.index('id="screening-form"')]
+    said = ["Any pets at home?", "A cat, friendly.", "Who else lives there?", "Their brother."]
+    assert [conversation.index(text) for text in said] == sorted(conversation.index(text) for text in said)
+    assert f"{world.lead.name} asked on" in conversation and f"{world.clinician.name} answered on" in conversation
+
+
 def test_search_is_a_post_and_finds_by_nhs_number(world, login):
     with inside():
         ServiceUser.update(nhs_number="9434765919").where(ServiceUser.id == world.referral.service_user_id).execute()

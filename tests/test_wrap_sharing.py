@@ -377,7 +377,24 @@ def test_the_share_password_cannot_be_guessed(world, client_for):
     for _ in range(5):
         assert share(peer, "toolbox", password="a wrong guess of a password").status_code == 422
     locked = share(peer, "toolbox")
-    assert locked.status_code == 422 and "too many tries" in locked.get_data(as_text=True)
+    assert locked.status_code == 422 and "too many wrong passwords" in locked.get_data(as_text=True)
+    assert live_shares(world["peer"]) == []
+
+
+def test_a_wrong_password_and_too_many_tries_say_which_happened(world, client_for):
+    """One wrong password is just that (with the tries left), not 'or too many tries';
+    the lock says it is the lock, even when the password is then right."""
+    peer = client_for("peer")
+    first = share(peer, "toolbox", password="a wrong guess of a password").get_data(as_text=True)
+    assert "Your password is not right. Check it and try again (4 tries left)." in first
+    assert "too many" not in first and "Wait 15 minutes" not in first
+    for _ in range(3):
+        share(peer, "toolbox", password="a wrong guess of a password")
+    last = share(peer, "toolbox", password="a wrong guess of a password").get_data(as_text=True)
+    assert "That was the last try: wait 15 minutes" in last
+    locked = share(peer, "toolbox").get_data(as_text=True)
+    assert "too many wrong passwords for your account. Wait 15 minutes" in locked
+    assert "Your password is not right" not in locked
     assert live_shares(world["peer"]) == []
 
 

@@ -376,6 +376,18 @@ class Referral(BaseModel):
     def first_meetings(self):
         return self.meeting_rows.order_by(FirstMeeting.id.desc())
 
+    def conversation(self) -> list["InformationRequest"]:
+        """Every question put to the referrer and its answer, oldest first, with who
+        asked and who answered (one query, however long the conversation)."""
+        asker, answerer = User.alias(), User.alias()
+        return list(InformationRequest.select(InformationRequest, asker, answerer)
+                    .join(asker, on=(InformationRequest.asked_by == asker.id), attr="asked_by")
+                    .switch(InformationRequest)
+                    .join(answerer, pw.JOIN.LEFT_OUTER, on=(InformationRequest.answered_by == answerer.id),
+                          attr="answered_by")
+                    .where(InformationRequest.referral == self)
+                    .order_by(InformationRequest.asked_at, InformationRequest.id))
+
     def open_questions(self) -> "InformationRequest | None":
         return self.information_requests.where(InformationRequest.answered_at.is_null()).first()
 

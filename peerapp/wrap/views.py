@@ -180,11 +180,11 @@ def share():
         form.whole_plan.data = any(s.section_id is None for s in current)
         form.sections.data = [s.section_id for s in current if s.section_id is not None]
     if form.validate_on_submit():
-        if not _password_again(me, form.password.data or ""):
+        refused = _password_again(me, form.password.data or "")
+        if refused:
             with db.atomic():
-                audit("reauth_failed", plan, summary="wrong password when sharing")
-            form.password.errors.append("Your password is not right, or there have been too many tries. "
-                                        "Wait 15 minutes and try again.")
+                audit("reauth_failed", plan, summary="password refused when sharing")
+            form.password.errors.append(refused)
         else:
             chosen = None if form.whole_plan.data else [s for s in sections if s.id in set(form.sections.data)]
             with db.atomic():
@@ -219,18 +219,28 @@ def erase():
     return redirect(url_for("wrap.index"))
 
 
-def _password_again(user, password: str) -> bool:
-    """A recent login for sharing: the password again. Failures count with the
-    login's own per-account throttle, so this form cannot be used to guess it."""
+def _password_again(user, password: str) -> str | None:
+    """A recent login for sharing: the password again. None when accepted, else
+    what to tell the person. Failures count with the login's own per-account
+    throttle, so this form cannot be used to guess it. Unlike the login page the
+    person is signed in, so saying which of the two happened gives nothing away."""
     cfg = current_app.config
     key = LoginFailure.key(user.email)
     since = clock.now() - dt.timedelta(minutes=cfg["LOGIN_WINDOW_MINUTES"])
     with db.atomic():
         failures = LoginFailure.select().where(LoginFailure.email_hash == key, LoginFailure.at >= since).count()
-        ok = passwords.verify(user.password_hash, password) and failures < cfg["LOGIN_MAX_FAILURES"]
-        if not ok:
+        if failures >= cfg["LOGIN_MAX_FAILURES"]:
             LoginFailure.create(email_hash=key, at=clock.now())
-    return ok
+            return (f"There have been too many wrong passwords for your account. Wait "
+                    f"{cfg['LOGIN_WINDOW_MINUTES']} minutes and try again.")
+        if passwords.verify(user.password_hash, password):
+            return None
+        LoginFailure.create(email_hash=key, at=clock.now())
+    left = cfg["LOGIN_MAX_FAILURES"] - failures - 1
+    if left == 0:
+        return (f"Your password is not right. That was the last try: wait {cfg['LOGIN_WINDOW_MINUTES']} "
+                f"minutes before trying again.")
+    return f"Your password is not right. Check it and try again ({left} {'try' if left == 1 else 'tries'} left)."
 
 
 def _after_sharing_change(plan: WrapPlan):

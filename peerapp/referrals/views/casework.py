@@ -136,7 +136,7 @@ def show(referral_id: int):
     return render("referrals/show.html", referral=referral, su=referral.service_user, contacts=contacts,
                   is_lead=is_lead_of(referral), assignment=referral.current_assignment(),
                   meetings=list(referral.first_meetings()), history=list(referral.history()),
-                  questions=list(referral.information_requests), action_form=ActionForm())
+                  questions=referral.conversation(), action_form=ActionForm())
 
 
 
@@ -178,7 +178,9 @@ def screen(referral_id: int):
                    states.MORE_INFO: f"Your questions have gone back to the referrer of {referral.label}."
                    }.get(referral.state, "Screening saved."), "success")
             return redirect(url_for("referrals.screening_queue"))
-    return render_form("referrals/screen.html", form, referral=referral, su=referral.service_user)
+    # The whole conversation with the referrer sits beside the decision it informs.
+    return render_form("referrals/screen.html", form, referral=referral, su=referral.service_user,
+                       questions=referral.conversation())
 
 
 @bp.route("/<int:referral_id>/answer", methods=["GET", "POST"])
