@@ -80,8 +80,14 @@ def test_a_volunteer_never_sees_notes_on_any_page(app):
         load_demo()
         volunteer = User.by_email("volunteer@demo.peerapp")
         token = LoginSession.start(volunteer)
+        # A planted canary in every clinician's risk summary: the volunteer's own cards included.
+        for r in Referral.select():
+            Referral.update(risk_summary=f"RISK-SUMMARY-CANARY-{r.id} {r.risk_summary}").where(
+                Referral.id == r.id).execute()
+        Referral.update(safety_note="Meet in the café, not at home; call Priya if worried.").execute()
         notes = ({c.summary for c in Contact.select()} |
-                 {t for r in Referral.select() for t in (r.own_words, r.goals, r.screening_reasons, r.closing_summary)})
+                 {t for r in Referral.select() for t in (r.own_words, r.goals, r.screening_reasons, r.closing_summary,
+                                                         r.risk_considerations, r.risk_summary)})
         notes = {n for n in notes if len(n) > 15}
     client = app.test_client()
     with client.session_transaction() as session:
@@ -89,7 +95,10 @@ def test_a_volunteer_never_sees_notes_on_any_page(app):
     assert len(notes) > 10
     caseload = client.get("/referrals/caseload").get_data(as_text=True)
     assert "How to contact" in caseload and "Agreed intervention" in caseload  # the card, and only the card
+    # What a volunteer needs to stay safe is there: the level and the peer lead's note for them.
+    assert "Staying safe" in caseload and "Meet in the café, not at home" in caseload
     for url in sorted(set(_urls(app, ids=range(1, 16)))):
         text = client.get(url).get_data(as_text=True)
         shown = [n[:40] for n in notes if n in text]
         assert shown == [], (url, shown)
+        assert "RISK-SUMMARY-CANARY" not in text, url

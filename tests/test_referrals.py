@@ -422,9 +422,13 @@ def test_lead_screens_assigns_meets_and_enters_a_debrief_contact(world, login):
     lead = login(world.lead)
     rid = world.referral.id
     assert PLANTED in lead.get("/referrals/screening").get_data(as_text=True)
+    decision = {"decision": "accepted", "reasons": "Good fit", "risk_level": "low", "risk_considerations": "None",
+                "interventions": [str(world.items["Phone check-ins"].id)], "volunteer_allowed": "y"}
+    refused = lead.post(f"/referrals/{rid}/screen", data=decision)
+    assert refused.status_code == 422 and "Write a safety note for the volunteer who takes it" in refused.get_data(
+        as_text=True)
     response = lead.post(f"/referrals/{rid}/screen", data={
-        "decision": "accepted", "reasons": "Good fit", "risk_level": "low", "risk_considerations": "None",
-        "interventions": [str(world.items["Phone check-ins"].id)], "volunteer_allowed": "y"})
+        **decision, "safety_note": "SAFETY-NOTE: meet in public places; end the call if they mention a knife."})
     assert response.status_code == 302, response.get_data(as_text=True)[:2000]
     page = lead.get(f"/referrals/{rid}/assign").get_data(as_text=True)
     assert world.volunteer.display_name in page and world.paid.display_name in page
@@ -435,6 +439,11 @@ def test_lead_screens_assigns_meets_and_enters_a_debrief_contact(world, login):
     assert lead.post(f"/referrals/{rid}/first-meeting/outcome", data={
         "outcome": "go ahead", "attendees": "Zeb, Val, lead", "reason": "Got on well"}).status_code == 302
     assert world.volunteer.display_name in lead.get("/referrals/debrief").get_data(as_text=True)
+    # The volunteer's card: the risk level and the lead's note for them, not the clinician's summary.
+    card = login(world.volunteer_user).get("/referrals/caseload").get_data(as_text=True)
+    assert "SAFETY-NOTE: meet in public places" in card
+    with inside():
+        assert Referral.get_by_id(rid).risk_summary not in card
     response = lead.post(f"/referrals/{rid}/contacts/new", data={
         "contact_on": "2026-04-30", "debrief_on": "2026-05-01", "minutes": "20",
         "intervention": str(world.items["Phone check-ins"].id), "setting": "phone", "attendance": "attended",

@@ -285,7 +285,9 @@ def decide(proposal: RunProposal, by_user: User, role: PeerRole | None = None, r
                             decided_at=clock.now(), assigned_role=target,
                             override_reason=reason.strip() if overriding else "",
                             refused="Someone else has just decided this proposal, so nothing was changed.")
-            referral.assign(target, by_user, how="matching run")
+            referral.assign(target, by_user, how="matching run",
+                            overriding=fresh.peer_role if overriding else None,
+                            override_reason=reason if overriding else "")
             fresh = RunProposal.get_by_id(fresh.id)
             if overriding:
                 audit("override", fresh, user=by_user,

@@ -175,6 +175,9 @@ class ScreeningForm(FlaskForm):
     risk_level = RadioField("Current risk level", choices=[(r, r.capitalize()) for r in states.RISK_LEVELS],
                             validators=[InputRequired("Choose the current risk level")])
     risk_considerations = long_text("Risk considerations", 3000)
+    safety_note = long_text("Safety note for the peer", 1500, validators=[NeededWhen()],
+                            description="Needed when a volunteer may take it. Written for the peer: what to do "
+                                        "and what to avoid to stay safe. Volunteers see this, never the risk summary.")
     interventions = CheckboxesField("Suitable interventions", coerce=int)
     volunteer_allowed = BooleanField("A volunteer peer may take this referral",
                                      description="Only for low risk and interventions volunteers may deliver.")
@@ -194,6 +197,9 @@ class ScreeningForm(FlaskForm):
             ok = False
         if decision == states.ACCEPTED and not self.interventions.data:
             self.interventions.errors = [*self.interventions.errors, "Choose at least one suitable intervention"]
+            ok = False
+        if decision == states.ACCEPTED and self.volunteer_allowed.data and not (self.safety_note.data or "").strip():
+            self.safety_note.errors = [*self.safety_note.errors, "Write a safety note for the volunteer who takes it"]
             ok = False
         if decision == states.ACCEPTED and self.volunteer_allowed.data:
             from .models import VOLUNTEER_RISK_LEVELS

@@ -241,6 +241,9 @@ class Referral(BaseModel):
     volunteer_allowed = pw.BooleanField(default=False)
     screening_reasons = pw.TextField(default="")
     risk_considerations = pw.TextField(default="")
+    # Written by the peer lead for the peer (what to do, what to avoid): all a volunteer
+    # sees of risk besides its level; the clinician's risk summary never reaches them.
+    safety_note = pw.TextField(default="")
     screened_by = pw.ForeignKeyField(User, null=True, backref="+", on_delete="RESTRICT")
     screened_on = pw.DateField(null=True)
     # Declined or closed
@@ -415,9 +418,10 @@ class Referral(BaseModel):
 
     def screen(self, by_user: User, decision: str, *, reasons: str = "", risk_considerations: str = "",
                interventions=(), volunteer_allowed: bool = False, questions: str = "",
-               risk_level: str | None = None) -> None:
+               risk_level: str | None = None, safety_note: str = "") -> None:
         """A peer lead's screening decision: accepted (then straight on to awaiting match),
-        declined with reasons, or questions back to the referrer."""
+        declined with reasons, or questions back to the referrer. ``safety_note`` is
+        written for the peer who takes it (volunteers see it instead of the risk summary)."""
         with db.atomic():
             if self.state == states.SUBMITTED:
                 self.move_to(states.SCREENING, by_user)
@@ -426,6 +430,7 @@ class Referral(BaseModel):
                     f"This referral is {states.describe(self.state)}, so it cannot be screened now.")
             self.screening_reasons = reasons.strip()
             self.risk_considerations = risk_considerations.strip()
+            self.safety_note = safety_note.strip()
             self.screened_by = by_user
             self.screened_on = clock.today()
             if risk_level:
@@ -478,8 +483,10 @@ class Referral(BaseModel):
                                      volunteer_risk_levels or VOLUNTEER_RISK_LEVELS)
         return problems + [sentence for _, sentence in found]
 
-    def assign(self, peer_role: PeerRole, by_user: User, how: str = "by hand") -> "Assignment":
-        """Assign a peer: awaiting match -> matched. Raises AssignmentRefused (plain English)."""
+    def assign(self, peer_role: PeerRole, by_user: User, how: str = "by hand", *,
+               overriding: PeerRole | None = None, override_reason: str = "") -> "Assignment":
+        """Assign a peer: awaiting match -> matched. Raises AssignmentRefused (plain English).
+        ``overriding``: the peer a matching run proposed, when the lead chose another (with a reason)."""
         if how not in ASSIGNMENT_HOW:
             raise AssignmentRefused(f"Unknown way of assigning: {how}")
         if self.state != states.AWAITING_MATCH:
@@ -493,9 +500,16 @@ class Referral(BaseModel):
             problems = self.assignment_problems(peer_role)
             if problems:
                 raise AssignmentRefused(f"{peer_role.display_name} cannot be assigned: " + "; ".join(problems) + ".")
-            self.move_to(states.MATCHED, by_user, f"{peer_role.display_name} assigned {how}")
+            if overriding is not None:
+                said = (f"{peer_role.display_name} assigned by overriding the matching run's proposal of "
+                        f"{overriding.display_name}. Reason: {override_reason.strip()}")
+            else:
+                said = f"{peer_role.display_name} assigned {how}"
+            self.move_to(states.MATCHED, by_user, said)
             return Assignment.create(referral=self, peer_role=peer_role, assigned_by=by_user,
-                                     assigned_at=clock.now(), how=how)
+                                     assigned_at=clock.now(), how=how,
+                                     overrode_peer=overriding.display_name if overriding else "",
+                                     override_reason=override_reason.strip() if overriding else "")
 
     def end_assignment(self, by_user: User, reason: str, target: str = states.AWAITING_MATCH) -> None:
         """End a match before the first meeting is arranged (once it is, its outcome says
@@ -668,6 +682,17 @@ class Assignment(BaseModel):
     ended_at = pw.DateTimeField(null=True)
     ended_reason = pw.CharField(max_length=200, default="")  # "not a good fit", "referral closed", ...
     ended_by = pw.ForeignKeyField(User, null=True, backref="+", on_delete="RESTRICT")
+    # An override of a matching run's proposal: the peer the run proposed (their name as it
+    # was; a second key to peer_role would make every join between the two ambiguous), and why not them.
+    overrode_peer = pw.CharField(max_length=200, default="")
+    override_reason = pw.TextField(default="")
+
+    @property
+    def how_text(self) -> str:
+        """How the peer came to be assigned, as the referral page and its history say it."""
+        if self.overrode_peer:
+            return "by overriding the matching run's proposal"
+        return self.how
 
 
 class FirstMeeting(BaseModel):

@@ -101,7 +101,8 @@ def closed():
 @allow("peer")
 def caseload_page():
     """Peers: the people they support now. Volunteers see cards only (first name, how to
-    contact, agreed intervention, current risk summary); paid peers can open each referral."""
+    contact, agreed intervention, risk level and the peer lead's safety note, never the clinician's
+    risk summary); paid peers can open each referral."""
     role = peer_role()
     rows = list(Referral.assigned_to(role)) if role else []
     audit_list("caseload", rows)
@@ -156,6 +157,7 @@ def screen(referral_id: int):
         form.volunteer_allowed.data = referral.volunteer_allowed
         form.reasons.data = referral.screening_reasons
         form.risk_considerations.data = referral.risk_considerations
+        form.safety_note.data = referral.safety_note
     if form.validate_on_submit():
         try:
             with db.atomic():
@@ -166,7 +168,8 @@ def screen(referral_id: int):
                                 risk_considerations=form.risk_considerations.data or "",
                                 interventions=list(Intervention.select().where(
                                     Intervention.id.in_(form.interventions.data or []))),
-                                volunteer_allowed=form.volunteer_allowed.data, risk_level=form.risk_level.data)
+                                volunteer_allowed=form.volunteer_allowed.data, risk_level=form.risk_level.data,
+                                safety_note=form.safety_note.data or "")
                 history.record_changes(fields_before, referral)
                 audit("screen", referral, summary=f"{before} -> {referral.state}")
         except REFUSED as error:
