@@ -627,6 +627,48 @@ def test_duplicate_enrolment_is_refused(build, client_for):
     assert in_db(lambda: Enrolment.select().where(Enrolment.cohort == cohort).count()) == 1
 
 
+def test_one_place_at_a_time_unless_a_facilitator_marks_a_catch_up(build, client_for):
+    """Holding a place in a running cohort, a second is refused with the reason on the page;
+    the list says where they hold one; ticked as a catch-up, the second place is given."""
+    running, second = build.cohort("Round 3"), build.cohort("Round 4", start=START + dt.timedelta(weeks=8))
+    person = build.candidate("Pat Twoplaces")
+    build.enrol(running, person)
+    client = client_for("facilitator")
+    page = text(client.get(f"/training/cohorts/{second.id}"))
+    assert "Pat Twoplaces" in page and "has a place in Round 3" in page
+    r = client.post(f"/training/cohorts/{second.id}/enrol", data={"candidate": person.id})
+    assert r.status_code == 422
+    assert "Pat Twoplaces already holds a place in Round 3. One place at a time" in text(r)
+    assert in_db(lambda: Enrolment.select().where(Enrolment.cohort == second).count()) == 0
+    r = client.post(f"/training/cohorts/{second.id}/enrol", data={"candidate": person.id, "catch_up": "y"})
+    assert r.status_code == 302
+    with db.connection_context():
+        given = Enrolment.get(Enrolment.cohort == second, Enrolment.candidate == person)
+        assert (given.status, given.catch_up) == (PLACE, True)
+
+
+def test_the_database_holds_one_place_at_a_time_even_past_the_service(build):
+    import peewee as pw
+    first, second = build.cohort("Round 5"), build.cohort("Round 6")
+    person = build.candidate("Race Winner")
+    build.enrol(first, person)
+    with db.connection_context():
+        with pytest.raises(pw.IntegrityError):
+            with db.atomic():
+                Enrolment.create(cohort=second, candidate=person, status=PLACE)
+        Enrolment.create(cohort=second, candidate=person, status=PLACE, catch_up=True)  # a catch-up may
+
+
+def test_offering_a_waiting_place_to_someone_placed_elsewhere_says_why(build, client_for):
+    cohort, other = build.cohort("Round 7", places=1), build.cohort("Round 8")
+    person = build.candidate("Wai Ting")
+    build.enrol(other, person)
+    build.enrol(cohort, person, status=WAITING)
+    r = client_for("facilitator").post(f"/training/cohorts/{cohort.id}/offer-next", follow_redirects=True)
+    assert "Wai Ting already holds a place in Round 8. One place at a time" in text(r)
+    assert in_db(lambda: Enrolment.get(Enrolment.cohort == cohort).status) == WAITING
+
+
 def test_when_the_cohort_is_full_candidates_wait_in_nomination_order(build, client_for):
     cohort = build.cohort(places=2)
     late, early = (build.candidate("Late Nominee", nominated_on=TODAY - dt.timedelta(days=5)),
@@ -841,8 +883,9 @@ def test_cohort_page_shows_the_attendance_grid(build, client_for):
     page = soup(client_for("facilitator").get(f"/training/cohorts/{cohort.id}"))
     row = page.select_one(f'#attendance-grid tr[data-enrolment-id="{enrolment.id}"]')
     cells = [td.get_text(" ", strip=True) for td in row.select("td")]
-    assert cells[:4] == ["Present", "Late", "Absent", "Caught up 1 May 2026"]
-    assert cells[6] == "Not yet"
+    # Key columns first, so a tablet shows them without swiping; then the sessions.
+    assert cells[:2] == ["Not yet", "Withdraw Grid Person"]
+    assert cells[2:6] == ["Present", "Late", "Absent", "Caught up 1 May 2026"]
 
 
 # --- demo data ---------------------------------------------------------------------------

@@ -4,7 +4,7 @@ from __future__ import annotations
 import datetime as dt
 
 from flask_wtf import FlaskForm
-from wtforms import DateField, EmailField, SelectField
+from wtforms import BooleanField, DateField, EmailField, SelectField
 from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
 
 from .. import clock
@@ -116,12 +116,17 @@ class CohortForm(VersionedForm):
 class EnrolForm(FlaskForm):
     candidate = SelectField("Candidate", coerce=int, validate_choice=False,
                             validators=[DataRequired("Choose a candidate")])
+    catch_up = BooleanField("A catch-up place",
+                            description="Only for someone holding a place in another cohort, who will catch up "
+                                        "the sessions they missed there. Otherwise one place at a time.")
 
     def __init__(self, *args, cohort=None, candidates=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.cohort = cohort
         self.candidate.choices = [(0, "Choose a candidate")] + [
-            (c.id, f"{c.name} ({c.team.name}, nominated {c.nominated_on.strftime('%-d %b %Y')})") for c in candidates]
+            (c.id, f"{c.name} ({c.team.name}, nominated {c.nominated_on.strftime('%-d %b %Y')}"
+                   + (f"; has a place in {c.holds_place_in}" if getattr(c, "holds_place_in", None) else "") + ")")
+            for c in candidates]
 
     def validate_candidate(self, field):
         from .models import WITHDRAWN, Candidate, Enrolment

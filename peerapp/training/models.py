@@ -258,6 +258,9 @@ class Enrolment(BaseModel):
     withdrawn_on = pw.DateField(null=True)
     withdrawal_reason = pw.CharField(max_length=500, default="")
     created_at = pw.DateTimeField(default=clock.now)
+    # A second place alongside one held elsewhere, to catch up missed sessions. Without it
+    # a candidate holds one place at a time (partial unique index, migration m0013; places.py).
+    catch_up = pw.BooleanField(default=False)
 
     class Meta:
         # One candidate, one row per cohort: enrolling twice is refused by the database.

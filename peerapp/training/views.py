@@ -16,6 +16,7 @@ from flask_login import current_user
 from .. import clock, history
 from ..access import allow, recent_login
 from ..audit import audit
+from ..changes import Refusal
 from ..db import db
 from ..disclosure import disclose
 from ..forms import ActionForm
@@ -23,6 +24,7 @@ from ..models import Team
 from ..navigation import home_panel, nav_item
 from ..changes import StaleEdit, check_version, record_version, unique_violation
 from ..pages import is_fragment_request, render, render_form, render_stale
+from . import places
 from .completion import STATUSES
 from .forms import (CohortForm, CurriculumForm, EnrolForm, EquivalentForm, MarkForm, NominationForm,
                     WithdrawForm)
@@ -195,7 +197,14 @@ def _enrol_candidates(cohort: Cohort):
     done = Candidate.completion_dates()
     query = (Candidate.select(Candidate, Team).join(Team)
              .where(Candidate.id.not_in(on_cohort)).order_by(Candidate.nominated_on, Candidate.id))
-    return [c for c in query if c.id not in done]
+    # Who already holds an ordinary place elsewhere, so the list says so before anyone is refused.
+    held = dict(Enrolment.select(Enrolment.candidate, Cohort.name).join(Cohort)
+                .where(Enrolment.status == PLACE, Enrolment.catch_up == False,  # noqa: E712
+                       Enrolment.cohort != cohort).tuples())
+    found = [c for c in query if c.id not in done]
+    for c in found:
+        c.holds_place_in = held.get(c.id)
+    return found
 
 
 def _cohort_page(cohort: Cohort, enrol_form: EnrolForm | None = None, status: int = 200):
@@ -232,25 +241,13 @@ def enrol(cohort_id: int):
         return _cohort_page(cohort, form, status=422)
     candidate = form.candidate.candidate
     try:
-        with db.atomic():
-            # A free place goes to the waiting list first (offer-next), never to a newcomer
-            # who would jump the queue.
-            status = PLACE if cohort.places_left() > 0 and not cohort.waiting_list().exists() else WAITING
-            enrolment = Enrolment.get_or_none(Enrolment.cohort == cohort, Enrolment.candidate == candidate)
-            if enrolment is None:
-                enrolment = Enrolment.create(cohort=cohort, candidate=candidate, status=status,
-                                             offered_on=clock.today() if status == PLACE else None,
-                                             created_at=clock.now())
-            else:  # a withdrawn candidate comes back; the earlier withdrawal and its reason are kept
-                enrolment.status = status
-                enrolment.offered_on = clock.today() if status == PLACE else None
-                enrolment.save()
-            audit("enrol", enrolment, summary=f"candidate {candidate.id} {'offered a place' if status == PLACE else 'added to the waiting list'}")
-    except pw.IntegrityError:
-        form.candidate.errors.append(f"{candidate.name} is already on this cohort")
+        enrolment = places.offer(cohort, candidate, catch_up=form.catch_up.data)
+    except Refusal as refusal:
+        form.candidate.errors.append(str(refusal))
         return _cohort_page(cohort, form, status=422)
+    status = enrolment.status
     if status == PLACE:
-        flash(f"{candidate.name} has been offered a place.", "success")
+        flash(f"{candidate.name} has been offered a {'catch-up ' if enrolment.catch_up else ''}place.", "success")
     elif cohort.places_left() > 0:
         flash(f"Others are already waiting: {candidate.name} is on the waiting list in nomination order. "
               "Offer the free place to the next in line.", "info")
@@ -265,18 +262,12 @@ def offer_next(cohort_id: int):
     """Facilitators: offer a free place to whoever is first on the waiting list."""
     cohort = _cohort_or_404(cohort_id)
     if ActionForm().validate_on_submit():
-        with db.atomic():
-            first = cohort.waiting_list().first()
-            if cohort.places_left() <= 0:
-                flash(f"All {cohort.places} places are taken: withdraw someone or add a place first.", "error")
-            elif first is None:
-                flash("Nobody is on the waiting list.", "error")
-            else:
-                first.status = PLACE
-                first.offered_on = clock.today()
-                first.save()
-                audit("enrol", first, summary=f"candidate {first.candidate_id} offered a place from the waiting list")
-                flash(f"{first.candidate.name} has been offered the free place.", "success")
+        try:
+            first = places.offer_next(cohort)
+        except Refusal as refusal:
+            flash(str(refusal), "error")
+        else:
+            flash(f"{first.candidate.name} has been offered the free place.", "success")
     return redirect(url_for("training.cohort", cohort_id=cohort.id))
 
 
