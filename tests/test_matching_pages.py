@@ -23,7 +23,7 @@ from peerapp.referrals import states
 from peerapp.referrals.demo import ready_peer, seed_catalogue
 from peerapp.referrals.models import (Assignment, DeclaredConflict, PeerPreference, Referral, ServiceUser)
 from peerapp.training.models import Candidate, EquivalentTraining
-from peerapp.workforce.models import RecruitmentCheck
+from peerapp.workforce.models import PeerRole, RecruitmentCheck
 
 TODAY = dt.date(2026, 5, 1)
 NHS = "9434765919"
@@ -335,6 +335,31 @@ def test_approve_with_htmx_returns_the_row_only(app, w, client_for):
     assert not row.find("form")  # nothing left to do on this row
 
 
+def _approve_all_label(node) -> str:
+    actions = node.find(id="approve-many-actions")
+    buttons = [b.get_text(strip=True) for b in actions.find_all("button")] if actions else []
+    return next((b for b in buttons if b.startswith("Approve all")), "")
+
+
+def test_each_htmx_decision_updates_approve_all_out_of_band(app, w, client_for):
+    """'Approve all (N)' counts what is still open after every approve and override
+    made in place; when nothing is left the buttons go."""
+    lead = client_for("peer_lead")
+    run = start(lead)
+    page = html(lead.get(f"/matching/runs/{run.id}"))
+    open_ids = [int(tr["id"].split("-")[1]) for tr in page.find_all("tr") if tr.attrs.get("data-status") == PROPOSED]
+    assert len(open_ids) >= 2 and _approve_all_label(page) == f"Approve all ({len(open_ids)})"
+    for proposal_id in open_ids:
+        response = lead.htmx("post", f"/matching/proposals/{proposal_id}/approve")
+        fragment = html(response)
+        oob = fragment.find(id="approve-many-actions")
+        assert oob is not None and oob.attrs.get("hx-swap-oob") == "true"
+        with db.connection_context():
+            left = RunProposal.select().where(RunProposal.run == run.id, RunProposal.status == PROPOSED).count()
+        assert _approve_all_label(fragment) == (f"Approve all ({left})" if left else "")
+        assert _approve_all_label(html(lead.get(f"/matching/runs/{run.id}"))) == _approve_all_label(fragment)
+
+
 def test_the_run_page_is_a_full_page_without_htmx_and_with_it(app, w, client_for):
     run = start(client_for("peer_lead"))
     plain = client_for("peer_lead").get(f"/matching/runs/{run.id}")
@@ -456,6 +481,27 @@ def test_override_with_another_eligible_peer(app, w, client_for):
         stored = RunProposal.get_by_id(proposal.id)
         assert stored.status == OVERRIDDEN and stored.assigned_role_id == other
         assert AuditEvent.for_record("run_proposal", proposal.id).first().action == "override"
+
+
+def test_an_override_reads_as_an_override_on_the_referral_page_and_its_history(app, w, client_for, users):
+    """Not 'assigned matching run': whom the run proposed, who chose otherwise, and why."""
+    lead = client_for("peer_lead")
+    run = start(lead)
+    proposal, other = _override_target(run, w.tomek, w)
+    lead.post(f"/matching/proposals/{proposal.id}/override",
+              data={"peer_role": str(other), "reason": "They met at the allotment group and got on."})
+    with db.connection_context():
+        proposed = PeerRole.get_by_id(proposal.peer_role_id).display_name
+        chosen = PeerRole.get_by_id(other).display_name
+    page = html(lead.get(f"/referrals/{w.tomek.id}"))
+    assigned = page.find(id="assigned-peer").get_text(" ", strip=True)
+    assert "by overriding the matching run's proposal" in assigned and users["peer_lead"].name in assigned
+    override = page.find(id="override").get_text(" ", strip=True)
+    assert proposed in override and chosen in override and users["peer_lead"].name in override
+    assert "They met at the allotment group and got on." in override
+    history = page.find(id="history").get_text(" ", strip=True)
+    assert f"overriding the matching run's proposal of {proposed}" in history
+    assert "Reason: They met at the allotment group and got on." in history
 
 
 def test_override_refuses_an_ineligible_peer_with_a_clear_message(app, w, client_for):

@@ -187,8 +187,10 @@ def _respond(proposal: RunProposal, *, problem: str = "", done: str = "", form=N
     """htmx gets the row back in place; a plain POST goes back to the run with a message."""
     proposal = RunProposal.get_by_id(proposal.id)
     if is_fragment_request():
-        return render("matching/_proposal_row.html", status=status,
-                      **_row_context(proposal, form=form, problem=problem, done=done))
+        # The row, and "Approve all (N)" out of band: its number changes with every decision.
+        open_count = proposal.run.proposals().where(RunProposal.status == PROPOSED).count()
+        return render("matching/_proposal_update.html", status=status, open_count=open_count,
+                      is_lead=_is_lead(), **_row_context(proposal, form=form, problem=problem, done=done))
     flash(problem or done, "error" if problem else "success")
     return _back_to_row(proposal)
 
