@@ -7,6 +7,11 @@
     if (summary) { summary.focus(); }
   }
   document.addEventListener("DOMContentLoaded", function () { focusErrors(document); });
+  // Controls that only work with JavaScript are sent hidden (data-js-only): shown here,
+  // so without JavaScript nobody meets a button that does nothing.
+  document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("[data-js-only]").forEach(function (el) { el.hidden = false; });
+  });
   document.addEventListener("htmx:afterSwap", function (event) { focusErrors(event.target); });
   // Print buttons: <button data-print>.
   document.addEventListener("click", function (event) {
