@@ -44,6 +44,9 @@ class Team(BaseModel):
         return cls.select().order_by(cls.active.desc(), cls.name)
 
 
+TITLES = {"dr", "mr", "mrs", "ms", "miss", "mx", "prof", "professor", "sir", "dame", "rev", "revd"}
+
+
 class User(BaseModel):
     """Anyone who logs in. Service users never do; candidates may never get an account."""
 
@@ -75,6 +78,14 @@ class User(BaseModel):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def greeting_name(self) -> str:
+        """What to call them: the first name, not a title ("Dr Hannah Cole" -> "Hannah")."""
+        words = self.name.split()
+        while len(words) > 1 and words[0].rstrip(".").lower() in TITLES:
+            words = words[1:]
+        return words[0] if words else ""
 
     @staticmethod
     def normalise_email(email: str) -> str:

@@ -12,7 +12,7 @@ import datetime as dt
 
 from .. import clock
 from ..db import db
-from ..workforce.models import CheckType, PeerRole, RecruitmentCheck
+from ..workforce.models import CheckType, InductionItem, InductionTick, PeerRole, RecruitmentCheck
 from . import states
 from .models import (Assignment, Contact, DeclaredConflict, FirstMeeting, InformationRequest, Intervention,
                      PeerPreference, Referral, ReferralEvent, ReferralIntervention, ServiceUser)
@@ -65,17 +65,24 @@ def seed_catalogue() -> dict[str, Intervention]:
 def ready_peer(*, candidate, team, user, kind: str, supervisor, max_caseload: int = 4,
                today: dt.date | None = None, **details) -> PeerRole:
     """An active role whose peer is ready to practise: every required check recorded and in
-    date, induction signed off. The candidate must have completed training already."""
+    date, induction signed off with every item done. The candidate must have completed
+    training already. Everything is as its own form would take it (hours within the role
+    form's limits, a DBS check saying whether it is on the Update Service)."""
     today = today or clock.today()
+    details.setdefault("hours_per_week", 22.5 if kind == "paid" else 6)
+    signed_off = today - dt.timedelta(days=30)
     role = PeerRole.create(candidate=candidate, user=user, team=team, kind=kind, start_date=today - dt.timedelta(days=60),
                            supervisor=supervisor, max_caseload=max_caseload, status="active",
-                           induction_signed_off_on=today - dt.timedelta(days=30), induction_signed_off_by=supervisor,
+                           induction_signed_off_on=signed_off, induction_signed_off_by=supervisor,
                            **details)
+    for item in InductionItem.checklist():
+        InductionTick.create(role=role, item=item, done_on=signed_off, ticked_by=supervisor)
     for check_type in CheckType.required_for(kind):
         completed = today - dt.timedelta(days=90)
         RecruitmentCheck.create(candidate=candidate, check_type=check_type, completed_on=completed,
                                 expires_on=completed + dt.timedelta(days=700) if check_type.lapses else None,
                                 dbs_level="enhanced" if check_type.is_dbs else "",
+                                dbs_update_service=True if check_type.is_dbs else None,
                                 dbs_outcome="clear" if check_type.is_dbs else "", recorded_by=supervisor)
     return role
 
@@ -144,6 +151,12 @@ def seed(demo) -> None:
             referral.risk_considerations = "Reviewed with the care co-ordinator; usual lone-working plan."
             referral.screened_by, referral.screened_on = lead, today - dt.timedelta(days=days_ago)
             referral.volunteer_allowed = volunteer
+            # What the screening form asks for when a volunteer may take it: a note written for the peer.
+            referral.safety_note = (
+                "Meet somewhere public, such as the library café, not at home. Keep to the agreed time, "
+                "check out with the base after each visit, and call the peer lead if they talk about "
+                "harming themselves or you feel unsafe." if volunteer else
+                "Usual lone-working plan: check in and out with the base, and call the peer lead if worried.")
             for name in (wanted or [i.name for i in referral.requested_interventions()]):
                 ReferralIntervention.create(referral=referral, intervention=items[name], chosen_at_screening=True)
             move(referral, states.ACCEPTED, lead, days_ago, reasons)

@@ -27,7 +27,7 @@ PEERS = [
         availability="wed-pm,thu-am,thu-pm", backgrounds="LGBTQ+, student",
         intervention_kinds="accompanying to community activities, phone check-ins")),
     ("fatima", "Fatima Hussain", "paid", 3, dict(
-        hours_per_week=18.75, working_days="mon,wed,thu", gender="woman", age_band="26-35",
+        hours_per_week=18.5, working_days="mon,wed,thu", gender="woman", age_band="26-35",
         languages="English, Urdu, Punjabi", interests="cooking, art, walking", areas="Northfield, Eastgate",
         availability="mon-pm,wed-pm,thu-pm", backgrounds="British Pakistani, mother",
         intervention_kinds="1:1 recovery conversations, WRAP co-writing")),
