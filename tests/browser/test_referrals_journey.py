@@ -73,6 +73,7 @@ def test_refer_screen_assign_meet_and_debrief(make_journey, seed_demo):
     tablet.locator("#reasons").fill("Peer support fits Robin's goals.")
     tablet.locator("#risk_considerations").fill("Low risk; usual lone-working plan.")
     tablet.get_by_label("A volunteer peer may take this referral").check()
+    tablet.locator("#safety_note").fill("Phone only at first; meet at the library café if you meet.")
     tablet.get_by_role("button", name="Save the decision").click()
     expect(tablet.locator(".peerapp-flash--success")).to_contain_text("added to the waiting list")
     lead.check_accessibility()
@@ -108,7 +109,9 @@ def test_refer_screen_assign_meet_and_debrief(make_journey, seed_demo):
     card = mobile.locator("#caseload li", has_text="Robin")
     expect(card).to_contain_text("Text first, then call after 10am.")
     expect(card).to_contain_text("Phone check-ins")
-    expect(card).to_contain_text("No current concerns.")
+    # The peer lead's safety note for them, not the clinician's risk summary.
+    expect(card).to_contain_text("Phone only at first; meet at the library café if you meet.")
+    expect(card).not_to_contain_text("No current concerns.")
     body = mobile.locator("main").inner_text()
     assert OWN_WORDS not in body and "Ashdown" not in body
     assert mobile.get_by_role("link", name=re.compile("Open .*referral")).count() == 0
