@@ -11,7 +11,8 @@ import peewee as pw
 def upgrade(database, migrator):
     from playhouse.migrate import migrate
 
-    migrate(migrator.add_column("enrolment", "catch_up", pw.BooleanField(default=False)))
+    migrate(migrator.add_column("enrolment", "catch_up",
+                                pw.BooleanField(default=False, constraints=[pw.SQL("DEFAULT FALSE")])))
     database.execute_sql(
         "UPDATE enrolment SET catch_up = TRUE WHERE status = 'place' AND id NOT IN "
         "(SELECT MIN(id) FROM enrolment WHERE status = 'place' GROUP BY candidate_id)")

@@ -6,13 +6,18 @@ instead of the clinician's risk summary."""
 import peewee as pw
 
 
+# A default in the database too, so rows written without naming the new columns
+# (older code, raw SQL, a restore) still go in.
+EMPTY = [pw.SQL("DEFAULT ''")]
+
+
 def upgrade(database, migrator):
     from playhouse.migrate import migrate
 
     migrate(
         # The proposed peer's name as it was, not a second key to peer_role: a second
         # foreign key would make every existing join between the two ambiguous.
-        migrator.add_column("assignment", "overrode_peer", pw.CharField(max_length=200, default="")),
-        migrator.add_column("assignment", "override_reason", pw.TextField(default="")),
-        migrator.add_column("referral", "safety_note", pw.TextField(default="")),
+        migrator.add_column("assignment", "overrode_peer", pw.CharField(max_length=200, default="", constraints=EMPTY)),
+        migrator.add_column("assignment", "override_reason", pw.TextField(default="", constraints=EMPTY)),
+        migrator.add_column("referral", "safety_note", pw.TextField(default="", constraints=EMPTY)),
     )

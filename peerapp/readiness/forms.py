@@ -10,7 +10,7 @@ from wtforms import BooleanField, DateField, PasswordField, RadioField, SelectFi
 from wtforms.validators import DataRequired, InputRequired, Optional, ValidationError
 from wtforms.widgets import HiddenInput
 
-from ..forms import CheckboxesField, bounded_integer, long_text, text_field
+from ..forms import CheckboxesField, NeededWhen, bounded_integer, long_text, text_field
 from .rules import ITEM_STATUSES, SIGNING_ROLES, THEMES
 
 
@@ -94,12 +94,14 @@ class AgreeActionForm(FlaskForm):
 
 
 class SopForm(FlaskForm):
-    title = text_field("Title", 200)
+    # Required on the field (not only in the view), so its label does not say "(optional)".
+    title = text_field("Title", 200, validators=[DataRequired("Give the SOP a title")])
     effective_on = date_field("Effective from")
     changes = long_text("Summary of changes", 5000, description="What is new in this version, for staff "
                                                                  "who read the last one.")
-    body = long_text("Text of the SOP", 200_000, description="Markdown: # for a heading, - for a list, "
-                                                             "**bold**. Or attach a PDF below.")
+    body = long_text("Text of the SOP", 200_000, validators=[NeededWhen()],
+                     description="Needed unless you attach a PDF below. Markdown: # for a heading, "
+                                 "- for a list, **bold**.")
     pdf = FileField("Or attach a PDF", description="Up to 10 MB.")
     roles = CheckboxesField("Who must read and sign it", choices=[(r, r) for r in SIGNING_ROLES],
                             validators=[DataRequired("Choose who must read and sign it")])
