@@ -236,13 +236,14 @@ def test_volunteer_is_refused_every_notes_url_even_for_their_own_referral(world,
         assert PLANTED not in response.get_data(as_text=True)
         response = client.post(url, data={"summary": "x", "contact_on": "2026-05-01", "attendance": "attended"})
         assert response.status_code in (403, 404, 405), url
-    # The caseload card: first name, how to contact, agreed intervention, current risk; no notes.
+    # The caseload card: first name, how to contact, agreed intervention, the risk level and the
+    # peer lead's safety note; no notes, and not the clinician's risk summary (a record).
     with inside():
         referral.record_contact(world.lead, contact_on=TODAY, attendance="attended", summary="CONTACT-NOTE-SECRET",
                                 debrief_on=TODAY)
     page = client.get("/referrals/caseload").get_data(as_text=True)
     assert "Zebedee" in page and "Text first please" in page and "1:1 recovery conversations" in page
-    assert "RISK-SUMMARY" in page
+    assert "RISK-SUMMARY" not in page and "Staying safe" in page
     assert "OWN-WORDS-SECRET" not in page and "CONTACT-NOTE-SECRET" not in page and "Quintrell" not in page
     assert f"/referrals/{referral.id}\"" not in page
 
