@@ -279,12 +279,16 @@ def seed(sizes: Sizes = Sizes(), rng_seed: int = 17, log=lambda *a: None) -> dic
             t = teams[i % len(teams)]
             service_users.append({"id": suid + i, "name": _name(rng), "team": t,
                                   "care_coordinator": rng.choice(staff[t]["clinician"]),
-                                  "date_of_birth": dt.date(1960 + i % 45, 1 + i % 12, 1 + i % 28),
+                                  # One date per person within a team: (team, name, date of birth) is unique.
+                                  "date_of_birth": dt.date(1930, 1, 1) + dt.timedelta(days=i // len(teams)),
                                   "consent_referral_on": TODAY - dt.timedelta(days=1200), "created_at": NOW})
         for i in range(sizes.referrals):
             su = service_users[i % n_su]
             t = su["team"]
             state = plan[rng.randrange(len(plan))]
+            if i >= n_su and state not in states.FINISHED_STATES:
+                # A person's earlier referral may still be open: one open referral per team.
+                state = states.CLOSED
             referred_on = TODAY - dt.timedelta(days=rng.randint(0, 1100) if state in states.FINISHED_STATES
                                                else rng.randint(0, 120))
             referrer = rng.choice(staff[t]["clinician"])

@@ -82,4 +82,6 @@ def test_the_csrf_token_is_checked_for_control_characters_too(app):
     with app.test_request_context("/", method="POST", data={"csrf_token": "x\x00"}):
         form = ActionForm()
         assert not form.validate()
-        assert form.errors["csrf_token"] == [CONTROL_CHARACTERS_MESSAGE]
+        # Flask-WTF's own token check runs first and refuses it too; what matters is
+        # that the control-character check stops the field, so nothing else sees it.
+        assert CONTROL_CHARACTERS_MESSAGE in form.errors["csrf_token"]
