@@ -53,7 +53,7 @@ def test_the_database_refuses_a_second_open_assignment(world):
 
 
 SCREEN = {"decision": "accepted", "reasons": "fits", "risk_level": "low", "risk_considerations": "none",
-          "volunteer_allowed": "y"}
+          "volunteer_allowed": "y", "safety_note": "Meet in public places; call the base if worried."}
 
 # (state before, url, form, loader in casework, the state the winner reaches)
 REFERRAL_RACES = [

@@ -648,6 +648,9 @@ def test_double_taps_make_one_row(world, login):
     assert response.status_code == 302 and response.headers["Location"].endswith(f"/referrals/{matched.id}")
     with inside():
         assert Referral.get_by_id(matched.id).first_meetings().count() == 1
+    # Referring again needs the earlier referral closed: one open referral per person per team.
+    with inside():
+        Referral.get_by_id(referral.id).close(world.lead, states.CLOSING_OUTCOMES[0], "Goals met")
     again = {"own_words": "Again please", "goals": "g", "risk_summary": "r", "risk_level": "low",
              "last_risk_review_on": "2026-04-30", "interventions": [str(world.items["Phone check-ins"].id)]}
     url = f"/referrals/service-users/{referral.service_user_id}/refer"

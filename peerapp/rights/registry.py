@@ -58,11 +58,13 @@ def load_areas() -> list:
     up: a new area with personal data adds its import and name here)."""
     if not _LOADED:
         from ..matching import rights as matching
+        from ..outcomes import rights as outcomes
+        from ..presence import rights as presence
         from ..referrals import rights as referrals
         from ..training import rights as training
         from ..workforce import rights as workforce
         from ..wrap import rights as wrap
-        _LOADED.extend([training, workforce, wrap, referrals, matching])
+        _LOADED.extend([training, workforce, wrap, referrals, matching, outcomes, presence])
     return _LOADED
 
 
