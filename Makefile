@@ -66,7 +66,7 @@ run: setup
 test: setup-dev postgres
 	@$(MAKE) --no-print-directory test-sqlite && $(MAKE) --no-print-directory test-postgres
 
-run_pytest = start=$$(date +%s); $(1) $(PYTEST) $(PYTEST_ARGS); status=$$?; \
+run_pytest = start=$$(date +%s); $(1) $(PYTEST) $(3) $(PYTEST_ARGS); status=$$?; \
 	echo "$(2): pytest exit $$status in $$(( $$(date +%s) - start )) s"; \
 	if [ $$status -eq 5 ]; then echo "pytest collected no tests: treating that as a failure"; exit 1; fi; \
 	exit $$status
@@ -77,7 +77,8 @@ test-sqlite: setup-dev
 
 test-postgres: setup-dev postgres
 	@echo "== the suite on PostgreSQL 15 (throwaway cluster) =="
-	@$(call run_pytest,PG_BIN=$(PG_BIN) tests/with_postgres.sh,PostgreSQL)
+	@# Browser journeys test the pages, not the engine: they run on the SQLite half only.
+	@$(call run_pytest,PG_BIN=$(PG_BIN) tests/with_postgres.sh,PostgreSQL,--ignore=tests/browser)
 
 # Figures, not pass/fail: matching at team and Trust size, then 40 users on loopback.
 bench: setup-dev
