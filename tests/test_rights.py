@@ -220,14 +220,14 @@ def test_owner_erases_their_work_wrap_with_every_version_and_share(app, planted)
 
 
 def test_the_wrap_goes_when_the_peer_leaves(app, planted):
-    from peerapp.workforce import onboarding
+    from peerapp.workforce import services
     from peerapp.workforce.models import PeerRole
     from peerapp.wrap.models import WrapPlan
 
     with app.app_context():
         role = PeerRole.get_by_id(planted["role"])
         lead = User.get_by_id(role.supervisor_id)
-        onboarding.change_status(role, "ended", by=lead, reason="moved away")
+        services.change_status(role, "ended", by=lead, reason="moved away")
         assert WrapPlan.of(User.get_by_id(planted["sam"])) is None
 
 
@@ -267,7 +267,7 @@ def test_history_rows_for_every_editable_field_of_a_service_user(app, planted):
 
 
 def test_history_rows_for_every_editable_field_of_a_role_and_a_candidate(app, planted):
-    from peerapp.workforce import onboarding
+    from peerapp.workforce import services
     from peerapp.workforce.models import PeerRole
 
     with app.app_context():
@@ -277,10 +277,10 @@ def test_history_rows_for_every_editable_field_of_a_role_and_a_candidate(app, pl
                    "languages": "Urdu", "areas": "Westfield", "availability": "fri-am", "gender": "agender (zq)",
                    "age_band": "30-39", "backgrounds": "carer", "intervention_kinds": "groups",
                    "start_date": role.start_date - dt.timedelta(days=1)}
-        onboarding.update_details(role, by=lead, supervisor=lead, **details)
+        services.update_details(role, by=lead, supervisor=lead, **details)
         changed = {c.field for c in FieldChange.select().where(FieldChange.record_type == "peer_role")}
         assert set(details) <= changed, set(details) - changed
-        onboarding.change_status(PeerRole.get_by_id(role.id), "paused", by=lead, reason="leave")
+        services.change_status(PeerRole.get_by_id(role.id), "paused", by=lead, reason="leave")
         status = FieldChange.get(FieldChange.field == "status", FieldChange.record_type == "peer_role")
         assert (status.old_value, status.new_value) == ("active", "paused")
         assert FieldChange.get(FieldChange.field == "status_reason").free_text is False  # a CharField

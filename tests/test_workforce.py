@@ -12,7 +12,7 @@ from peerapp.audit import AuditEvent
 from peerapp.db import db
 from peerapp.models import User
 from peerapp.training.models import Candidate, EquivalentTraining
-from peerapp.workforce import onboarding
+from peerapp.workforce import services
 from peerapp.workforce.models import (CheckType, InductionItem, PeerLeadDesignation, PeerRole, RecruitmentCheck,
                                       Refusal, StaffConflict, Supervision, TeamMeetingAgreement, WorkforceSetting)
 from peerapp.workforce.readiness import CheckFact, readiness_problems
@@ -62,7 +62,7 @@ def make_candidate(team, nominator, name, email="", trained=True) -> Candidate:
 
 def offer(wf, kind="volunteer", candidate=None, **extra) -> PeerRole:
     with db.connection_context():
-        return onboarding.offer_role(candidate=candidate or wf["candidate"], team=wf["team"], kind=kind,
+        return services.offer_role(candidate=candidate or wf["candidate"], team=wf["team"], kind=kind,
                                      supervisor=wf["lead"], start_date=TODAY, by=wf["lead"],
                                      hours_per_week=8, max_caseload=3, **extra)
 
@@ -72,7 +72,7 @@ def complete_checks(role: PeerRole, by, completed=dt.date(2026, 4, 1), dbs_expir
         for check_type in CheckType.required_for(role.kind):
             expires = (dbs_expires if check_type.is_dbs else completed + dt.timedelta(days=365)) \
                 if check_type.lapses else None
-            onboarding.record_check(role, check_type=check_type, completed_on=completed, expires_on=expires,
+            services.record_check(role, check_type=check_type, completed_on=completed, expires_on=expires,
                                     by=by, today=TODAY, dbs_level="enhanced", dbs_update_service=True,
                                     dbs_outcome="clear")
 
@@ -80,8 +80,8 @@ def complete_checks(role: PeerRole, by, completed=dt.date(2026, 4, 1), dbs_expir
 def sign_off(role: PeerRole, lead):
     with db.connection_context():
         for item in InductionItem.checklist():
-            onboarding.tick_induction(role, item, by=lead, done_on=TODAY)
-        onboarding.sign_off_induction(role, by=lead, today=TODAY)
+            services.tick_induction(role, item, by=lead, done_on=TODAY)
+        services.sign_off_induction(role, by=lead, today=TODAY)
 
 
 def ready_role(wf, kind="volunteer", candidate=None, **extra) -> PeerRole:
@@ -89,8 +89,8 @@ def ready_role(wf, kind="volunteer", candidate=None, **extra) -> PeerRole:
     complete_checks(role, wf["lead"])
     sign_off(role, wf["lead"])
     with db.connection_context():
-        onboarding.change_status(PeerRole.get_by_id(role.id), "onboarding", by=wf["lead"])
-        onboarding.activate(PeerRole.get_by_id(role.id), by=wf["lead"], today=TODAY)
+        services.change_status(PeerRole.get_by_id(role.id), "onboarding", by=wf["lead"])
+        services.activate(PeerRole.get_by_id(role.id), by=wf["lead"], today=TODAY)
         role = PeerRole.get_by_id(role.id)
         _chose_own_password(role.user)
         return role
@@ -133,8 +133,8 @@ def test_a_role_becomes_ready_then_an_expired_check_pauses_it_until_renewed(app,
     with app.app_context(), db.connection_context():
         role = PeerRole.get_by_id(role.id)
         assert role.readiness_problems() == [] and role.ready_to_practise()
-        onboarding.change_status(role, "onboarding", by=wf["lead"])
-        onboarding.activate(role, by=wf["lead"])
+        services.change_status(role, "onboarding", by=wf["lead"])
+        services.activate(role, by=wf["lead"])
         assert role.effective_status() == "active"
         assert [r.id for r in PeerRole.practising(wf["team"])] == [role.id]
 
@@ -144,20 +144,20 @@ def test_a_role_becomes_ready_then_an_expired_check_pauses_it_until_renewed(app,
         assert role.effective_status() == "paused"  # ...but the dates say so
         assert role.effective_reason() == "Paused automatically: DBS check expired on 1 June 2026"
         assert list(PeerRole.practising()) == []
-        paused, _ = onboarding.sweep()
+        paused, _ = services.sweep()
         assert [r.id for r in paused] == [role.id]
         assert PeerRole.get_by_id(role.id).auto_paused_since == dt.date(2026, 6, 1)
         assert AuditEvent.for_record("peer_role", role.id).where(AuditEvent.action == "auto_pause").exists()
-        assert onboarding.sweep() == ([], [])  # logged once
+        assert services.sweep() == ([], [])  # logged once
 
         dbs = CheckType.get(code="dbs")
-        onboarding.record_check(role, check_type=dbs, completed_on=dt.date(2026, 6, 1),
+        services.record_check(role, check_type=dbs, completed_on=dt.date(2026, 6, 1),
                                 expires_on=dt.date(2029, 6, 1), by=wf["lead"], dbs_level="enhanced",
                                 dbs_update_service=True, dbs_outcome="clear")
         role = PeerRole.get_by_id(role.id)
         assert role.effective_status() == "active"
         assert [r.id for r in PeerRole.practising()] == [role.id]
-        _, resumed = onboarding.sweep()
+        _, resumed = services.sweep()
         assert [r.id for r in resumed] == [role.id]
 
 
@@ -181,7 +181,7 @@ def test_the_role_page_and_lead_home_show_the_automatic_pause(app, wf, clock, lo
 def test_dbs_needing_review_is_not_ready(app, wf):
     role = offer(wf)
     with app.app_context(), db.connection_context():
-        onboarding.record_check(role, check_type=CheckType.get(code="dbs"), completed_on=dt.date(2026, 4, 1),
+        services.record_check(role, check_type=CheckType.get(code="dbs"), completed_on=dt.date(2026, 4, 1),
                                 expires_on=dt.date(2029, 4, 1), by=wf["lead"], dbs_level="enhanced",
                                 dbs_update_service=False, dbs_outcome="needs_review", today=TODAY)
         assert "DBS check needs review" in role.readiness_problems()
@@ -190,7 +190,7 @@ def test_dbs_needing_review_is_not_ready(app, wf):
 def test_supervision_overdue_follows_the_frequency_setting(app, wf, clock):
     role = ready_role(wf)
     with app.app_context(), db.connection_context():
-        onboarding.record_supervision(role, by=wf["lead"], held_on=TODAY, duration_minutes=60,
+        services.record_supervision(role, by=wf["lead"], held_on=TODAY, duration_minutes=60,
                                       how_they_are="Well", actions="", next_on=None)
         assert role.next_supervision_due() == TODAY + dt.timedelta(days=30)
         clock.freeze(dt.datetime(2026, 6, 5, 9))
@@ -203,7 +203,7 @@ def test_expiring_lists(app, wf, clock):
     role = ready_role(wf)
     with app.app_context(), db.connection_context():
         dbs = CheckType.get(code="dbs")
-        onboarding.record_check(role, check_type=dbs, completed_on=dt.date(2026, 4, 20),
+        services.record_check(role, check_type=dbs, completed_on=dt.date(2026, 4, 20),
                                 expires_on=dt.date(2026, 5, 21), by=wf["lead"], dbs_level="enhanced",
                                 dbs_update_service=True, dbs_outcome="clear")
         buckets = PeerRole.expiring(wf["team"])
@@ -242,14 +242,14 @@ def test_activation_never_grants_the_peer_role_to_an_existing_account(app, wf, m
     complete_checks(role, wf["lead"])
     sign_off(role, wf["lead"])
     with app.app_context(), db.connection_context():
-        onboarding.change_status(role, "onboarding", by=wf["lead"])
+        services.change_status(role, "onboarding", by=wf["lead"])
         with pytest.raises(Refusal, match="not a peer worker's account"):
-            onboarding.activate(PeerRole.get_by_id(role.id), by=wf["lead"])
+            services.activate(PeerRole.get_by_id(role.id), by=wf["lead"])
         assert User.get_by_id(existing.id).roles == {"viewer"}
         assert PeerRole.get_by_id(role.id).user_id is None
         # Once the administrator has given that account the peer role, the role links to it.
         User.get_by_id(existing.id).set_roles({"viewer", "peer"})
-        user, password = onboarding.activate(PeerRole.get_by_id(role.id), by=wf["lead"])
+        user, password = services.activate(PeerRole.get_by_id(role.id), by=wf["lead"])
         assert password is None and user.id == existing.id
         assert User.get_by_id(existing.id).roles == {"viewer", "peer"}
 
@@ -278,16 +278,16 @@ def test_offer_through_the_form(wf, login):
 def test_volunteer_to_paid_keeps_the_history(app, wf):
     volunteer = ready_role(wf)
     with app.app_context(), db.connection_context():
-        paid = onboarding.offer_role(candidate=wf["candidate"], team=wf["team"], kind="paid", supervisor=wf["lead"],
+        paid = services.offer_role(candidate=wf["candidate"], team=wf["team"], kind="paid", supervisor=wf["lead"],
                                      start_date=TODAY, by=wf["manager"], previous_role=volunteer,
                                      hours_per_week=22.5, max_caseload=6)
         assert paid.induction_signed_off_on == volunteer.induction_signed_off_on  # induction carried over
         assert "References not recorded" in paid.readiness_problems()
         for code in ("occupational_health", "references", "right_to_work"):
-            onboarding.record_check(paid, check_type=CheckType.get(code=code), completed_on=TODAY,
+            services.record_check(paid, check_type=CheckType.get(code=code), completed_on=TODAY,
                                     expires_on=None, by=wf["lead"])
-        onboarding.change_status(paid, "onboarding", by=wf["lead"])
-        onboarding.activate(paid, by=wf["lead"])
+        services.change_status(paid, "onboarding", by=wf["lead"])
+        services.activate(paid, by=wf["lead"])
         volunteer = PeerRole.get_by_id(volunteer.id)
         assert volunteer.status == "ended" and volunteer.status_reason == "moved to paid"
         assert PeerRole.current_for(volunteer.user).id == paid.id
@@ -388,14 +388,14 @@ def test_supervisor_must_be_a_named_peer_lead_of_the_team(wf, login, make_user):
     with db.connection_context():
         assert PeerRole.select().count() == 0
         with pytest.raises(Refusal, match="not a named peer lead"):
-            onboarding.offer_role(candidate=wf["candidate"], team=wf["team"], kind="volunteer", supervisor=other,
+            services.offer_role(candidate=wf["candidate"], team=wf["team"], kind="volunteer", supervisor=other,
                                   start_date=TODAY, by=wf["lead"])
 
 
 def test_untrained_candidate_cannot_be_offered_a_role(wf):
     untrained = make_candidate(wf["team"], wf["lead"], "Not Yet", trained=False)
     with db.connection_context(), pytest.raises(Refusal, match="has not completed training"):
-        onboarding.offer_role(candidate=untrained, team=wf["team"], kind="volunteer", supervisor=wf["lead"],
+        services.offer_role(candidate=untrained, team=wf["team"], kind="volunteer", supervisor=wf["lead"],
                               start_date=TODAY, by=wf["lead"])
 
 
@@ -410,7 +410,7 @@ def test_expiry_before_completion_is_refused(wf, login):
     with db.connection_context():
         assert RecruitmentCheck.select().count() == 0
         with pytest.raises(Refusal, match="must be after"):
-            onboarding.record_check(role, check_type=ig, completed_on=dt.date(2026, 4, 1),
+            services.record_check(role, check_type=ig, completed_on=dt.date(2026, 4, 1),
                                     expires_on=dt.date(2026, 3, 1), by=wf["lead"], today=TODAY)
     # The database refuses it too, whatever the code path.
     with db.connection_context(), pytest.raises(Exception):
@@ -465,13 +465,13 @@ def test_a_second_active_role_in_the_same_team_is_refused(app, wf):
     first = ready_role(wf)
     with app.app_context(), db.connection_context():
         with pytest.raises(Refusal, match="already has an active volunteer role"):
-            onboarding.offer_role(candidate=wf["candidate"], team=wf["team"], kind="volunteer",
+            services.offer_role(candidate=wf["candidate"], team=wf["team"], kind="volunteer",
                                   supervisor=wf["lead"], start_date=TODAY, by=wf["lead"])
         # A second role forced in past the form is still refused at activation, and by the database.
         second = PeerRole.create(candidate=wf["candidate"], team=wf["team"], kind="paid", supervisor=wf["lead"],
                                  start_date=TODAY, status="onboarding", induction_signed_off_on=TODAY)
         with pytest.raises(Refusal, match="already has an active role"):
-            onboarding.activate(second, by=wf["lead"])
+            services.activate(second, by=wf["lead"])
         with pytest.raises(Exception):
             PeerRole.update(status="active").where(PeerRole.id == second.id).execute()
         assert PeerRole.get_by_id(first.id).status == "active"
@@ -528,7 +528,7 @@ def test_a_declared_conflict_stops_them_supervising_that_peer(app, wf, login):
     with db.connection_context():
         assert StaffConflict.between(wf["lead2"], role)
         with pytest.raises(Refusal, match="prior care relationship"):
-            onboarding.update_details(PeerRole.get_by_id(role.id), by=wf["manager"], supervisor=wf["lead2"])
+            services.update_details(PeerRole.get_by_id(role.id), by=wf["manager"], supervisor=wf["lead2"])
     response = manager.post(f"/workforce/roles/{role.id}/edit", data={
         "hours_per_week": "8", "start_date": "2026-05-01", "supervisor": wf["lead2"].id, "max_caseload": "3"})
     assert response.status_code == 422 and "prior care relationship" in text(response)
@@ -536,7 +536,7 @@ def test_a_declared_conflict_stops_them_supervising_that_peer(app, wf, login):
         assert PeerRole.get_by_id(role.id).supervisor_id == wf["lead"].id
         # Any later role of the same person too.
         with pytest.raises(Refusal, match="prior care relationship"):
-            onboarding.offer_role(candidate=wf["candidate"], team=wf["team"], kind="paid", supervisor=wf["lead2"],
+            services.offer_role(candidate=wf["candidate"], team=wf["team"], kind="paid", supervisor=wf["lead2"],
                                   start_date=TODAY, by=wf["lead"], previous_role=role)
     # Declared by the supervisor themselves: saving other details asks for another supervisor.
     assert manager.post(f"/workforce/roles/{role.id}/conflicts", data={"staff": wf["lead"].id}).status_code == 302
@@ -570,11 +570,11 @@ def test_a_peer_sees_only_their_own_record(app, wf, login):
     assert peer.post(f"/workforce/roles/{mine.id}/activate").status_code == 403
     # Their own supervision and debrief they read; another peer's are not there for them.
     with app.app_context(), db.connection_context():
-        own = onboarding.record_supervision(mine, by=wf["lead"], held_on=TODAY, duration_minutes=30,
+        own = services.record_supervision(mine, by=wf["lead"], held_on=TODAY, duration_minutes=30,
                                             how_they_are="Settling in", actions="", next_on=None)
-        other = onboarding.record_supervision(theirs, by=wf["lead"], held_on=TODAY, duration_minutes=30,
+        other = services.record_supervision(theirs, by=wf["lead"], held_on=TODAY, duration_minutes=30,
                                               how_they_are="Bo is struggling", actions="", next_on=None)
-        other_debrief = onboarding.record_debrief(theirs, by=wf["lead"], held_on=TODAY, summary="Bo's day",
+        other_debrief = services.record_debrief(theirs, by=wf["lead"], held_on=TODAY, summary="Bo's day",
                                                   wellbeing="")
     assert "Settling in" in text(peer.get(f"/workforce/supervision/{own.id}"))
     assert peer.get(f"/workforce/supervision/{other.id}").status_code == 404
@@ -599,7 +599,7 @@ def test_staff_of_another_team_get_404(app, wf, make_user, login):
 def test_supervision_notes_only_for_the_peer_and_their_supervisors(app, wf, login, make_user):
     role = ready_role(wf)
     with app.app_context(), db.connection_context():
-        record = onboarding.record_supervision(role, by=wf["lead"], held_on=TODAY, duration_minutes=45,
+        record = services.record_supervision(role, by=wf["lead"], held_on=TODAY, duration_minutes=45,
                                                how_they_are="Tired but coping", actions="Shorter days",
                                                next_on=TODAY + dt.timedelta(days=28))
         peer_user = PeerRole.get_by_id(role.id).user
@@ -633,7 +633,7 @@ def test_supervision_notes_only_for_the_peer_and_their_supervisors(app, wf, logi
 def test_debrief_notes_follow_the_same_rule(app, wf, login):
     role = ready_role(wf)
     with app.app_context(), db.connection_context():
-        record = onboarding.record_debrief(role, by=wf["lead2"], held_on=TODAY, summary="Two visits",
+        record = services.record_debrief(role, by=wf["lead2"], held_on=TODAY, summary="Two visits",
                                            wellbeing="Good")
     url = f"/workforce/debriefs/{record.id}"
     assert login(wf["lead2"]).get(url).status_code == 200  # wrote it
@@ -784,7 +784,7 @@ def test_a_move_to_paid_carries_over_only_the_same_persons_induction(app, wf, lo
     with db.connection_context():
         assert not PeerRole.select().where(PeerRole.candidate == other.id).exists()
         with pytest.raises(Refusal, match="must be Bo Other's own"):
-            onboarding.offer_role(candidate=other, team=wf["team"], kind="paid", supervisor=wf["lead"],
+            services.offer_role(candidate=other, team=wf["team"], kind="paid", supervisor=wf["lead"],
                                   start_date=TODAY, by=wf["lead"], previous_role=PeerRole.get_by_id(volunteer.id))
         assert PeerRole.get_by_id(volunteer.id).status == "active"
     # The same person: the paid role is offered and follows the volunteer one.
@@ -802,13 +802,13 @@ def test_activation_needs_a_supervisor_who_may_supervise(app, wf):
     complete_checks(role, wf["lead"])
     sign_off(role, wf["lead"])
     with app.app_context(), db.connection_context():
-        onboarding.change_status(role, "onboarding", by=wf["lead"])
-        onboarding.declare_conflict(role, staff=wf["lead"], by=wf["lead"])
+        services.change_status(role, "onboarding", by=wf["lead"])
+        services.declare_conflict(role, staff=wf["lead"], by=wf["lead"])
         with pytest.raises(Refusal, match="Choose another supervisor for Ada first"):
-            onboarding.activate(PeerRole.get_by_id(role.id), by=wf["manager"])
+            services.activate(PeerRole.get_by_id(role.id), by=wf["manager"])
         assert PeerRole.get_by_id(role.id).status == "onboarding" and User.by_email("ada@example.org") is None
-        onboarding.update_details(PeerRole.get_by_id(role.id), by=wf["manager"], supervisor=wf["lead2"])
-        onboarding.activate(PeerRole.get_by_id(role.id), by=wf["manager"])
+        services.update_details(PeerRole.get_by_id(role.id), by=wf["manager"], supervisor=wf["lead2"])
+        services.activate(PeerRole.get_by_id(role.id), by=wf["manager"])
         assert PeerRole.get_by_id(role.id).status == "active"
 
 
@@ -836,7 +836,7 @@ def test_a_check_that_lapses_needs_its_expiry_date(wf, login):
     assert response.status_code == 422
     assert "Enter the expiry date (Information governance training lapses)" in text(response)
     with db.connection_context(), pytest.raises(Refusal, match="Enter the expiry date"):
-        onboarding.record_check(role, check_type=ig, completed_on=dt.date(2026, 4, 1), expires_on=None,
+        services.record_check(role, check_type=ig, completed_on=dt.date(2026, 4, 1), expires_on=None,
                                 by=wf["lead"], today=TODAY)
     assert lead.post(f"/workforce/roles/{role.id}/checks/new", data={
         "check_type": agreement.id, "completed_on": "2026-04-01", "expires_on": ""}).status_code == 302

@@ -1,5 +1,5 @@
 """Forms of the workforce area. Domain rules (is this supervisor a peer lead of
-the team? is the person ready?) live in onboarding.py; these check shape."""
+the team? is the person ready?) live in services.py; these check shape."""
 from __future__ import annotations
 
 import datetime as dt

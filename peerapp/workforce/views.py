@@ -21,7 +21,7 @@ from ..navigation import home_panel, nav_item
 from ..pages import render, render_form
 from ..training.models import Candidate
 from ..wrap.sharing import shared_early_warning_signs
-from . import onboarding
+from . import services
 from .forms import (CheckForm, ConfirmForm, ConflictForm, DebriefForm, DeclareForm, LeadForm, MeetingForm, OfferForm,
                     RoleDetailsForm, SettingsForm, StatusForm, SupervisionForm)
 from .models import (DBS_LEVELS, DBS_OUTCOMES, STATUSES, CheckType, Debrief, InductionItem, InductionTick,
@@ -165,7 +165,7 @@ def offer():
         else:
             supervisor = User.get_or_none(User.id == form.supervisor.data)
             try:
-                role = onboarding.offer_role(candidate=candidate, team=team, kind=form.kind.data,
+                role = services.offer_role(candidate=candidate, team=team, kind=form.kind.data,
                                              supervisor=supervisor, start_date=form.start_date.data,
                                              by=current_user, previous_role=previous, **form.details())
             except Refusal as refusal:
@@ -223,7 +223,7 @@ def _role_page(role: PeerRole, fragment: str | None = None, audit_summary: str =
         overdue=role.supervision_overdue(today), caseload=role.active_caseload(),
         conflict_with_supervisor=StaffConflict.between(role.supervisor, role),
         # Staff see why the supervisor cannot stay (un-named as peer lead, a declared conflict).
-        supervisor_problem=onboarding.supervisor_problem(role.supervisor, role.team, role=role)
+        supervisor_problem=services.supervisor_problem(role.supervisor, role.team, role=role)
         if staff and role.is_open else None,
         status_form=extra.pop("status_form", None) or StatusForm(formdata=None),
         meeting_form=extra.pop("meeting_form", None) or _meeting_form(role),
@@ -243,7 +243,7 @@ def _meeting_form(role):
 
 
 def _team_staff(role):
-    staff_ids = UserRole.select(UserRole.user).where(UserRole.role.in_(onboarding.STAFF_ROLES))
+    staff_ids = UserRole.select(UserRole.user).where(UserRole.role.in_(services.STAFF_ROLES))
     return list(User.select().where(User.team == role.team_id, User.active == True,  # noqa: E712
                                     User.id.in_(staff_ids)).order_by(User.name))
 
@@ -271,7 +271,7 @@ def role_edit(role_id: int):
             audit("view", role, summary="peer role viewed to edit")
     if form.validate_on_submit():
         try:
-            onboarding.update_details(role, by=current_user, supervisor=User.get_or_none(User.id == form.supervisor.data),
+            services.update_details(role, by=current_user, supervisor=User.get_or_none(User.id == form.supervisor.data),
                                       start_date=form.start_date.data, **form.details())
         except Refusal as refusal:
             form.form_errors.append(str(refusal))
@@ -290,7 +290,7 @@ def role_status(role_id: int):
     if not form.validate_on_submit():
         return _role_page(role, status_form=form), 422
     try:
-        onboarding.change_status(role, form.status.data or "", by=current_user, reason=form.reason.data or "")
+        services.change_status(role, form.status.data or "", by=current_user, reason=form.reason.data or "")
     except Refusal as refusal:
         form.reason.errors = list(form.reason.errors) + [str(refusal)]
         response = _role_page(role, status_form=form)
@@ -309,7 +309,7 @@ def role_activate(role_id: int):
     if not ActionForm().validate_on_submit():
         abort(400)
     try:
-        user, password = onboarding.activate(role, by=current_user)
+        user, password = services.activate(role, by=current_user)
     except Refusal as refusal:
         return _refused(role, refusal)
     if password:
@@ -332,7 +332,7 @@ def check_new(role_id: int):
     if form.validate_on_submit():
         update_service = {"yes": True, "no": False}.get(form.dbs_update_service.data or "")
         try:
-            onboarding.record_check(role, check_type=form.types[form.check_type.data],
+            services.record_check(role, check_type=form.types[form.check_type.data],
                                     completed_on=form.completed_on.data, expires_on=form.expires_on.data,
                                     by=current_user, dbs_level=form.dbs_level.data or "",
                                     dbs_update_service=update_service, dbs_outcome=form.dbs_outcome.data or "")
@@ -355,7 +355,7 @@ def induction_tick(role_id: int, item_id: int):
         abort(400)
     error = None
     try:
-        onboarding.tick_induction(role, item, by=current_user, done=request.form.get("done", "1") != "0")
+        services.tick_induction(role, item, by=current_user, done=request.form.get("done", "1") != "0")
     except Refusal as refusal:
         error = str(refusal)
     if error and not request.headers.get("HX-Request"):
@@ -373,7 +373,7 @@ def induction_sign_off(role_id: int):
     if not ActionForm().validate_on_submit():
         abort(400)
     try:
-        onboarding.sign_off_induction(role, by=current_user)
+        services.sign_off_induction(role, by=current_user)
     except Refusal as refusal:
         return _refused(role, refusal)
     flash("Induction signed off.", "success")
@@ -389,7 +389,7 @@ def base_access(role_id: int):
     if not ActionForm().validate_on_submit():
         abort(400)
     try:
-        onboarding.give_base_access(role, by=current_user)
+        services.give_base_access(role, by=current_user)
     except Refusal as refusal:
         return _refused(role, refusal)
     flash("Base access recorded.", "success")
@@ -407,7 +407,7 @@ def meetings(role_id: int):
         response = _role_page(role, meeting_form=form)
         response.status_code = 422
         return response
-    onboarding.set_meeting_arrangement(role, attends=form.attends.data == "yes",
+    services.set_meeting_arrangement(role, attends=form.attends.data == "yes",
                                        arrangement=form.arrangement.data or "", by=current_user)
     flash("Team meeting arrangement saved; the manager, a peer lead and the peer each confirm it.", "success")
     return redirect(url_for("workforce.role", role_id=role.id) + "#meetings")
@@ -422,7 +422,7 @@ def meetings_confirm(role_id: int):
     if not form.validate_on_submit():
         abort(400)
     try:
-        onboarding.confirm_meeting(role, by=current_user, as_=form.confirm_as.data or "")
+        services.confirm_meeting(role, by=current_user, as_=form.confirm_as.data or "")
     except Refusal as refusal:
         return _refused(role, refusal)
     flash("Thank you: your agreement is recorded.", "success")
@@ -442,7 +442,7 @@ def supervision_new(role_id: int):
             audit("view", role, summary="peer role viewed to record supervision")
     if form.validate_on_submit():
         try:
-            record = onboarding.record_supervision(role, by=current_user, held_on=form.held_on.data,
+            record = services.record_supervision(role, by=current_user, held_on=form.held_on.data,
                                                    duration_minutes=form.duration_minutes.data,
                                                    how_they_are=form.how_they_are.data,
                                                    actions=form.actions.data or "", next_on=form.next_on.data)
@@ -490,7 +490,7 @@ def debrief_new(role_id: int):
             audit("view", role, summary="peer role viewed to record a debrief")
     if form.validate_on_submit():
         try:
-            record = onboarding.record_debrief(role, by=current_user, held_on=form.held_on.data,
+            record = services.record_debrief(role, by=current_user, held_on=form.held_on.data,
                                                summary=form.summary.data, wellbeing=form.wellbeing.data or "")
         except Refusal as refusal:
             form.form_errors.append(str(refusal))
@@ -527,7 +527,7 @@ def conflict_new(role_id: int):
         return response
     staff = User.get_or_none(User.id == form.staff.data) or abort(404)
     try:
-        onboarding.declare_conflict(role, staff=staff, by=current_user)
+        services.declare_conflict(role, staff=staff, by=current_user)
     except Refusal as refusal:
         return _refused(role, refusal)
     message = f"Recorded: {staff.name} has a prior care relationship with this peer."
@@ -552,7 +552,7 @@ def declare():
             form.role.errors.append("Choose a peer worker of your team")
         else:
             try:
-                onboarding.declare_conflict(role, staff=current_user._get_current_object(), by=current_user)
+                services.declare_conflict(role, staff=current_user._get_current_object(), by=current_user)
             except Refusal as refusal:
                 form.role.errors.append(str(refusal))
             else:
@@ -579,7 +579,7 @@ def peer_leads():
         if form.validate_on_submit():
             user = User.get_or_none(User.id == form.user.data)
             try:
-                onboarding.designate_lead(team, user, paid=form.paid.data, by=current_user)
+                services.designate_lead(team, user, paid=form.paid.data, by=current_user)
             except Refusal as refusal:
                 form.user.errors.append(str(refusal))
             else:
@@ -599,7 +599,7 @@ def peer_lead_remove(designation_id: int):
         abort(404)
     if not ActionForm().validate_on_submit():
         abort(400)
-    onboarding.remove_lead(row, by=current_user)
+    services.remove_lead(row, by=current_user)
     flash("No longer a named peer lead.", "success")
     return redirect(url_for("workforce.peer_leads"))
 
@@ -643,5 +643,5 @@ def sweep_command():
     """Log which active roles a lapsed check has paused, and which are ready again.
     Pages work it out themselves; run this daily (cron) so the audit log shows when."""
     with db.connection_context():
-        paused, resumed = onboarding.sweep()
+        paused, resumed = services.sweep()
     click.echo(f"{len(paused)} role(s) paused by a lapsed check; {len(resumed)} ready again.")
