@@ -23,7 +23,8 @@ class AuditEvent(BaseModel):
 
     @classmethod
     def for_record(cls, record_type: str, record_id) -> pw.ModelSelect:
-        return (cls.select()
+        """Newest first, each with its user joined (pages list who did it)."""
+        return (cls.select(cls, User).join(User, pw.JOIN.LEFT_OUTER, on=(cls.user == User.id))
                 .where(cls.record_type == record_type, cls.record_id == str(record_id))
                 .order_by(cls.at.desc(), cls.id.desc()))
 

@@ -22,18 +22,9 @@ SMALL = Sizes(teams=3, peer_roles=6, candidates=14, referrals=60, contacts=120, 
 MORE = Sizes(teams=4, peer_roles=12, candidates=30, referrals=160, contacts=400, audit=400, runs=8,
              clinicians_per_team=3)
 
-# Pages whose count still grows, each with the reason; issue #17 lists the work.
-# The test fails when one of these stops growing (take it off) or another starts.
-KNOWN_GROWING: dict[str, str] = {
-    "/": "home panels look up each row's team/peer (training and workforce panels)",
-    "/matching/runs/1": "run page reads each row's explanation lazily",
-    "/referrals/caseload": "per-row lookups on the cards",
-    "/referrals/debrief": "a query per volunteer",
-    "/training/cohorts": "completion worked out per cohort",
-    "/workforce/": "checks and supervision looked up per role",
-    "/workforce/supervision/1": "a query per earlier supervision",
-    "/wrap/": "a query per sharing row",
-}
+# Pages whose count still grows, each with the reason. The test fails when one of
+# these stops growing (take it off) or another starts. None left (issue #17).
+KNOWN_GROWING: dict[str, str] = {}
 
 
 def _urls(app):

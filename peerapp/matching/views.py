@@ -22,7 +22,7 @@ from ..navigation import home_panel, nav_item
 from ..models import User
 from ..pages import is_fragment_request, render, render_form
 from ..paging import paged
-from ..referrals.models import Referral, caseload
+from ..referrals.models import Referral, caseloads
 from ..workforce.models import PeerRole
 from . import inputs
 from .forms import OverrideForm, SettingsForm
@@ -78,11 +78,13 @@ def matching_panel():
 
 def room_now(team_id: int, ids=None) -> dict[int, tuple[PeerRole, int]]:
     """The team's active roles (only ``ids`` when given) with their caseload now:
-    one count per role, so a run page of 60 rows does not count again for every row."""
+    counted for all of them at once, so a run page does not count again for every row or role."""
     query = PeerRole.with_people().where(PeerRole.team == team_id, PeerRole.status == "active")
     if ids is not None:
         query = query.where(PeerRole.id.in_(list(ids)))
-    return {role.id: (role, caseload(role)) for role in query}
+    roles = list(query)
+    loads = caseloads([role.id for role in roles])
+    return {role.id: (role, loads.get(role.id, 0)) for role in roles}
 
 
 def override_choices(proposal: RunProposal, room: dict | None = None) -> list[tuple[int, str]]:

@@ -322,6 +322,23 @@ class Referral(BaseModel):
                        cls.state.in_(states.CASELOAD_STATES))
                 .order_by(cls.state_changed_at))
 
+    @classmethod
+    def assigned_to_each(cls, roles) -> dict[int, list["Referral"]]:
+        """role id -> ``assigned_to(role)`` for many roles, in one query."""
+        ids = [role.id for role in roles]
+        found: dict[int, list[Referral]] = {role_id: [] for role_id in ids}
+        if not ids:
+            return found
+        rows = (cls.select(cls, ServiceUser, Assignment.id, Assignment.peer_role)
+                .join(ServiceUser).switch(cls)
+                .join(Assignment, on=(Assignment.referral == cls.id), attr="open_assignment")
+                .where(Assignment.peer_role.in_(ids), Assignment.ended_at.is_null(),
+                       cls.state.in_(states.CASELOAD_STATES))
+                .order_by(cls.state_changed_at))
+        for referral in rows:
+            found[referral.open_assignment.peer_role_id].append(referral)
+        return found
+
     def waiting_days(self, today: dt.date | None = None) -> int:
         """Days since the referral last changed state (for awaiting match: time on the list)."""
         today = today or clock.today()
@@ -334,12 +351,32 @@ class Referral(BaseModel):
 
     def requested_interventions(self) -> list[Intervention]:
         """What the referral asks for: screening's choice once made, else the referrer's."""
-        rows = list(Intervention.select(Intervention, ReferralIntervention.chosen_at_screening)
-                    .join(ReferralIntervention)
-                    .where(ReferralIntervention.referral == self)
-                    .order_by(Intervention.name).objects())
-        screened = [i for i in rows if i.chosen_at_screening]
-        return screened or [i for i in rows if not i.chosen_at_screening]
+        gathered = self.__dict__.get("_requested")
+        if gathered is not None:
+            return gathered
+        return Referral.requested_for([self])[self.id]
+
+    @classmethod
+    def requested_for(cls, referrals) -> dict[int, list[Intervention]]:
+        """referral id -> ``requested_interventions()``, for a list in one query; each
+        referral keeps its answer, so a page asks nothing more row by row."""
+        referrals = list(referrals)
+        ids = [r.id for r in referrals]
+        rows: dict[int, list[Intervention]] = {rid: [] for rid in ids}
+        if ids:
+            for item in (Intervention.select(Intervention, ReferralIntervention.chosen_at_screening,
+                                             ReferralIntervention.referral)
+                         .join(ReferralIntervention)
+                         .where(ReferralIntervention.referral.in_(ids))
+                         .order_by(Intervention.name, Intervention.id).objects()):
+                rows[item.referral].append(item)
+        found = {}
+        for referral in referrals:
+            these = rows[referral.id]
+            screened = [i for i in these if i.chosen_at_screening]
+            found[referral.id] = referral.__dict__["_requested"] = (
+                screened or [i for i in these if not i.chosen_at_screening])
+        return found
 
     def referrer_interventions(self) -> list[Intervention]:
         return list(Intervention.select().join(ReferralIntervention)
@@ -747,6 +784,17 @@ def caseload(peer_role) -> int:
             .where(Assignment.peer_role == peer_role, Assignment.ended_at.is_null(),
                    Referral.state.in_(states.CASELOAD_STATES)).count())
 
+
+def caseloads(role_ids) -> dict[int, int]:
+    """role id -> caseload (as ``caseload``), for many roles in one query; absent = 0."""
+    ids = list(role_ids)
+    if not ids:
+        return {}
+    rows = (Assignment.select(Assignment.peer_role, pw.fn.COUNT(Assignment.id)).join(Referral)
+            .where(Assignment.peer_role.in_(ids), Assignment.ended_at.is_null(),
+                   Referral.state.in_(states.CASELOAD_STATES))
+            .group_by(Assignment.peer_role).tuples())
+    return dict(rows)
 
 
 def not_a_good_fit_pairs() -> set[tuple[int, int]]:

@@ -181,10 +181,47 @@ class Cohort(BaseModel):
         return self.session_rows.select(pw.fn.MAX(CohortSession.held_on)).scalar()
 
     def state(self, today: dt.date) -> str:
-        first, last = self.first_day(), self.last_day()
-        if first is None or today < first:
-            return "planned"
-        return "finished" if today > last else "running"
+        return _state(self.first_day(), self.last_day(), today)
+
+    @classmethod
+    def overview(cls, cohorts, today: dt.date, user: User | None = None) -> list[dict]:
+        """One row per cohort, in the order given: cohort, state, first and last day,
+        next session (on or after today), places taken, waiting, completions, and
+        whether ``user`` facilitates it. A fixed number of queries for any number."""
+        cohorts = list(cohorts)
+        ids = [c.id for c in cohorts]
+        if not ids:
+            return []
+        days = {cid: (first, last) for cid, first, last in
+                CohortSession.select(CohortSession.cohort, pw.fn.MIN(CohortSession.held_on),
+                                     pw.fn.MAX(CohortSession.held_on))
+                .where(CohortSession.cohort.in_(ids)).group_by(CohortSession.cohort).tuples()}
+        upcoming: dict[int, CohortSession] = {}
+        for session in (CohortSession.select().where(CohortSession.cohort.in_(ids), CohortSession.held_on >= today)
+                        .order_by(CohortSession.held_on, CohortSession.number)):
+            upcoming.setdefault(session.cohort_id, session)
+        counts: dict[tuple[int, str], int] = {}
+        places: dict[int, list[int]] = defaultdict(list)
+        for enrolment_id, cohort_id, status in (Enrolment.select(Enrolment.id, Enrolment.cohort, Enrolment.status)
+                                                .where(Enrolment.cohort.in_(ids)).tuples()):
+            counts[cohort_id, status] = counts.get((cohort_id, status), 0) + 1
+            if status == PLACE:
+                places[cohort_id].append(enrolment_id)
+        done = Enrolment.completion_days([e for these in places.values() for e in these])
+        mine = set()
+        if user is not None:
+            mine = {cid for (cid,) in CohortFacilitator.select(CohortFacilitator.cohort)
+                    .where(CohortFacilitator.cohort.in_(ids), CohortFacilitator.user == user).tuples()}
+        rows = []
+        for cohort in cohorts:
+            first, last = days.get(cohort.id, (None, None))
+            first, last = _as_date(first), _as_date(last)
+            rows.append({"cohort": cohort, "state": _state(first, last, today), "first": first, "last": last,
+                         "next": upcoming.get(cohort.id), "taken": counts.get((cohort.id, PLACE), 0),
+                         "waiting": counts.get((cohort.id, WAITING), 0),
+                         "completions": sum(1 for e in places.get(cohort.id, ()) if e in done),
+                         "mine": cohort.id in mine})
+        return rows
 
     def next_session(self, today: dt.date) -> "CohortSession | None":
         return (self.session_rows.where(CohortSession.held_on >= today)
@@ -218,6 +255,17 @@ class Cohort(BaseModel):
         """(enrolment id, session id) -> register entry, for the attendance grid."""
         rows = Attendance.select().join(CohortSession).where(CohortSession.cohort == self)
         return {(a.enrolment_id, a.session_id): a for a in rows}
+
+
+def _state(first: dt.date | None, last: dt.date | None, today: dt.date) -> str:
+    if first is None or today < first:
+        return "planned"
+    return "finished" if today > last else "running"
+
+
+def _as_date(value) -> dt.date | None:
+    """SQLite's MIN()/MAX() of a date column comes back as text."""
+    return dt.date.fromisoformat(value) if isinstance(value, str) else value
 
 
 class CohortFacilitator(BaseModel):

@@ -71,13 +71,8 @@ def _candidate_or_404(candidate_id: int) -> Candidate:
 def training_context():
     def facilitator_home():
         today = clock.today()
-        mine = []
-        for cohort in Cohort.facilitated_by(current_user):
-            state = cohort.state(today)
-            if state == "finished" and (today - cohort.last_day()).days > 60:
-                continue
-            mine.append({"cohort": cohort, "state": state, "next": cohort.next_session(today),
-                         "taken": cohort.places_taken(), "completions": len(cohort.completions())})
+        mine = [row for row in Cohort.overview(Cohort.facilitated_by(current_user), today)
+                if not (row["state"] == "finished" and (today - row["last"]).days > 60)]
         upcoming = [m for m in mine if m["next"] is not None]
         upcoming.sort(key=lambda m: m["next"].held_on)
         return {"cohorts": mine, "next": upcoming[0] if upcoming else None, "today": today}
@@ -99,11 +94,7 @@ def training_context():
 def cohorts():
     """Facilitators: every cohort, newest first, with places filled and completions."""
     today = clock.today()
-    rows = [{"cohort": c, "state": c.state(today), "first": c.first_day(), "last": c.last_day(),
-             "taken": c.places_taken(), "waiting": c.waiting_list().count(),
-             "completions": len(c.completions()),
-             "mine": c.facilitator_rows.where(CohortFacilitator.user == current_user.id).exists()}
-            for c in Cohort.listed()]
+    rows = Cohort.overview(Cohort.listed(), today, user=current_user.id)
     return render_template("training/cohorts.html", rows=rows)
 
 

@@ -248,13 +248,21 @@ class PeerRole(BaseModel):
         return _split(self.working_days)
 
     # -- readiness --------------------------------------------------------
+    def _gathered(self) -> dict | None:
+        """What ``PeerRole.gather`` fetched for this role with the others of a list."""
+        return self.__dict__.get("_gathered_facts")
+
     def required_check_types(self) -> list[CheckType]:
+        gathered = self._gathered()
+        if gathered is not None:
+            return gathered["required"]
         return list(CheckType.required_for(self.kind))
 
     def checks(self, today: dt.date | None = None) -> list[tuple[CheckType, RecruitmentCheck | None, str]]:
         """Each required check with its newest record and state (missing, expired, ...)."""
         today = today or clock.today()
-        newest = RecruitmentCheck.newest_for(self.candidate_id)
+        gathered = self._gathered()
+        newest = gathered["newest"] if gathered is not None else RecruitmentCheck.newest_for(self.candidate_id)
         rows = []
         for check_type in self.required_check_types():
             record = newest.get(check_type.id)
@@ -265,6 +273,9 @@ class PeerRole(BaseModel):
         return {ct.name: (rec.fact() if rec else None) for ct, rec, _ in self.checks(today)}
 
     def training_completed_on(self) -> dt.date | None:
+        gathered = self._gathered()
+        if gathered is not None:
+            return gathered["completed_on"]
         return self.candidate.completed_training()
 
     def readiness_problems(self, today: dt.date | None = None) -> list[str]:
@@ -325,7 +336,7 @@ class PeerRole(BaseModel):
         candidates = cls.with_people().where(cls.status == "active")
         if team is not None:
             candidates = candidates.where(cls.team == team)
-        ids = [role.id for role in candidates if role.ready_to_practise(today)]
+        ids = [role.id for role in cls.gather(candidates) if role.ready_to_practise(today)]
         return cls.with_people().where(cls.id.in_(ids)).order_by(Candidate.name, cls.id)
 
     @classmethod
@@ -333,12 +344,14 @@ class PeerRole(BaseModel):
         return cls.select().where(cls.candidate == candidate).order_by(cls.start_date, cls.id)
 
     @classmethod
-    def expiring(cls, team, today: dt.date | None = None) -> dict[str, list[tuple["PeerRole", RecruitmentCheck, int]]]:
+    def expiring(cls, team, today: dt.date | None = None,
+                 roles: list["PeerRole"] | None = None) -> dict[str, list[tuple["PeerRole", RecruitmentCheck, int]]]:
         """Required checks of the team's open roles by when they lapse:
-        expired, within 7 days, 8-30 days, 31-60 days. Each (role, check, days left)."""
+        expired, within 7 days, 8-30 days, 31-60 days. Each (role, check, days left).
+        ``roles``: the team's open roles already gathered (``gather``), if the caller has them."""
         today = today or clock.today()
         buckets: dict[str, list] = {"expired": [], "7": [], "30": [], "60": []}
-        for role in cls.for_team(team):
+        for role in roles if roles is not None else cls.gather(cls.for_team(team)):
             for check_type, record, state in role.checks(today):
                 if record is None or record.expires_on is None:
                     continue
@@ -350,14 +363,54 @@ class PeerRole(BaseModel):
             rows.sort(key=lambda row: (row[2], row[0].display_name))
         return buckets
 
+    @classmethod
+    def gather(cls, roles) -> list["PeerRole"]:
+        """The roles of a list, each carrying what its readiness, checks, supervision
+        and caseload answers need, fetched for all of them in a fixed number of
+        queries (a page listing roles asks per row otherwise). The answers are
+        worked out by the same methods, from these facts."""
+        roles = list(roles)
+        if not roles:
+            return roles
+        from ..referrals.models import caseloads  # here: referrals' models import this module
+
+        role_ids = [role.id for role in roles]
+        candidate_ids = sorted({role.candidate_id for role in roles})
+        completed = Candidate.completion_dates(candidate_ids)
+        newest: dict[int, dict[int, RecruitmentCheck]] = {}
+        rows = (RecruitmentCheck.select(RecruitmentCheck, CheckType).join(CheckType)
+                .where(RecruitmentCheck.candidate.in_(candidate_ids))
+                .order_by(RecruitmentCheck.completed_on.desc(), RecruitmentCheck.id.desc()))
+        for row in rows:
+            newest.setdefault(row.candidate_id, {}).setdefault(row.check_type_id, row)
+        active_types = list(CheckType.select().where(CheckType.active == True)  # noqa: E712
+                            .order_by(CheckType.position, CheckType.id))
+        required = {"volunteer": [t for t in active_types if t.for_volunteer],
+                    "paid": [t for t in active_types if t.for_paid]}
+        last = Supervision.latest_for(role_ids)
+        every = WorkforceSetting.supervision_days()
+        loads = caseloads(role_ids)
+        for role in roles:
+            role.__dict__["_gathered_facts"] = {
+                "completed_on": completed.get(role.candidate_id), "newest": newest.get(role.candidate_id, {}),
+                "required": required["volunteer" if role.kind == "volunteer" else "paid"],
+                "last_supervision": last.get(role.id), "supervision_days": every,
+                "caseload": loads.get(role.id, 0)}
+        return roles
+
     # -- supervision ----------------------------------------------------------
     def last_supervision(self) -> "Supervision | None":
+        gathered = self._gathered()
+        if gathered is not None:
+            return gathered["last_supervision"]
         return (Supervision.select().where(Supervision.role == self)
                 .order_by(Supervision.held_on.desc(), Supervision.id.desc()).first())
 
     def next_supervision_due(self) -> dt.date | None:
         last = self.last_supervision()
-        every = dt.timedelta(days=WorkforceSetting.supervision_days())
+        gathered = self._gathered()
+        days = gathered["supervision_days"] if gathered is not None else WorkforceSetting.supervision_days()
+        every = dt.timedelta(days=days)
         if last is None:
             return self.start_date + every if self.status in CURRENT_STATUSES else None
         return last.next_on or (last.held_on + every)
@@ -368,6 +421,9 @@ class PeerRole(BaseModel):
 
     def active_caseload(self) -> int:
         """How many service users this peer supports now, as the referrals area counts them."""
+        gathered = self._gathered()
+        if gathered is not None:
+            return gathered["caseload"]
         from ..referrals.models import caseload  # here: referrals' models import this module
 
         return caseload(self)
@@ -446,6 +502,19 @@ class Supervision(BaseModel):
     def visible_to(self, user) -> bool:
         role = self.role
         return user is not None and (role.is_peer(user) or user.id in (role.supervisor_id, self.recorded_by_id))
+
+    @classmethod
+    def latest_for(cls, role_ids) -> dict[int, "Supervision"]:
+        """role id -> its latest supervision (by day held, then entry), in one query."""
+        ids = list(role_ids)
+        if not ids:
+            return {}
+        rank = pw.fn.ROW_NUMBER().over(partition_by=[cls.role],
+                                       order_by=[cls.held_on.desc(), cls.id.desc()]).alias("rank")
+        ranked = cls.select(cls.id, rank).where(cls.role.in_(ids)).alias("ranked")
+        rows = (cls.select().join(ranked, on=(cls.id == ranked.c.id))
+                .where(ranked.c.rank == 1))
+        return {row.role_id: row for row in rows}
 
 
 class Debrief(BaseModel):

@@ -108,7 +108,7 @@ def _team_summary():
     if team is None:
         return None
     today = clock.today()
-    rows = [_row(role, today) for role in PeerRole.for_team(team)]
+    rows = [_row(role, today) for role in PeerRole.gather(PeerRole.for_team(team))]
     return {"team": team, "rows": rows, "warnings": PeerLeadDesignation.warnings(team), "today": today}
 
 
@@ -126,7 +126,8 @@ def index():
         audit("view_list", record_type="peer_role",
               summary=f"team workforce page: {len(summary['rows'])} current, {len(ended)} ended role(s)")
     return render_template("workforce/index.html", **summary, ended=ended,
-                           expiring=PeerRole.expiring(summary["team"], summary["today"]))
+                           expiring=PeerRole.expiring(summary["team"], summary["today"],
+                                                      roles=[row["role"] for row in summary["rows"]]))
 
 
 def _details_form_choices(team):

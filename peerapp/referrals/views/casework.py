@@ -105,6 +105,7 @@ def caseload_page():
     risk summary); paid peers can open each referral."""
     role = peer_role()
     rows = list(Referral.assigned_to(role)) if role else []
+    Referral.requested_for(rows)  # the cards' agreed interventions, in one query
     audit_list("caseload", rows)
     return render("referrals/caseload.html", role=role, referrals=rows,
                   notes_allowed=bool(role and not role.is_volunteer))
@@ -118,7 +119,8 @@ def debrief():
     at the end-of-day debrief, each with a link to enter a contact."""
     team = current_user.team_id or -1
     volunteers = [r for r in PeerRole.for_team(team) if r.is_volunteer and r.status in ("active", "paused")]
-    rows = [(role, list(Referral.assigned_to(role))) for role in volunteers]
+    assigned = Referral.assigned_to_each(volunteers)
+    rows = [(role, assigned[role.id]) for role in volunteers]
     audit_list("debrief", [ref for _, refs in rows for ref in refs])
     return render("referrals/debrief.html", rows=rows)
 
