@@ -244,6 +244,7 @@ def test_the_demo_password_is_refused_when_choosing_a_new_one(client_for):
 
 # -- 13. file modes ------------------------------------------------------------------
 
+@pytest.mark.sqlite_only(reason="file modes of the SQLite file, its WAL and backups; PostgreSQL keeps its own files")
 def test_database_wal_and_backups_are_private(app, tmp_path, users):
     runner = app.test_cli_runner()
     database = Path(app.config["DATABASE"])

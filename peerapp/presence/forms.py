@@ -36,9 +36,12 @@ class VersionForm(FlaskForm):
 
     def seen_version(self) -> int:
         try:
-            return max(0, min(int(self.version.data or 0), 2**31))
+            seen = int(self.version.data or 0)
         except ValueError:
             return 0
+        # A version no visit can hold (PostgreSQL's integer is 32 bits) matches
+        # nothing, so the change is refused as stale rather than reaching the database.
+        return seen if 0 <= seen < 2**31 - 1 else -1
 
 
 class PlanVisitForm(FlaskForm):
