@@ -95,6 +95,23 @@ def area_blueprints() -> list:
             reports, rights]
 
 
+def connect_areas() -> None:
+    """Answers an earlier part asks of a later area (``peerapp.providers``), plugged in
+    here: an explicit list, like ``area_blueprints()``; an earlier area never imports
+    a later one. Each line: who asks <- who answers."""
+    from . import personal
+    from .referrals.models import caseload, caseloads
+    from .rights.registry import load_areas
+    from .training.rights import peer_account
+    from .workforce import models as workforce
+    from .wrap import sharing as wrap
+    workforce.caseload_of.answer_with(caseload)                       # workforce <- referrals
+    workforce.caseloads_of.answer_with(caseloads)                     # workforce <- referrals
+    wrap.supervisor_id_of.answer_with(workforce.current_supervisor_id)  # work-WRAP <- workforce
+    personal.peer_account.answer_with(peer_account)                   # subject access <- training
+    load_areas()  # each area's rights module says who may read its records' history
+
+
 def create_app(test_config: dict | None = None) -> Flask:
     # Records are confidential: the database, its WAL and every backup are
     # readable by the service account only (0600), in the app and the CLI alike.
@@ -167,6 +184,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     for blueprint in area_blueprints():
         app.register_blueprint(blueprint)
+    connect_areas()
 
     from .cli import register_commands
     register_commands(app)

@@ -178,3 +178,19 @@ class counting_queries:
 
     def __exit__(self, *exc) -> None:
         self._database.__dict__.pop("execute_sql", None)
+
+
+def compact() -> str:
+    """Make erased text unrecoverable from the file: secure_delete zeroes freed space,
+    VACUUM rewrites the file, and a TRUNCATE checkpoint empties the write-ahead log
+    (which still holds the old pages). PostgreSQL: VACUUM needs a maintenance window
+    (README)."""
+    if not is_sqlite():
+        return "PostgreSQL: run VACUUM FULL in the next maintenance window (README)."
+    try:
+        db.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        db.execute_sql("VACUUM")
+        busy = db.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+    except Exception as error:  # another connection is reading: try again later
+        return f"The file could not be compacted now ({type(error).__name__}); run `flask compact-db` later."
+    return "Compacted." if not busy else "Compacted; the log could not be emptied yet: run `flask compact-db` later."

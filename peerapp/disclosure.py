@@ -44,6 +44,11 @@ def _settings(limit: int | None, rounding: int | None) -> tuple[int, int]:
     return int(limit), max(1, int(rounding))
 
 
+def small_number_limit() -> int:
+    """The largest count that is suppressed (the app's ``SMALL_NUMBER_LIMIT``, 7 outside one)."""
+    return _settings(None, None)[0]
+
+
 def _round(number: int, rounding: int) -> int:
     return int(rounding * round(number / rounding))
 

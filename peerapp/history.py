@@ -132,8 +132,8 @@ def readable(record_type: str, model: type[pw.Model], title: str, *, may_read, m
 
 
 def kind(record_type: str) -> Readable | None:
-    from .rights import registry
-    registry.load_areas()
+    """Who may read this kind of record's history (areas say so at start-up:
+    ``peerapp.connect_areas()`` loads every area's rights module)."""
     return _READABLE.get(record_type)
 
 

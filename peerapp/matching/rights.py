@@ -3,7 +3,7 @@ service user's circumstances or a peer: erased with the service user's referrals
 from __future__ import annotations
 
 from ..referrals.models import Referral
-from ..rights.registry import Person
+from ..personal import Person
 from .models import RunProposal, RunUnmatched
 
 

@@ -11,6 +11,8 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from ..disclosure import small_number_limit
+from ..report_tables import RATE, Section, Table
 from . import scoring
 from .models import BASELINE, COMPLETED, END, PEER, REVIEW, SERVICE_USER, Measure, MeasureResponse, MeasureVersion
 
@@ -121,16 +123,9 @@ def measures_in_use(subject: str | None = None) -> list[Measure]:
     return list(query.order_by(Measure.name))
 
 
-def impact(period_start: dt.date, period_end: dt.date, team_ids):
+def impact(period_start: dt.date, period_end: dt.date, team_ids, today: dt.date | None = None):
     """The Monitoring page's Impact section: raw counts (the caller suppresses)."""
-    from ..reports.figures import COUNT, RATE, Section, Table
-    limit = 7
-    try:
-        from flask import current_app, has_app_context
-        if has_app_context():
-            limit = current_app.config["SMALL_NUMBER_LIMIT"]
-    except ImportError:  # pragma: no cover
-        pass
+    limit = small_number_limit()
     tables = []
     for measure in measures_in_use():
         for subject, who in ((SERVICE_USER, "Service users"), (PEER, "Peer workers")):

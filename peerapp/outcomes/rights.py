@@ -4,7 +4,7 @@ counts stay right)."""
 from __future__ import annotations
 
 from ..referrals.models import Referral
-from ..rights.registry import Person, Record, account_of, record_of
+from ..personal import Person, Record, account_of, record_of
 from .models import MeasureResponse
 
 AREA = "Outcomes"

@@ -3,7 +3,7 @@
 
     safety_counts(period_start, period_end, team_ids) -> {"visits": n, "overdue": n,
         "escalated": n, "not_reached": n, "unresolved": n}
-    safety(start_date, end_date, team_ids) -> reports.figures.Section (end date inclusive)
+    safety(start_date, end_date, team_ids) -> peerapp.report_tables.Section (end date inclusive)
 
 A visit counts in the period when it was started in [period_start, period_end)
 (naive UTC datetimes, or dates: a date means midnight in London that day). Overdue
@@ -17,6 +17,7 @@ import datetime as dt
 import peewee as pw
 
 from .. import clock
+from ..report_tables import COUNT, Section, Table
 from .models import Visit
 
 
@@ -52,7 +53,6 @@ def safety_counts(period_start, period_end, team_ids) -> dict[str, int]:
 
 def safety(start: dt.date, end: dt.date, team_ids, today=None):
     """The Monitoring page's Safety section for the days start..end (inclusive)."""
-    from ..reports.figures import COUNT, Section, Table
     counts = safety_counts(start, end + dt.timedelta(days=1), team_ids)
     return Section("safety", "Safety", "Are peers safe when they work alone?", [
         Table("visits", "Lone-working visits started in the period", ["Visits"], [

@@ -4,7 +4,7 @@ the visit rows stay so Safety's counts stay right."""
 from __future__ import annotations
 
 from ..referrals.models import Referral
-from ..rights.registry import Person, Record, account_of, record_of
+from ..personal import Person, Record, account_of, record_of
 from .models import BaseSignIn, Visit, VisitEvent
 
 AREA = "Presence and lone working"

@@ -8,7 +8,7 @@ import peewee as pw
 from flask import url_for
 
 from .. import history
-from ..rights.registry import ERASED, Found, Person, Record, record_of
+from ..personal import ERASED, Found, Person, Record, record_of
 from . import states
 from .models import (Assignment, Contact, DeclaredConflict, FirstMeeting, InformationRequest, PeerPreference,
                      Referral, ReferralEvent, ServiceUser)

@@ -8,52 +8,22 @@ and the 90th centile (nearest rank) of whole days, computed here from one query,
 so the same code runs on SQLite and PostgreSQL.
 
 Impact and Safety come from the outcomes and presence areas (``impact`` /
-``safety`` functions there); they are picked up when those areas are installed.
+``safety`` functions there), which build the same ``peerapp.report_tables`` shapes.
 """
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 import math
 import statistics
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field
 
 import peewee as pw
 
 from .. import clock
+from ..outcomes import change
+from ..presence import figures as presence_figures
 
-COUNT, PLAIN, DAYS, RATE = "count", "plain", "days", "rate"
-
-
-@dataclass
-class Table:
-    """One table of a section. ``kind``: COUNT (people or records, suppressed), PLAIN
-    (counts of teams or cohorts, which identify no one: shown as they are),
-    DAYS (median and 90th centile; ``basis`` says how many records each row rests on),
-    RATE (``values`` are (numerator, denominator) pairs)."""
-    key: str
-    title: str
-    columns: list[str]
-    rows: list[tuple[str, list]]
-    kind: str = COUNT
-    note: str = ""
-    basis: list[int] = field(default_factory=list)
-    parts: bool = False  # the rows split one whole: a Total row is added, with secondary suppression
-    total_row: bool = False  # the last row is already the total of the others (secondary suppression too)
-
-
-@dataclass
-class Section:
-    key: str
-    title: str
-    question: str
-    tables: list[Table]
-    available: bool = True
-    note: str = ""
-
-    def table(self, key: str) -> Table | None:
-        return next((t for t in self.tables if t.key == key), None)
+from ..report_tables import COUNT, DAYS, PLAIN, RATE, Section, Table  # noqa: F401 (the section shape)
 
 
 def centiles(days: list[int]) -> tuple[float | None, int | None]:
@@ -321,21 +291,9 @@ def training(start: dt.date, end: dt.date, team_ids: list[int], today: dt.date |
 
 
 # --- Impact and Safety: answered by their own areas --------------------------------------
-def _from_area(module: str, function: str, key: str, title: str, question: str):
-    def section(start, end, team_ids, today=None) -> Section:
-        try:
-            answer = getattr(importlib.import_module(module), function)
-        except (ImportError, AttributeError):
-            return Section(key, title, question, [], available=False,
-                           note="Not yet available: this part of peerapp is not installed.")
-        return answer(start, end, team_ids)
-    return section
-
-
-impact = _from_area("peerapp.outcomes.change", "impact", "impact", "Impact",
-                    "Do people feel more hope, agency and opportunity?")
-safety = _from_area("peerapp.presence.figures", "safety", "safety", "Safety",
-                    "Are peers safe when they work alone?")
+# Reports sits on top of outcomes and presence, so it imports their answers plainly.
+impact = change.impact
+safety = presence_figures.safety
 
 SECTIONS = {"uptake": uptake, "delivery": delivery, "impact": impact, "workforce": workforce,
             "training": training, "safety": safety}

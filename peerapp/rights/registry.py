@@ -1,7 +1,7 @@
 """Everything held about one person, gathered from every area, and erased from every area.
 
-Each area contributes through ``peerapp/<area>/rights.py``, found at run time (an
-area that is not installed simply contributes nothing), with any of:
+Each area contributes through ``peerapp/<area>/rights.py``, listed in ``load_areas()``
+(the rights area sits on top of every area), with any of:
 
     subject_data(person) -> list[Record]     what the area holds about them
     erase(person) -> list[(record_type, id)] blank personal fields, remove free text,
@@ -9,46 +9,23 @@ area that is not installed simply contributes nothing), with any of:
     find(words) -> list[Found]               people matching a name (for the admin's search)
     past_retention(years, today) -> list[Found]  people whose records are past retention
 
-and may call ``peerapp.history.readable(...)`` to say who may read its records' history.
+building the shapes of ``peerapp.personal`` (Person, Record, Found), and may call
+``peerapp.history.readable(...)`` to say who may read its records' history.
 The house adds the person's login account and, for every record, who viewed or changed it.
 """
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 
 from peewee import JOIN, fn
 
 from .. import clock
 from ..audit import AuditEvent
-from ..db import db, is_sqlite
+from ..db import compact  # noqa: F401 (erasure's last step, kept here for its callers)
 from ..history import FieldChange
 from ..models import User
-
-ERASED = "Erased"
-
-
-@dataclass(frozen=True)
-class Person:
-    kind: str  # service_user | peer | staff
-    id: int
-
-
-@dataclass
-class Record:
-    area: str
-    record_type: str  # the table name, as the audit log and history name it
-    record_id: int | str
-    title: str
-    fields: dict[str, str] = field(default_factory=dict)
-
-
-@dataclass
-class Found:
-    person: Person
-    name: str
-    detail: str = ""
-
+from ..personal import ERASED, Found, Person, Record, _text, account_of, record_of  # noqa: F401 (the areas' shapes)
 
 _LOADED: list = []
 
@@ -68,25 +45,6 @@ def load_areas() -> list:
     return _LOADED
 
 
-def _text(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, (dt.date, dt.datetime)):
-        return value.isoformat()
-    return str(value)
-
-
-def record_of(area: str, row, title: str, names: list[str] | None = None) -> Record:
-    """A Record from a model row: every field (foreign keys as ids), or the ``names`` given."""
-    fields = {}
-    for f in row._meta.sorted_fields:
-        if names is not None and f.name not in names:
-            continue
-        value = row.__data__.get(f.name)
-        fields[f.name] = _text(value)
-    return Record(area, row._meta.table_name, row.get_id(), title, fields)
-
-
 def _account(user_id: int | None) -> list[Record]:
     if not user_id:
         return []
@@ -97,16 +55,6 @@ def _account(user_id: int | None) -> list[Record]:
                        ["email", "name", "team", "active", "created_at", "password_changed_at"])
     record.fields["roles"] = ", ".join(sorted(user.roles))
     return [record]
-
-
-def account_of(person: Person) -> int | None:
-    """The login account that belongs to this person, if any."""
-    if person.kind == "staff":
-        return person.id
-    if person.kind == "peer":
-        from ..training.models import Candidate
-        return Candidate.select(Candidate.user).where(Candidate.id == person.id).scalar()
-    return None
 
 
 def gather(person: Person) -> dict:
@@ -218,19 +166,3 @@ def erase(person: Person) -> int:
             FieldChange.delete().where(FieldChange.record_type == record_type,
                                        FieldChange.record_id.in_(ids[start:start + 500])).execute()
     return len(touched)
-
-
-def compact() -> str:
-    """Make erased text unrecoverable from the file: secure_delete zeroes freed space,
-    VACUUM rewrites the file, and a TRUNCATE checkpoint empties the write-ahead log
-    (which still holds the old pages). PostgreSQL: VACUUM needs a maintenance window
-    (README)."""
-    if not is_sqlite():
-        return "PostgreSQL: run VACUUM FULL in the next maintenance window (README)."
-    try:
-        db.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-        db.execute_sql("VACUUM")
-        busy = db.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
-    except Exception as error:  # another connection is reading: try again later
-        return f"The file could not be compacted now ({type(error).__name__}); run `flask compact-db` later."
-    return "Compacted." if not busy else "Compacted; the log could not be emptied yet: run `flask compact-db` later."

@@ -1,14 +1,12 @@
 """What the training area holds about a candidate (a peer, or someone nominated who
-never took a role), and how it is erased (see peerapp/rights/registry.py)."""
+never took a role), and how it is erased (see peerapp/rights/registry.py). Which
+candidates are past retention is workforce's to say (whether they took a role)."""
 from __future__ import annotations
 
-import datetime as dt
-
-import peewee as pw
 from flask import url_for
 
 from .. import history
-from ..rights.registry import ERASED, Found, Person, Record, record_of
+from ..personal import ERASED, Found, Person, Record, record_of
 from .models import Attendance, Candidate, Enrolment, EquivalentTraining
 
 AREA = "Training"
@@ -58,17 +56,9 @@ def find(words: str) -> list[Found]:
             for c in query.order_by(Candidate.name).limit(50)]
 
 
-def past_retention(years: dict[str, int], today: dt.date) -> list[Found]:
-    """Candidates who never took a role, nominated longer ago than the retention period."""
-    from ..workforce.models import PeerRole
-    keep = years.get("candidate")
-    if keep is None:
-        return []
-    cutoff = today - dt.timedelta(days=round(365.25 * keep))
-    rows = (Candidate.select(Candidate.id, Candidate.name, Candidate.nominated_on)
-            .where(Candidate.nominated_on < cutoff, Candidate.name != ERASED,
-                   Candidate.id.not_in(PeerRole.select(PeerRole.candidate))).tuples())
-    return [Found(Person("peer", cid), name, f"nominated {day}, never took a role") for cid, name, day in rows]
+def peer_account(candidate_id: int) -> int | None:
+    """The sign-in account of the peer known by this candidate record (peerapp.personal asks)."""
+    return Candidate.select(Candidate.user).where(Candidate.id == candidate_id).scalar()
 
 
 def _may_read_candidate(user, record) -> bool:

@@ -20,6 +20,7 @@ import peewee as pw
 from .. import clock
 from ..changes import Refusal  # noqa: F401  (areas import it from here too)
 from ..models import BaseModel, Team, User
+from ..providers import Question
 from ..training.models import Candidate
 from .readiness import CheckFact, check_state, readiness_problems
 
@@ -31,6 +32,11 @@ CURRENT_STATUSES = ("active", "paused")
 DBS_LEVELS = {"basic": "Basic", "standard": "Standard", "enhanced": "Enhanced",
               "enhanced_barred": "Enhanced with barred lists"}
 DBS_OUTCOMES = {"clear": "Clear", "needs_review": "Needs review"}
+# How many service users a peer supports now is counted by referrals, which comes
+# after workforce: peerapp.connect_areas() plugs referrals' answer in.
+caseload_of = Question("caseload_of(role) -> service users the peer supports now", "referrals")
+caseloads_of = Question("caseloads_of(role_ids) -> {role id: caseload} in one query (absent: 0)", "referrals")
+
 DEFAULT_SUPERVISION_DAYS = 30  # "monthly", changeable in the workforce settings
 
 
@@ -372,8 +378,6 @@ class PeerRole(BaseModel):
         roles = list(roles)
         if not roles:
             return roles
-        from ..referrals.models import caseloads  # here: referrals' models import this module
-
         role_ids = [role.id for role in roles]
         candidate_ids = sorted({role.candidate_id for role in roles})
         completed = Candidate.completion_dates(candidate_ids)
@@ -389,7 +393,7 @@ class PeerRole(BaseModel):
                     "paid": [t for t in active_types if t.for_paid]}
         last = Supervision.latest_for(role_ids)
         every = WorkforceSetting.supervision_days()
-        loads = caseloads(role_ids)
+        loads = caseloads_of(role_ids)
         for role in roles:
             role.__dict__["_gathered_facts"] = {
                 "completed_on": completed.get(role.candidate_id), "newest": newest.get(role.candidate_id, {}),
@@ -424,9 +428,7 @@ class PeerRole(BaseModel):
         gathered = self._gathered()
         if gathered is not None:
             return gathered["caseload"]
-        from ..referrals.models import caseload  # here: referrals' models import this module
-
-        return caseload(self)
+        return caseload_of(self)
 
     # -- who may read supervision and debriefs ------------------------------
     def is_peer(self, user) -> bool:
@@ -551,6 +553,12 @@ class StaffConflict(BaseModel):
             return False
         return (cls.select().join(PeerRole)
                 .where(cls.staff == staff, PeerRole.candidate == candidate_id).exists())
+
+
+def current_supervisor_id(user) -> int | None:
+    """The supervisor's user id on the person's current role (the work-WRAP asks this)."""
+    role = PeerRole.current_for(user)
+    return role.supervisor_id if role is not None else None
 
 
 WORKFORCE_MODELS = [WorkforceSetting, CheckType, RecruitmentCheck, PeerLeadDesignation, PeerRole,

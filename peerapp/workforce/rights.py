@@ -8,7 +8,8 @@ import peewee as pw
 from flask import url_for
 
 from .. import history
-from ..rights.registry import Found, Person, Record, record_of
+from ..personal import ERASED, Found, Person, Record, record_of
+from ..training.models import Candidate
 from .models import (Debrief, InductionTick, PeerRole, RecruitmentCheck, StaffConflict, Supervision,
                      TeamMeetingAgreement)
 
@@ -53,9 +54,15 @@ def erase(person: Person) -> list[tuple[str, object]]:
 
 
 def past_retention(years: dict[str, int], today: dt.date) -> list[Found]:
+    """Candidates who never took a role, and peers whose every role ended, longer ago
+    than their retention periods."""
+    return candidates_past_retention(years, today) + peers_past_retention(years, today)
+
+
+def peers_past_retention(years: dict[str, int], today: dt.date) -> list[Found]:
     """Peers whose every role ended longer ago than the retention period."""
     from ..training.models import Candidate
-    from ..rights.registry import ERASED
+    from ..personal import ERASED
     keep = years.get("peer")
     if keep is None:
         return []
@@ -67,6 +74,19 @@ def past_retention(years: dict[str, int], today: dt.date) -> list[Found]:
             .group_by(Candidate.id, Candidate.name)
             .having((still_open == 0) & (pw.fn.MAX(PeerRole.ended_on) < cutoff)).tuples())
     return [Found(Person("peer", cid), name, f"last role ended {ended}") for cid, name, ended in rows]
+
+
+def candidates_past_retention(years: dict[str, int], today: dt.date) -> list[Found]:
+    """Candidates who never took a role, nominated longer ago than the retention period
+    (asked here, not in training: whether a candidate took a role is workforce's to say)."""
+    keep = years.get("candidate")
+    if keep is None:
+        return []
+    cutoff = today - dt.timedelta(days=round(365.25 * keep))
+    rows = (Candidate.select(Candidate.id, Candidate.name, Candidate.nominated_on)
+            .where(Candidate.nominated_on < cutoff, Candidate.name != ERASED,
+                   Candidate.id.not_in(PeerRole.select(PeerRole.candidate))).tuples())
+    return [Found(Person("peer", cid), name, f"nominated {day}, never took a role") for cid, name, day in rows]
 
 
 def _staff_or_peer(user, role) -> bool:

@@ -16,6 +16,8 @@ from .. import clock, history, passwords
 from ..audit import audit
 from ..db import db
 from ..models import User
+from ..wrap.models import WrapPlan
+from ..wrap.rights import erase_plan
 from .models import (CURRENT_STATUSES, DBS_OUTCOMES, KINDS, CheckType, Debrief, InductionItem, InductionTick,
                      PeerLeadDesignation, PeerRole, RecruitmentCheck, Refusal, StaffConflict, Supervision,
                      TeamMeetingAgreement)
@@ -133,11 +135,6 @@ def _erase_wrap_on_leaving(role: PeerRole) -> None:
     version, share and arrangement. The view log keeps only that a plan existed."""
     owner = role.user_id or role.candidate.user_id
     if not owner or PeerRole.select().where(PeerRole.user == owner, PeerRole.status != "ended").exists():
-        return
-    try:
-        from ..wrap.models import WrapPlan
-        from ..wrap.rights import erase_plan
-    except ImportError:
         return
     plan = WrapPlan.get_or_none(WrapPlan.owner == owner)
     if plan is not None:

@@ -3,7 +3,7 @@ every version, entry, share and arrangement goes; the view log keeps only that a
 plan existed (its rows name the plan's number, never its text)."""
 from __future__ import annotations
 
-from ..rights.registry import Person, Record, account_of, record_of
+from ..personal import Person, Record, account_of, record_of
 from .models import WrapArrangement, WrapEntry, WrapPlan, WrapShare, WrapVersion
 
 AREA = "Work-WRAP"
@@ -30,7 +30,7 @@ def subject_data(person: Person) -> list[Record]:
 
 def erase_plan(plan: WrapPlan) -> None:
     """Delete the plan and, by cascade, every version, entry, share and arrangement.
-    Call inside db.atomic(); then peerapp.rights.registry.compact()."""
+    Call inside db.atomic(); then peerapp.db.compact()."""
     versions = WrapVersion.select(WrapVersion.id).where(WrapVersion.plan == plan)
     WrapEntry.delete().where(WrapEntry.version.in_(versions)).execute()
     WrapVersion.delete().where(WrapVersion.plan == plan).execute()

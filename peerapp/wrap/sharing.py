@@ -8,21 +8,27 @@ from __future__ import annotations
 from ..audit import audit
 from ..db import db
 from ..models import User
+from ..providers import Question
 from .models import EARLY_WARNING_SIGNS, WrapPlan, WrapSection
+
+
+# The one question the work-WRAP asks workforce, which comes after it (workforce
+# shows shared early warning signs in supervision): workforce answers it through
+# peerapp.connect_areas().
+supervisor_id_of = Question("supervisor_id_of(peer_user) -> the supervisor's user id from the current role, or None",
+                            "workforce")
 
 
 def supervisor_of(peer_user: User) -> User | None:
     """The peer's supervisor now, from their current workforce role (None if unknown).
 
-    The one place the work-WRAP asks workforce: a share goes to this person as
-    they are at the time of sharing, and stays with them until revoked.
+    A share goes to this person as they are at the time of sharing, and stays with
+    them until revoked.
     """
-    from ..workforce.models import PeerRole  # here, not at the top: workforce's pages import this module
-
-    role = PeerRole.current_for(peer_user)
-    if role is None or role.supervisor_id is None:
+    supervisor_id = supervisor_id_of(peer_user)
+    if supervisor_id is None:
         return None
-    supervisor = User.get_or_none(User.id == role.supervisor_id)
+    supervisor = User.get_or_none(User.id == supervisor_id)
     return supervisor if supervisor is not None and supervisor.active else None
 
 

@@ -17,7 +17,7 @@ from flask_login import current_user
 from .. import clock, passwords
 from ..access import allow, recent_login
 from ..audit import audit
-from ..db import db
+from ..db import compact, db
 from ..forms import ActionForm
 from ..models import LoginFailure
 from ..navigation import home_panel, nav_item
@@ -213,7 +213,6 @@ def erase():
     with db.atomic():
         erase_plan(plan)
         audit("erase", record_type="wrap_plan", record_id=plan.id, summary="work-WRAP erased by its owner")
-    from ..rights.registry import compact
     compact()
     flash("Your work-WRAP has been deleted, with every version and share.", "success")
     return redirect(url_for("wrap.index"))
