@@ -72,9 +72,9 @@ def test_the_manager_starts_the_checklist_and_a_lead_records_progress(staff, log
     # A second person saving from the page they opened before is refused, text kept.
     stale = manager.post(f"/readiness/checklist/{item.id}", data={
         "status": "in_progress", "evidence": "My stale evidence", "owner": "", "review_on": "", "version": "1"})
-    assert stale.status_code == 422
+    assert stale.status_code == 409
     text = stale.get_data(as_text=True)
-    assert "Someone has just changed this" in text and "My stale evidence" in text
+    assert "Someone else changed this while you were editing" in text and "My stale evidence" in text
     with db.connection_context():
         assert ReadinessItem.get_by_id(item.id).status == "met"
         history = list(ReadinessItemChange.select().where(ReadinessItemChange.item == item.id))

@@ -6,7 +6,7 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, HiddenField, RadioField
 from wtforms.validators import DataRequired, InputRequired, Optional
 
-from ..forms import bounded_integer, long_text, not_in_future
+from ..forms import VersionedForm, bounded_integer, long_text, not_in_future
 from .models import COMPLETED, COULD_NOT, DECLINED, NOT_DONE
 
 STATUS_CHOICES = [(COMPLETED, "Completed"), (DECLINED, "Declined (no score)"),
@@ -41,7 +41,7 @@ class DebriefForm(FlaskForm):
     debrief_on = DateField("Debrief date", validators=[Optional(), not_in_future])
 
 
-class ScheduleForm(FlaskForm):
+class ScheduleForm(VersionedForm):
     subject = RadioField("For whom", choices=[("service user", "Service users on a referral"),
                                               ("peer", "Peer workers themselves")],
                          validators=[InputRequired("Choose who the measure is for.")])

@@ -20,7 +20,7 @@ import peewee as pw
 
 from .. import clock
 from ..audit import audit
-from ..changes import Refusal, unique_violation
+from ..changes import Refusal, check_version, record_version, unique_violation
 from ..db import db
 from ..models import User
 from ..referrals import states
@@ -61,7 +61,21 @@ def import_measure(text: str, filename: str, by: User | None = None) -> tuple[Me
     return version, True
 
 
-def set_schedule(measure_id: int, subject: str, review_weeks: int, active: bool, by: User) -> MeasureSchedule:
+def _schedules(measure: Measure) -> list:
+    """What the measure page's schedule form was made from: every schedule of the measure."""
+    return list(MeasureSchedule.select(MeasureSchedule.subject, MeasureSchedule.review_weeks, MeasureSchedule.active)
+                .where(MeasureSchedule.measure == measure).order_by(MeasureSchedule.id).tuples())
+
+
+def schedule_version(measure: Measure) -> str:
+    """The version the schedule form carries: a save from a stale page is refused."""
+    return record_version(measure, *_schedules(measure))
+
+
+def set_schedule(measure_id: int, subject: str, review_weeks: int, active: bool, by: User,
+                 expected_version: str | None = None) -> MeasureSchedule:
+    """Start, change or stop a measure's schedule. ``expected_version`` (from the form):
+    someone else's change since the page was opened refuses the save (``StaleEdit``)."""
     if subject not in (SERVICE_USER, PEER):
         raise Refusal("Choose who the measure is for.")
     if not 1 <= review_weeks <= 104:
@@ -70,6 +84,7 @@ def set_schedule(measure_id: int, subject: str, review_weeks: int, active: bool,
         measure = Measure.get_or_none(Measure.id == measure_id)
         if measure is None:
             raise Refusal("That measure no longer exists.")
+        check_version(measure, expected_version, _schedules)
         schedule = MeasureSchedule.get_or_none(MeasureSchedule.measure == measure, MeasureSchedule.subject == subject)
         if schedule is None:
             schedule = MeasureSchedule.create(measure=measure, subject=subject, review_weeks=review_weeks,

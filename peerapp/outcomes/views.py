@@ -23,13 +23,13 @@ from flask_login import current_user
 from .. import clock
 from ..access import allow, recent_login
 from ..audit import audit
-from ..changes import Refusal
+from ..changes import Refusal, StaleEdit
 from ..db import db
 from ..disclosure import SUPPRESSED, disclose, disclose_line, disclose_rate
 from ..forms import ActionForm
 from ..models import Team, User
 from ..navigation import home_panel, nav_item, page_section
-from ..pages import render, render_form, safe_next
+from ..pages import render, render_form, render_stale, safe_next
 from ..referrals.models import Referral, ServiceUser
 from ..workforce.models import PeerRole
 from . import change, charts, schedules, scoring, services
@@ -128,9 +128,16 @@ def measure(measure_id):
     """A measure's items as imported (read-only) and its schedules (POST changes one)."""
     found = Measure.get_or_none(Measure.id == measure_id) or abort(404)
     form = ScheduleForm()
+    if request.method == "GET":
+        form.version.data = services.schedule_version(found)
+    stale = False
     if form.validate_on_submit():
         try:
-            services.set_schedule(found.id, form.subject.data, form.review_weeks.data, form.active.data == "yes", _me())
+            services.set_schedule(found.id, form.subject.data, form.review_weeks.data, form.active.data == "yes", _me(),
+                                  expected_version=form.version.data)
+        except StaleEdit:
+            stale = True
+            form.version.data = services.schedule_version(found)
         except Refusal as refusal:
             form.subject.errors.append(str(refusal))
         else:
@@ -138,6 +145,8 @@ def measure(measure_id):
             return redirect(url_for("outcomes.measure", measure_id=found.id))
     versions = list(MeasureVersion.select().where(MeasureVersion.measure == found).order_by(MeasureVersion.number.desc()))
     plans = list(MeasureSchedule.select().where(MeasureSchedule.measure == found))
+    if stale:
+        return render_stale("outcomes/measure.html", form, measure=found, versions=versions, plans=plans)
     if request.method == "POST":
         return render_form("outcomes/measure.html", form, measure=found, versions=versions, plans=plans)
     return render("outcomes/measure.html", form=form, measure=found, versions=versions, plans=plans)

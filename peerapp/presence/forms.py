@@ -9,7 +9,7 @@ from wtforms import BooleanField, DateField, HiddenField, RadioField, SelectFiel
 from wtforms.validators import InputRequired, Optional, ValidationError
 
 from .. import clock
-from ..forms import bounded_integer, long_text, text_field
+from ..forms import VersionedForm, bounded_integer, long_text, text_field
 from .services import EXTEND_CHOICES
 
 TIME_HINT = "24-hour clock, for example 14:30"
@@ -127,7 +127,7 @@ class SignForm(FlaskForm):
     person = HiddenField(validators=[Optional()])
 
 
-class SettingsForm(FlaskForm):
+class SettingsForm(VersionedForm):
     reminder_minutes = bounded_integer("Due back soon: minutes before the expected return", 0, 240, required=True)
     grace_minutes = bounded_integer("Overdue: minutes after the expected return", 0, 240, required=True)
     escalate_minutes = bounded_integer("Escalated to the manager: minutes after overdue", 1, 480, required=True)

@@ -17,7 +17,7 @@ import peewee as pw
 
 from .. import clock
 from ..audit import audit
-from ..changes import Refusal, compare_and_set, unique_violation
+from ..changes import Refusal, check_version, compare_and_set, unique_violation
 from ..db import db
 from ..models import User, UserRole
 from . import status
@@ -388,8 +388,10 @@ def visible_visits(actor):
     return query.where(Visit.worker == actor.id)
 
 
-def save_settings(team_id, *, by, **values) -> None:
-    """A team's thresholds: they apply to visits started or extended from now."""
+def save_settings(team_id, *, by, expected_version: str | None = None, **values) -> None:
+    """A team's thresholds: they apply to visits started or extended from now.
+    ``expected_version`` (from the form): someone else's change since the page was
+    opened refuses the save (``StaleEdit``) rather than overwriting it."""
     if not leads_team(by, team_id):
         raise Refusal("Only the team's peer leads and managers change these settings.")
     values = {k: int(v) for k, v in values.items() if k in PresenceSettings.DEFAULTS}
@@ -399,6 +401,7 @@ def save_settings(team_id, *, by, **values) -> None:
             row = PresenceSettings.create(team=team_id, updated_by=by, updated_at=clock.now(),
                                           **{**PresenceSettings.DEFAULTS, **values})
         else:
+            check_version(row, expected_version)
             PresenceSettings.update(updated_by=by, updated_at=clock.now(), **values).where(
                 PresenceSettings.id == row.id).execute()
         audit("update", row, summary="presence thresholds changed", user=by)

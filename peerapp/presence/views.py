@@ -22,11 +22,11 @@ from flask_login import current_user
 from .. import clock
 from ..access import allow
 from ..audit import audit
-from ..changes import Refusal
+from ..changes import Refusal, StaleEdit, record_version
 from ..db import db
 from ..models import User
 from ..navigation import home_panel, nav_item, page_banner
-from ..pages import render, render_form
+from ..pages import render, render_form, render_stale
 from . import services, status
 from .forms import AckForm, ExtendForm, OutcomeForm, PlanVisitForm, SettingsForm, SignForm, VersionForm
 from .models import Notification, PresenceSettings, Visit, VisitEvent
@@ -324,9 +324,17 @@ def settings():
     if row is None:
         abort(404)
     form = SettingsForm(obj=row if request.method == "GET" else None)
+    if request.method == "GET":
+        form.version.data = record_version(row)
     if request.method == "POST" and form.validate():
-        services.save_settings(current_user.team_id, by=current_user._get_current_object(),
-                               **{name: form[name].data for name in PresenceSettings.DEFAULTS})
+        try:
+            services.save_settings(current_user.team_id, by=current_user._get_current_object(),
+                                   expected_version=form.version.data,
+                                   **{name: form[name].data for name in PresenceSettings.DEFAULTS})
+        except StaleEdit:
+            row = PresenceSettings.for_team(current_user.team_id)
+            form.version.data = record_version(row)
+            return render_stale("presence/settings.html", form, row=row)
         flash("Settings saved. They apply to visits started from now.", "success")
         return redirect(url_for("presence.settings"), 303)
     return render_form("presence/settings.html", form, row=row)

@@ -14,7 +14,7 @@ import peewee as pw
 
 from .. import clock
 from ..audit import audit, audit_anonymous
-from ..changes import Refusal, compare_and_set, unique_violation
+from ..changes import STALE_EDIT, Refusal, StaleEdit, compare_and_set, unique_violation
 from ..db import db
 from ..models import User, UserRole
 from .models import (Concern, ReadinessItem, ReadinessItemChange, ReadinessTemplateItem, ReflectiveAction,
@@ -23,6 +23,17 @@ from .models import (Concern, ReadinessItem, ReadinessItemChange, ReadinessTempl
 from .rules import ITEM_STATUSES, RAISERS, SIGNING_ROLES, THEMES
 
 STALE = "Someone has just changed this. Check what is shown now and make your change again."
+
+
+def _save_unless_stale(model, record_id, expected_version: int, **changes) -> None:
+    """An edit form's save: compare-and-set on the version the page was made from.
+    Someone else's save since then is the house's stale edit (``StaleEdit``: the
+    view answers 409 with the typed text kept), never a silent overwrite."""
+    try:
+        compare_and_set(model, record_id, {"version": expected_version}, refused=STALE_EDIT,
+                        version=expected_version + 1, **changes)
+    except Refusal as refusal:
+        raise StaleEdit(str(refusal)) from None
 
 
 def team_staff(team_id, ids=None):
@@ -97,9 +108,8 @@ def update_item(item: ReadinessItem, *, status: str, evidence: str, owner_id, re
     owner = _staff_or_refuse(item.team_id, owner_id, "the owner")
     with db.atomic():
         now = clock.now()
-        compare_and_set(ReadinessItem, item.id, {"version": expected_version}, refused=STALE,
-                        status=status, evidence=evidence.strip(), owner=owner, review_on=review_on,
-                        version=expected_version + 1, updated_at=now)
+        _save_unless_stale(ReadinessItem, item.id, expected_version, status=status, evidence=evidence.strip(),
+                           owner=owner, review_on=review_on, updated_at=now)
         what = [f"status {ITEM_STATUSES[status].lower()}"] if status != item.status else []
         if evidence.strip() != item.evidence:
             what.append("evidence")
@@ -213,8 +223,7 @@ def hold_meeting(team_id, *, held_on: dt.date, attendee_ids, concern_ids, summar
 def update_meeting(meeting: ReflectiveMeeting, *, held_on: dt.date, attendee_ids, concern_ids, summary: str,
                    expected_version: int, by) -> None:
     with db.atomic():
-        compare_and_set(ReflectiveMeeting, meeting.id, {"version": expected_version}, refused=STALE,
-                        held_on=held_on, summary=summary.strip(), version=expected_version + 1)
+        _save_unless_stale(ReflectiveMeeting, meeting.id, expected_version, held_on=held_on, summary=summary.strip())
         _set_people_and_concerns(meeting, attendee_ids, concern_ids)
         audit("update", meeting, summary="reflective meeting record changed", user=by)
 

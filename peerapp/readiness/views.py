@@ -20,12 +20,12 @@ from flask_login import current_user, logout_user
 from .. import clock, passwords
 from ..access import accepts_upload, allow, leaves_no_trace
 from ..audit import audit
-from ..changes import Refusal
+from ..changes import Refusal, StaleEdit
 from ..db import db
 from ..forms import ActionForm, int_arg
 from ..models import LoginFailure, LoginSession, User, UserRole
 from ..navigation import home_panel, nav_item
-from ..pages import is_fragment_request, render, render_form
+from ..pages import is_fragment_request, render, render_form, render_stale
 from ..paging import paged
 from . import services
 from .forms import (AgreeActionForm, ConcernForm, ItemForm, MeetingForm, NewItemForm, ReplyForm, ResolveForm,
@@ -188,6 +188,13 @@ def item_new():
     return render_form("readiness/item_new.html", form)
 
 
+def _fresh_version(form, version: int) -> None:
+    """After a stale save: the re-shown form carries the version stored now (an
+    integer field shows what was posted unless told otherwise)."""
+    form.version.data = version
+    form.version.raw_data = [str(version)]
+
+
 @bp.route("/checklist/<int:item_id>", methods=["GET", "POST"])
 @allow(*LEADS)
 def item(item_id: int):
@@ -205,6 +212,12 @@ def item(item_id: int):
                                  expected_version=form.version.data, by=current_user._get_current_object())
             flash(f"'{record.title}' saved.", "success")
             return redirect(url_for("readiness.checklist") + f"#item-{record.id}")
+        except StaleEdit:
+            record = _mine(ReadinessItem, item_id)
+            _fresh_version(form, record.version)
+            page = paged(ReadinessItemChange.for_item(record), ReadinessItemChange.changed_at.desc(),
+                         ReadinessItemChange.id.desc())
+            return render_stale("readiness/item.html", form, record=record, history=page.rows, page=page)
         except Refusal as refusal:
             form.status.errors.append(str(refusal))
     page = paged(ReadinessItemChange.for_item(record), ReadinessItemChange.changed_at.desc(), ReadinessItemChange.id.desc())
@@ -414,6 +427,10 @@ def meeting_edit(meeting_id: int):
                                     expected_version=form.version.data or 0, by=current_user._get_current_object())
             flash("Meeting record saved.", "success")
             return redirect(url_for("readiness.meeting", meeting_id=meeting.id))
+        except StaleEdit:
+            _fresh_version(form, _mine(ReflectiveMeeting, meeting_id).version)
+            return render_stale("readiness/meeting_form.html", form, meeting=meeting, open_actions=[],
+                                today=clock.today(), action_overdue=action_overdue)
         except Refusal as refusal:
             form.summary.errors.append(str(refusal))
     return render_form("readiness/meeting_form.html", form, meeting=meeting, open_actions=[], today=clock.today(),
