@@ -1,25 +1,15 @@
 """Admin pages: teams, users and the audit log."""
 from __future__ import annotations
 
-import re
-from html.parser import HTMLParser
 
 from peerapp.audit import AuditEvent
 from peerapp.models import LoginSession, Team, User
+from tests.dom import parse
 
 
-class Ids(HTMLParser):
-    def __init__(self, html):
-        super().__init__()
-        self.ids, self.rows = set(), []
-        self.feed(html)
-
-    def handle_starttag(self, tag, attrs):
-        attrs = dict(attrs)
-        if "id" in attrs:
-            self.ids.add(attrs["id"])
-        if tag == "tr" and "data-user-id" in attrs:
-            self.rows.append(attrs["data-user-id"])
+def user_rows(page) -> list[str]:
+    """The user ids of the list's rows, in order."""
+    return [tr.get("data-user-id") for tr in parse(page).select("tr[data-user-id]")]
 
 
 def test_admin_creates_a_user_with_a_one_time_password(client_for, team):
@@ -27,7 +17,7 @@ def test_admin_creates_a_user_with_a_one_time_password(client_for, team):
     response = admin.post("/admin/users/new", data={"name": "New Clinician", "email": "New.Clin@Test.nhs.uk",
                                                     "team": str(team.id), "roles": ["clinician"]})
     assert response.status_code == 200
-    one_time = re.search(r'id="one-time-password">([^<]+)<', response.get_data(as_text=True)).group(1)
+    one_time = parse(response).one("#one-time-password").text
     user = User.by_email("new.clin@test.nhs.uk")
     assert user.roles == {"clinician"} and user.must_change_password and user.team_id == team.id
     assert one_time not in user.password_hash
@@ -54,20 +44,20 @@ def test_user_without_a_role_is_refused(client_for, team):
 def test_user_list_is_a_page_without_htmx_and_a_fragment_with_it(client_for, users):
     admin = client_for("admin")
     page = admin.post("/admin/users", data={"q": users["peer_lead"].name, "status": "active"})
-    assert "<html" in page.get_data(as_text=True)
+    assert parse(page).select("html")
     fragment = admin.htmx("post", "/admin/users", data={"q": users["peer_lead"].name, "status": "active"})
-    html = fragment.get_data(as_text=True)
-    assert "<html" not in html and html.lstrip().startswith('<div id="user-list"')
-    assert Ids(html).rows == [str(users["peer_lead"].id)]
+    page = parse(fragment)
+    assert not page.select("html") and [n.id for n in page.children if not isinstance(n, str)][:1] == ["user-list"]
+    assert user_rows(page) == [str(users["peer_lead"].id)]
     assert "HX-Request" in fragment.headers["Vary"]
 
 
 def test_user_filter_by_role_and_status(client_for, users, make_user):
     make_user("peer", name="Gone Peer", active=False)
     admin = client_for("admin")
-    active_peers = Ids(admin.htmx("post", "/admin/users", data={"role": "peer", "status": "active"}).get_data(as_text=True)).rows
+    active_peers = user_rows(admin.htmx("post", "/admin/users", data={"role": "peer", "status": "active"}))
     assert active_peers == [str(users["peer"].id)]
-    gone = Ids(admin.htmx("post", "/admin/users", data={"role": "peer", "status": "inactive"}).get_data(as_text=True)).rows
+    gone = user_rows(admin.htmx("post", "/admin/users", data={"role": "peer", "status": "inactive"}))
     assert len(gone) == 1 and gone != active_peers
 
 

@@ -3,7 +3,6 @@ without JavaScript, the ladder through the pages, and the banner on every page."
 from __future__ import annotations
 
 import datetime as dt
-import re
 
 import pytest
 
@@ -11,6 +10,7 @@ from peerapp.audit import AuditEvent
 from peerapp.db import db
 from peerapp.presence import services
 from peerapp.presence.models import BaseSignIn, Visit
+from tests.dom import parse
 from tests.test_presence import T0, people, started  # noqa: F401  (fixtures)
 
 PLACE = "Flat 3, 17 Quarry Lane"
@@ -26,8 +26,9 @@ def go(app):
 
 
 def board_meta_refresh(html: str) -> int | None:
-    found = re.search(r'<noscript><meta http-equiv="refresh" content="(\d+)"></noscript>', html)
-    return int(found.group(1)) if found else None
+    """The refresh a page asks of browsers without JavaScript (a meta inside noscript)."""
+    found = parse(html).select("noscript > meta[http-equiv=refresh]")
+    return int(found[0].get("content")) if found else None
 
 
 def test_the_board_refreshes_itself_with_and_without_javascript(people, go, login, clock):

@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-import re
 
 import pytest
 
@@ -15,6 +14,7 @@ from peerapp.models import Team
 from peerapp.reports import figures
 from peerapp.reports.figures import Table, centiles
 from peerapp.reports.shown import shown
+from tests.dom import parse, rows_by_head
 
 START, END = dt.date(2026, 10, 1), dt.date(2026, 12, 31)
 TODAY = dt.date(2026, 11, 30)
@@ -209,13 +209,8 @@ def test_training_against_hand_counted_cohorts(app, make_user, team):
 
 # --- the pages --------------------------------------------------------------------------
 def _cells(html: str, table_id: str) -> dict[str, list[str]]:
-    body = re.search(rf'<table[^>]*id="{table_id}".*?</table>', html, re.S).group(0)
-    rows = {}
-    for row in re.findall(r"<tr.*?</tr>", body, re.S):
-        head = re.search(r'<th[^>]*scope="row">(.*?)</th>', row, re.S)
-        if head:
-            rows[head.group(1).strip()] = [c.strip() for c in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)]
-    return rows
+    """{row header: [cell texts]} of one table on the page."""
+    return rows_by_head(parse(html).one(f"table#{table_id}"))
 
 
 def test_manager_sees_their_team_suppressed_and_rounded(app, make_user, team, login, frozen):

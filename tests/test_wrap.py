@@ -3,8 +3,6 @@ typed lost, the section template as data, the migration and the demo."""
 from __future__ import annotations
 
 import datetime as dt
-import re
-from html.parser import HTMLParser
 
 import peewee
 import pytest
@@ -14,6 +12,7 @@ from hypothesis import strategies as st
 from peerapp.audit import AuditEvent
 from peerapp.db import db
 from peerapp.wrap.models import WrapEntry, WrapPlan, WrapSection, WrapVersion
+from tests.dom import form_values, parse
 
 TEST_PASSWORD = "correct horse battery staple"  # the password tests/conftest.py gives every user
 
@@ -21,39 +20,9 @@ KEYS = ["well_at_work", "toolbox", "daily_maintenance", "triggers", "early_warni
         "breaking_down", "if_unwell", "returning", "working_arrangements"]
 
 
-class Fields(HTMLParser):
+def fields(response) -> dict[str, str]:
     """Form controls of a page by name: textareas' text, inputs' values."""
-
-    def __init__(self, html: str):
-        super().__init__()
-        self.values: dict[str, str] = {}
-        self.ids: set[str] = set()
-        self._textarea = None
-        self.feed(html)
-
-    def handle_starttag(self, tag, attrs):
-        attrs = dict(attrs)
-        if attrs.get("id"):
-            self.ids.add(attrs["id"])
-        if tag == "textarea":
-            self._textarea = attrs.get("name")
-            self.values[self._textarea] = ""
-        elif tag == "input" and attrs.get("name"):
-            self.values.setdefault(attrs["name"], attrs.get("value") or "")
-
-    def handle_endtag(self, tag):
-        if tag == "textarea":
-            # Browsers drop the newline that follows <textarea>; so do we.
-            self.values[self._textarea] = self.values[self._textarea].replace("\r\n", "\n").removeprefix("\n")
-            self._textarea = None
-
-    def handle_data(self, data):
-        if self._textarea:
-            self.values[self._textarea] += data
-
-
-def fields(response) -> Fields:
-    return Fields(response.get_data(as_text=True))
+    return form_values(response)
 
 
 def save(client, base: int, **texts):
@@ -87,8 +56,8 @@ def test_a_peer_without_a_plan_is_invited_to_start_and_a_get_creates_nothing(cli
     assert page.status_code == 200
     assert 'href="/wrap/write"' in page.get_data(as_text=True)
     form = fields(peer.get("/wrap/write"))
-    assert form.values["base_version"] == "0"
-    assert {f"section_{k}" for k in KEYS} <= set(form.values)
+    assert form["base_version"] == "0"
+    assert {f"section_{k}" for k in KEYS} <= set(form)
     assert plan_of(users["peer"]) is None
     assert peer.get("/wrap/versions").status_code == 404
     assert peer.get("/wrap/print").status_code == 404
@@ -101,8 +70,8 @@ def test_each_save_is_a_new_immutable_version(client_for, users, clock):
     assert response.status_code == 302 and response.headers["Location"].endswith("/wrap/")
     clock.advance(days=2)
     form = fields(peer.get("/wrap/write"))
-    assert form.values["base_version"] == "1"
-    assert form.values["section_toolbox"].strip() == "A walk at lunch"
+    assert form["base_version"] == "1"
+    assert form["section_toolbox"].strip() == "A walk at lunch"
     assert save(peer, 1, toolbox="A walk at lunch\r\nMusic", triggers="").status_code == 302
 
     plan = plan_of(users["peer"])
@@ -145,19 +114,19 @@ def test_a_save_from_an_older_version_is_a_conflict_with_the_text_kept(client_fo
     assert save(peer, 1, toolbox="desktop toolbox", triggers="v1 triggers").status_code == 302  # desktop saves v2
     typed = {f"section_{k}": "" for k in KEYS}
     typed.update({"section_toolbox": "tablet toolbox", "section_triggers": "v1 triggers"})
-    conflict = peer.post("/wrap/write", data={"base_version": tablet.values["base_version"], **typed})
+    conflict = peer.post("/wrap/write", data={"base_version": tablet["base_version"], **typed})
 
     assert conflict.status_code == 409
     html = conflict.get_data(as_text=True)
-    page = Fields(html)
-    assert "wrap-conflict" in page.ids
+    page = fields(conflict)
+    assert parse(conflict).select("#wrap-conflict")
     assert "Not saved yet" in html and "version 2" in html
-    assert page.values["section_toolbox"].strip() == "tablet toolbox"   # nothing typed is lost
-    assert page.values["base_version"] == "2"                            # saving again is on purpose
+    assert page["section_toolbox"].strip() == "tablet toolbox"   # nothing typed is lost
+    assert page["base_version"] == "2"                            # saving again is on purpose
     assert "desktop toolbox" in html                                     # what v2 says is shown
     with db.connection_context():
         assert plan_of(users["peer"]).latest().number == 2               # no silent overwrite
-    resent = peer.post("/wrap/write", data={**page.values, "csrf_token": peer.csrf_token()})
+    resent = peer.post("/wrap/write", data={**page, "csrf_token": peer.csrf_token()})
     assert resent.status_code == 302
     with db.connection_context():
         latest = plan_of(users["peer"]).latest()
@@ -178,7 +147,7 @@ def test_a_validation_error_keeps_every_section(client_for, users):
     response = save(peer, 0, toolbox="Keep me\x00", triggers="Keep me too")
     assert response.status_code == 422
     page = fields(response)
-    assert page.values["section_triggers"].strip() == "Keep me too"
+    assert page["section_triggers"].strip() == "Keep me too"
     assert "control characters" in response.get_data(as_text=True)
     assert plan_of(users["peer"]) is None
 
@@ -193,25 +162,24 @@ def test_a_lapsed_session_offers_the_typed_text_back(app, login, users, clock):
                                             "section_toolbox": "Typed on a slow afternoon"}, csrf=False)
     assert lapsed.status_code == 401
     login_page = fields(lapsed)
-    assert login_page.values["resume:section_toolbox"] == "Typed on a slow afternoon"
-    assert login_page.values["resume_to"] == "/wrap/write"
+    assert login_page["resume:section_toolbox"] == "Typed on a slow afternoon"
+    assert login_page["resume_to"] == "/wrap/write"
 
     # Sign in through the real form (a fresh token from the login page).
-    page = peer.get("/login").get_data(as_text=True)
-    fresh = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
-    data = {k: v for k, v in login_page.values.items() if k.startswith("resume")}
+    fresh = parse(peer.get("/login")).one("input[name=csrf_token][type=hidden]").get("value")
+    data = {k: v for k, v in login_page.items() if k.startswith("resume")}
     data.update({"csrf_token": fresh, "email": users["peer"].email, "password": TEST_PASSWORD})
     signed_in = peer.post("/login", data=data, csrf=False)
     assert signed_in.status_code == 200
     resume = fields(signed_in)
-    assert resume.values["section_toolbox"] == "Typed on a slow afternoon"
-    sent = peer.post("/wrap/write", data=dict(resume.values), csrf=False)
+    assert resume["section_toolbox"] == "Typed on a slow afternoon"
+    sent = peer.post("/wrap/write", data=dict(resume), csrf=False)
     if sent.status_code == 400:
         # The house's login re-renders the resumed form with the token of the
         # session it just replaced, so the first send is offered back once more.
         again = fields(sent)
-        assert again.values["section_toolbox"] == "Typed on a slow afternoon"
-        sent = peer.post("/wrap/write", data=dict(again.values), csrf=False)
+        assert again["section_toolbox"] == "Typed on a slow afternoon"
+        sent = peer.post("/wrap/write", data=dict(again), csrf=False)
     assert sent.status_code == 302
     with db.connection_context():
         assert texts_of(plan_of(users["peer"]).latest())["toolbox"] == "Typed on a slow afternoon"
@@ -223,7 +191,7 @@ def test_a_post_without_its_token_saves_nothing_and_echoes_nothing(client_for, u
     peer = client_for("peer")
     refused = peer.post("/wrap/write", data={"base_version": "0", "section_triggers": "Loud rooms"}, csrf=False)
     assert refused.status_code == 400
-    assert "section_triggers" not in fields(refused).values
+    assert "section_triggers" not in fields(refused)
     assert plan_of(users["peer"]) is None
 
 
