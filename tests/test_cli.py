@@ -80,10 +80,14 @@ def test_demo_data_fills_an_empty_database_only(runner):
     assert quiet.exit_code == 0 and "left as it is" in quiet.output
 
 
-def _keep_writing(path: str, stop_at: float, queue) -> None:
+def _keep_writing(path: str, seconds: float, queue) -> None:
     from peerapp.db import open_database
     database = open_database(path)
     written = 0
+    # The clock starts once this process is up: a spawned interpreter can take
+    # seconds to start on a busy machine.
+    queue.put("writing")
+    stop_at = time.time() + seconds
     while time.time() < stop_at:
         with database.atomic():
             database.execute_sql("INSERT INTO team (name, base_address, active, created_at) VALUES (?, '', 1, '2026-01-01')",
@@ -101,9 +105,10 @@ def test_backup_while_another_process_writes_then_restore(app, runner, tmp_path)
     path = app.config["DATABASE"]
     context = multiprocessing.get_context("spawn")
     queue = context.Queue()
-    writer = context.Process(target=_keep_writing, args=(path, time.time() + 4, queue))
+    writer = context.Process(target=_keep_writing, args=(path, 4, queue))
     writer.start()
-    time.sleep(1.0)  # the writer is busy now
+    assert queue.get(timeout=60) == "writing"
+    time.sleep(0.5)  # the writer is busy now
     started = time.perf_counter()
     result = runner.invoke(args=["backup", str(tmp_path / "copy.sqlite3")])
     took = time.perf_counter() - started
