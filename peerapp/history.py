@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Callable
 
@@ -29,7 +30,9 @@ from flask_login import current_user
 from . import clock
 from .models import BaseModel, User
 
-IGNORED = {"id", "updated_at", "created_at", "state_changed_at"}
+# Bookkeeping, not content; and secrets, which no history keeps. A model may name more
+# in ``HISTORY_IGNORED``.
+IGNORED = {"id", "updated_at", "created_at", "state_changed_at", "version", "password_hash"}
 
 
 class FieldChange(BaseModel):
@@ -66,8 +69,13 @@ def _text(value) -> str:
     return str(value)
 
 
+def _ignored(model) -> set[str]:
+    return IGNORED | set(getattr(model, "HISTORY_IGNORED", ()))
+
+
 def _fields(record: pw.Model) -> dict[str, pw.Field]:
-    return {f.name: f for f in record._meta.sorted_fields if f.name not in IGNORED}
+    ignored = _ignored(type(record))
+    return {f.name: f for f in record._meta.sorted_fields if f.name not in ignored}
 
 
 def snapshot(record: pw.Model) -> dict[str, str]:
@@ -102,13 +110,75 @@ def record_values(record_type: str, record_id, before: dict, after: dict, *, fre
     return rows
 
 
-def record_changes(before: dict, record: pw.Model, *, user: User | None = None,
+@dataclass(frozen=True)
+class Part:
+    """A row that is read as part of another record (a referral's first meeting, a
+    role's team meeting arrangement): its changes go in the owner's history, each
+    field named ``"<label>: <field>"``, so one History page tells the whole story."""
+    record: pw.Model | None
+    owner: pw.Model
+    label: str
+
+
+def record_changes(before: dict, record: pw.Model | Part, *, user: User | None = None,
                    record_type: str | None = None) -> list[FieldChange]:
     """Compare ``snapshot`` taken before the change with the record as now stored (read
     back, so values are compared as the database keeps them)."""
-    stored = type(record).get_by_id(record.get_id())
-    return record_values(record_type or record._meta.table_name, record.get_id(), before, snapshot(stored),
-                         free_text=free_text_fields(type(record)), user=user)
+    if isinstance(record, Part):
+        owner, prefix, record = record.owner, record.label + ": ", record.record
+    else:
+        owner, prefix = record, ""
+    stored = snapshot(type(record).get_by_id(record.get_id()))
+    free = free_text_fields(type(record))
+    return record_values(record_type or owner._meta.table_name, owner.get_id(),
+                         {prefix + name: value for name, value in before.items()},
+                         {prefix + name: value for name, value in stored.items()},
+                         free_text={prefix + name for name in free}, user=user)
+
+
+def record_update(record: pw.Model | Part, changes: dict, *, user: User | None = None) -> list[FieldChange]:
+    """After an UPDATE statement (``compare_and_set``) that set ``changes`` on the row
+    ``record`` was read as: one FieldChange per field whose value changed. Values that
+    are SQL expressions (``version + 1``) and bookkeeping fields are left out.
+
+        changes = dict(state="ended", outcome=outcome, outcome_notes=notes)
+        compare_and_set(Visit, visit.id, {"state": "started"}, refused=..., **changes)
+        history.record_update(visit, changes, user=by)
+    """
+    owner, prefix = (record.owner, record.label + ": ") if isinstance(record, Part) else (record, "")
+    record = record.record if isinstance(record, Part) else record
+    model = type(record)
+    ignored = _ignored(model)
+    plain = {name: value for name, value in changes.items()
+             if name not in ignored and name in model._meta.fields
+             and (isinstance(value, pw.Model) or not isinstance(value, pw.Node))}
+    before = {}
+    for name in plain:
+        field = model._meta.fields[name]
+        before[name] = record.__data__.get(name) if isinstance(field, pw.ForeignKeyField) else getattr(record, name)
+    return record_values(owner._meta.table_name, owner.get_id(),
+                         {prefix + name: value for name, value in before.items()},
+                         {prefix + name: value for name, value in plain.items()},
+                         free_text={prefix + name for name in free_text_fields(model) & set(plain)}, user=user)
+
+
+@contextmanager
+def tracked(*records: pw.Model | Part | None, user: User | None = None):
+    """Field history of records changed with ``save()`` inside the block:
+
+        with db.atomic(), history.tracked(referral, history.Part(meeting, referral, "first meeting"), user=by):
+            ... change and save them ...
+
+    A record that is new (not yet saved) when the block starts has no history: its
+    creation is the audit row."""
+    befores = []
+    for record in records:
+        row = record.record if isinstance(record, Part) else record
+        if row is not None and row.get_id() is not None:
+            befores.append((record, snapshot(row)))
+    yield
+    for record, before in befores:
+        record_changes(before, record, user=user)
 
 
 def fingerprint(text: str) -> str:
@@ -135,6 +205,18 @@ def kind(record_type: str) -> Readable | None:
     """Who may read this kind of record's history (areas say so at start-up:
     ``peerapp.connect_areas()`` loads every area's rights module)."""
     return _READABLE.get(record_type)
+
+
+def readable_record(user, record_type: str, record_id):
+    """(kind, record) when ``user`` may read this record's history, else None. The
+    aggregate-only viewer never reads a person's record, whatever an area says."""
+    found = kind(record_type)
+    if found is None or user is None or not getattr(user, "is_authenticated", False) or user.roles <= {"viewer"}:
+        return None
+    record = found.model.get_or_none(found.model._meta.primary_key == record_id)
+    if record is None or not found.may_read(user, record):
+        return None
+    return found, record
 
 
 def shown_value(change: FieldChange, text_allowed: bool, side: str) -> str:

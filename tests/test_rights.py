@@ -331,11 +331,15 @@ def test_every_page_showing_a_planted_name_writes_an_audit_row(app):
 
     with app.app_context():
         load_demo()
-        # People who are only records here: service users, and candidates with no sign-in
-        # account (a peer with an account is also staff, named on rotas, boards and lists;
-        # the pages about their role are checked one by one below).
-        staff = {u.name for u in User.select()}
-        names = ({s.name for s in ServiceUser.select()} | {c.name for c in Candidate.select()}) - staff
+        # A planted name on every service user's record and every candidate's (a peer's
+        # candidate record too: its name is the one their role, checks and supervision
+        # pages show, while rotas and boards show the sign-in account's name).
+        with db.atomic():
+            for model, tag in ((ServiceUser, "Servuser"), (Candidate, "Trainee")):
+                for (record_id,) in model.select(model.id).tuples():
+                    model.update(name=f"Zqplanted {tag}{record_id:03d}").where(model.id == record_id).execute()
+        names = {f"Zqplanted Servuser{i:03d}" for (i,) in ServiceUser.select(ServiceUser.id).tuples()}
+        names |= {f"Zqplanted Trainee{i:03d}" for (i,) in Candidate.select(Candidate.id).tuples()}
     assert len(names) > 15
     urls = sorted(set(_urls(app)))
     missing = []

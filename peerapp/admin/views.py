@@ -7,7 +7,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_login import current_user
 from peewee import JOIN, IntegrityError
 
-from .. import passwords
+from .. import history, passwords
 from ..access import allow, recent_login
 from ..audit import AuditEvent, audit
 from ..changes import Refusal, StaleEdit, check_version, record_version, unique_violation
@@ -180,11 +180,14 @@ def user_edit(user_id: int):
         try:
             with db.atomic():
                 check_version(user, form.version.data, _user_extra)
+                fields_before = history.snapshot(user)
                 user.name = form.name.data.strip()
                 user.email = User.normalise_email(form.email.data)
                 user.team = form.team.data or None
                 user.save()
                 user.set_roles(form.roles.data)
+                history.record_changes(fields_before, user)
+                history.record_values("user", user.id, {"roles": before[0]}, {"roles": sorted(user.roles)})
                 if User.active_admins() == 0:
                     raise Refusal(LAST_ADMIN)
                 changed_rights = before != (sorted(user.roles), user.team_id)
@@ -223,6 +226,7 @@ def user_deactivate(user_id: int):
         else:
             try:
                 with db.atomic():
+                    history.record_update(user, {"active": False})
                     user.active = False
                     user.save()
                     if User.active_admins() == 0:
@@ -244,6 +248,7 @@ def user_reactivate(user_id: int):
     user = _user_or_404(user_id)
     if ActionForm().validate_on_submit():
         with db.atomic():
+            history.record_update(user, {"active": True})
             user.active = True
             user.save()
             audit("reactivate", user, summary="account reactivated")

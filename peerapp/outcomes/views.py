@@ -265,6 +265,10 @@ def record(referral_id, version_id):
     A peer lead may enter one a volunteer reported at debrief (attributed to them)."""
     found = _referral_or_404(referral_id)
     version = MeasureVersion.get_or_none(MeasureVersion.id == version_id) or abort(404)
+    if request.method == "GET":
+        # The page names the referral and, for a peer lead, the team's volunteers: a view.
+        with db.atomic():
+            audit("view", found, summary="referral viewed to record a measure")
     occasions = [(BASELINE, "Baseline"), (REVIEW, "Review"), (END, "End (at closing)")]
     debrief = None
     if _me().has_role("peer_lead"):

@@ -70,6 +70,8 @@ class Visit(BaseModel):
 
     ``place`` is visible only to the worker, the team's peer leads and managers,
     and is blanked after the team's keep_place_days; the timeline stays."""
+    # Change history leaves out the moments derived from the expected return.
+    HISTORY_IGNORED = ("due_soon_at", "overdue_at", "escalate_at")
     team = pw.ForeignKeyField(Team, backref="+", on_delete="RESTRICT")
     worker = pw.ForeignKeyField(User, backref="+", on_delete="RESTRICT")
     planned_by = pw.ForeignKeyField(User, backref="+", on_delete="RESTRICT")

@@ -3,6 +3,9 @@ service user's referral), and their erasure: places, phone numbers and notes go;
 the visit rows stay so Safety's counts stay right."""
 from __future__ import annotations
 
+from flask import url_for
+
+from .. import history
 from ..referrals.models import Referral
 from ..personal import Person, Record, account_of, record_of
 from .models import BaseSignIn, Visit, VisitEvent
@@ -42,3 +45,13 @@ def erase(person: Person) -> list[tuple[str, object]]:
     Visit.update(place="", contact_phone="", outcome_notes="").where(Visit.id.in_(ids)).execute()
     VisitEvent.update(note="").where(VisitEvent.visit.in_(ids)).execute()
     return [("visit", i) for i in ids]
+
+
+def _may_read_visit(user, record) -> bool:
+    """Whoever may open the visit: the worker, the team's peer leads and managers."""
+    from .services import visible_visits
+    return visible_visits(user).where(Visit.id == record.id).exists()
+
+
+history.readable("visit", Visit, "Lone-working visit", may_read=_may_read_visit,
+                 back=lambda r: url_for("presence.visit", visit_id=r.id))

@@ -15,7 +15,7 @@ import datetime as dt
 
 import peewee as pw
 
-from .. import clock
+from .. import clock, history
 from ..audit import audit
 from ..changes import Refusal, check_version, compare_and_set, unique_violation
 from ..db import db
@@ -231,10 +231,12 @@ def start_visit(visit_id, *, by, version: int) -> None:
     due_soon, overdue, escalate = thresholds(visit.team_id).moments(expected)
     try:
         with db.atomic():
-            compare_and_set(Visit, visit.id, {"state": "planned", "version": version}, state="started",
-                            version=version + 1, started_at=now, started_by=by, expected_return_at=expected,
-                            due_soon_at=due_soon, overdue_at=overdue, escalate_at=escalate,
-                            refused="Someone has just changed this visit: look at it again.")
+            changes = dict(state="started", version=version + 1, started_at=now, started_by=by,
+                           expected_return_at=expected, due_soon_at=due_soon, overdue_at=overdue,
+                           escalate_at=escalate)
+            compare_and_set(Visit, visit.id, {"state": "planned", "version": version},
+                            **changes, refused="Someone has just changed this visit: look at it again.")
+            history.record_update(visit, changes, user=by)
             note = "" if by.id == visit.worker_id else "started by a peer lead (phoned in)"
             _event(visit.id, "started", by, note)
             audit("update", visit, summary="visit started" + (f", {note}" if note else ""), user=by)
@@ -259,9 +261,11 @@ def extend_visit(visit_id, *, by, version: int, minutes: int, reason: str = "") 
     expected = max(visit.expected_return_at, now) + dt.timedelta(minutes=minutes)
     due_soon, overdue, escalate = thresholds(visit.team_id).moments(expected)
     with db.atomic():
-        compare_and_set(Visit, visit.id, {"state": "started", "version": version}, version=version + 1,
-                        expected_return_at=expected, due_soon_at=due_soon, overdue_at=overdue,
-                        escalate_at=escalate, refused="Someone has just changed this visit: look at it again.")
+        changes = dict(version=version + 1, expected_return_at=expected, due_soon_at=due_soon, overdue_at=overdue,
+                       escalate_at=escalate)
+        compare_and_set(Visit, visit.id, {"state": "started", "version": version},
+                        **changes, refused="Someone has just changed this visit: look at it again.")
+        history.record_update(visit, changes, user=by)
         _event(visit.id, "extended", by, f"+{minutes} min" + (f": {reason.strip()}" if reason.strip() else ""))
         audit("update", visit, summary=f"visit extended by {minutes} minutes", user=by)
 
@@ -271,9 +275,10 @@ def check_out(visit_id, *, by, version: int) -> None:
     if not may_act(by, visit.worker, "check_out"):
         raise Refusal("You may check out only your own visits, or visits in your team as its peer lead.")
     with db.atomic():
-        compare_and_set(Visit, visit.id, {"state": "started", "version": version}, version=version + 1,
-                        state="ended", ended_at=clock.now(), ended_by=by, outcome="checked_out",
-                        refused="Someone has just changed this visit: look at it again.")
+        changes = dict(version=version + 1, state="ended", ended_at=clock.now(), ended_by=by, outcome="checked_out")
+        compare_and_set(Visit, visit.id, {"state": "started", "version": version},
+                        **changes, refused="Someone has just changed this visit: look at it again.")
+        history.record_update(visit, changes, user=by)
         note = "" if by.id == visit.worker_id else "recorded by a peer lead (phoned in)"
         _event(visit.id, "checked_out", by, note)
         audit("update", visit, summary="checked out safe" + (f", {note}" if note else ""), user=by)
@@ -284,9 +289,10 @@ def cancel_visit(visit_id, *, by, version: int) -> None:
     if not may_act(by, visit.worker, "plan"):
         raise Refusal("A volunteer's visits are changed by their peer lead.")
     with db.atomic():
-        compare_and_set(Visit, visit.id, {"state": "planned", "version": version}, version=version + 1,
-                        state="cancelled", ended_at=clock.now(), ended_by=by,
-                        refused="This visit has just been started or changed: look at it again.")
+        changes = dict(version=version + 1, state="cancelled", ended_at=clock.now(), ended_by=by)
+        compare_and_set(Visit, visit.id, {"state": "planned", "version": version},
+                        **changes, refused="This visit has just been started or changed: look at it again.")
+        history.record_update(visit, changes, user=by)
         _event(visit.id, "cancelled", by)
         audit("update", visit, summary="planned visit cancelled", user=by)
 
@@ -313,9 +319,10 @@ def acknowledge(visit_id, *, by, step: str) -> None:
     else:
         raise Refusal("Choose who is acknowledging.")
     with db.atomic():
-        compare_and_set(Visit, visit.id, {"state": "started", field: None}, **{field: now, by_field: by.id},
-                        version=Visit.version + 1,
-                        refused="Someone has just acknowledged this visit: look at the board again.")
+        changes = dict(**{field: now, by_field: by.id}, version=Visit.version + 1)
+        compare_and_set(Visit, visit.id, {"state": "started", field: None},
+                        **changes, refused="Someone has just acknowledged this visit: look at the board again.")
+        history.record_update(visit, changes, user=by)
         _event(visit.id, f"ack_{step}", by)
         audit("update", visit, summary=label, user=by)
 
@@ -334,9 +341,11 @@ def record_outcome(visit_id, *, by, outcome: str, notes: str = "", emergency_fol
         raise Refusal("When they could not be reached, follow the emergency procedure, "
                       "tick that you did, and write what was done.")
     with db.atomic():
-        compare_and_set(Visit, visit.id, {"state": "started"}, state="ended", ended_at=clock.now(),
-                        ended_by=by, outcome=outcome, outcome_notes=notes.strip(), version=Visit.version + 1,
-                        refused="Someone has just resolved this visit.")
+        changes = dict(state="ended", ended_at=clock.now(), ended_by=by, outcome=outcome, outcome_notes=notes.strip(),
+                       version=Visit.version + 1)
+        compare_and_set(Visit, visit.id, {"state": "started"},
+                        **changes, refused="Someone has just resolved this visit.")
+        history.record_update(visit, changes, user=by)
         _event(visit.id, outcome, by, notes.strip())
         audit("update", visit, summary=f"late visit resolved: {outcome.replace('_', ' ')}", user=by)
 

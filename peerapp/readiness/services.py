@@ -12,7 +12,7 @@ import hashlib
 
 import peewee as pw
 
-from .. import clock
+from .. import clock, history
 from ..audit import audit, audit_anonymous
 from ..changes import STALE_EDIT, Refusal, StaleEdit, compare_and_set, unique_violation
 from ..db import db
@@ -108,8 +108,9 @@ def update_item(item: ReadinessItem, *, status: str, evidence: str, owner_id, re
     owner = _staff_or_refuse(item.team_id, owner_id, "the owner")
     with db.atomic():
         now = clock.now()
-        _save_unless_stale(ReadinessItem, item.id, expected_version, status=status, evidence=evidence.strip(),
-                           owner=owner, review_on=review_on, updated_at=now)
+        changes = dict(status=status, evidence=evidence.strip(), owner=owner, review_on=review_on, updated_at=now)
+        _save_unless_stale(ReadinessItem, item.id, expected_version, **changes)
+        history.record_update(item, changes, user=by)
         what = [f"status {ITEM_STATUSES[status].lower()}"] if status != item.status else []
         if evidence.strip() != item.evidence:
             what.append("evidence")
@@ -152,8 +153,9 @@ def reply_to_concern(concern: Concern, *, reply: str, expected_version: int, by)
     if not reply.strip():
         raise Refusal("Write the reply")
     with db.atomic():
-        compare_and_set(Concern, concern.id, {"version": expected_version}, refused=STALE,
-                        reply=reply.strip(), replied_on=clock.today(), replied_by=by, version=expected_version + 1)
+        changes = dict(reply=reply.strip(), replied_on=clock.today(), replied_by=by, version=expected_version + 1)
+        compare_and_set(Concern, concern.id, {"version": expected_version}, refused=STALE, **changes)
+        history.record_update(concern, changes, user=by)
         audit("update", concern, summary="replied to the raiser", user=by)
 
 
@@ -162,16 +164,20 @@ def resolve_concern(concern: Concern, *, solution: str, expected_version: int, b
     if not solution.strip():
         raise Refusal("Write the solution the team agreed")
     with db.atomic():
+        changes = dict(status="resolved", solution=solution.strip(), resolved_on=clock.today(),
+                       version=expected_version + 1)
         compare_and_set(Concern, concern.id, {"version": expected_version, "status": concern.status}, refused=STALE,
-                        status="resolved", solution=solution.strip(), resolved_on=clock.today(),
-                        version=expected_version + 1)
+                        **changes)
+        history.record_update(concern, changes, user=by)
         audit("update", concern, summary="resolved with an agreed solution", user=by)
 
 
 def reopen_concern(concern: Concern, *, expected_version: int, by) -> None:
     with db.atomic():
+        changes = dict(status="discussed", resolved_on=None, version=expected_version + 1)
         compare_and_set(Concern, concern.id, {"version": expected_version, "status": "resolved"}, refused=STALE,
-                        status="discussed", resolved_on=None, version=expected_version + 1)
+                        **changes)
+        history.record_update(concern, changes, user=by)
         audit("update", concern, summary="reopened", user=by)
 
 
@@ -203,6 +209,15 @@ def _set_people_and_concerns(meeting, attendee_ids, concern_ids) -> None:
          .where(Concern.id.in_([c.id for c in concerns]), Concern.status == "open").execute())
 
 
+def _attendance_text(meeting) -> dict[str, str]:
+    """Who attended and which concerns were aired, as history compares them."""
+    people = [n for (n,) in ReflectiveAttendance.select(User.name).join(User, on=(ReflectiveAttendance.user == User.id))
+              .where(ReflectiveAttendance.meeting == meeting.id).order_by(User.name).tuples()]
+    aired = [str(c) for (c,) in ReflectiveConcern.select(ReflectiveConcern.concern)
+             .where(ReflectiveConcern.meeting == meeting.id).order_by(ReflectiveConcern.concern).tuples()]
+    return {"attendees": ", ".join(people), "concerns_aired": ", ".join("#" + c for c in aired)}
+
+
 def hold_meeting(team_id, *, held_on: dt.date, attendee_ids, concern_ids, summary: str, by) -> ReflectiveMeeting:
     """Record a reflective meeting: who came, the concerns aired, what was said.
     Actions still open from earlier meetings are revisited at this one."""
@@ -223,8 +238,12 @@ def hold_meeting(team_id, *, held_on: dt.date, attendee_ids, concern_ids, summar
 def update_meeting(meeting: ReflectiveMeeting, *, held_on: dt.date, attendee_ids, concern_ids, summary: str,
                    expected_version: int, by) -> None:
     with db.atomic():
-        _save_unless_stale(ReflectiveMeeting, meeting.id, expected_version, held_on=held_on, summary=summary.strip())
+        changes = dict(held_on=held_on, summary=summary.strip())
+        _save_unless_stale(ReflectiveMeeting, meeting.id, expected_version, **changes)
+        who_before = _attendance_text(meeting)
         _set_people_and_concerns(meeting, attendee_ids, concern_ids)
+        history.record_update(meeting, changes, user=by)
+        history.record_values("reflective_meeting", meeting.id, who_before, _attendance_text(meeting), user=by)
         audit("update", meeting, summary="reflective meeting record changed", user=by)
 
 
@@ -245,8 +264,11 @@ def agree_action(meeting: ReflectiveMeeting, *, text: str, owner_id, due_on: dt.
 
 def complete_action(action: ReflectiveAction, *, by) -> None:
     with db.atomic():
+        changes = dict(done_on=clock.today(), done_by=by, version=ReflectiveAction.version + 1)
         compare_and_set(ReflectiveAction, action.id, {"done_on": None}, refused="This action has just been marked done.",
-                        done_on=clock.today(), done_by=by, version=ReflectiveAction.version + 1)
+                        **changes)
+        history.record_update(history.Part(action, ReflectiveMeeting(id=action.meeting_id), f"action {action.id}"), changes,
+                              user=by)
         audit("update", action, summary="action done", user=by)
 
 

@@ -24,7 +24,7 @@ import hashlib
 
 import peewee as pw
 
-from .. import clock
+from .. import clock, history
 from ..changes import Refusal, compare_and_set
 from ..db import db, is_sqlite
 from ..models import BaseModel, Team, User
@@ -459,7 +459,7 @@ class Referral(BaseModel):
         """A peer lead's screening decision: accepted (then straight on to awaiting match),
         declined with reasons, or questions back to the referrer. ``safety_note`` is
         written for the peer who takes it (volunteers see it instead of the risk summary)."""
-        with db.atomic():
+        with db.atomic(), history.tracked(self, user=by_user):
             if self.state == states.SUBMITTED:
                 self.move_to(states.SCREENING, by_user)
             if self.state != states.SCREENING:
@@ -501,12 +501,13 @@ class Referral(BaseModel):
                                            "there are no questions waiting for an answer.")
         with db.atomic():
             request = self.open_questions()
-            self.move_to(states.SCREENING, by_user, answer)
-            if request is not None:
-                request.answer = answer.strip()
-                request.answered_by = by_user
-                request.answered_at = clock.now()
-                request.save()
+            with history.tracked(self, history.Part(request, self, "questions"), user=by_user):
+                self.move_to(states.SCREENING, by_user, answer)
+                if request is not None:
+                    request.answer = answer.strip()
+                    request.answered_by = by_user
+                    request.answered_at = clock.now()
+                    request.save()
 
     def assignment_problems(self, role: PeerRole, today: dt.date | None = None,
                             volunteer_risk_levels=None) -> list[str]:
@@ -556,18 +557,19 @@ class Referral(BaseModel):
                                            "waiting for its first meeting can be ended here.")
         with db.atomic():
             current = self.current_assignment()
-            self.move_to(target, by_user, reason)
-            if current is not None:
-                current.ended_at = clock.now()
-                current.ended_reason = reason.strip()[:200]
-                current.ended_by = by_user
-                current.save()
+            with history.tracked(self, history.Part(current, self, "assignment"), user=by_user):
+                self.move_to(target, by_user, reason)
+                if current is not None:
+                    current.ended_at = clock.now()
+                    current.ended_reason = reason.strip()[:200]
+                    current.ended_by = by_user
+                    current.save()
 
     def arrange_first_meeting(self, by_user: User, meeting_on: dt.date, place: str, attendees: str) -> "FirstMeeting":
         if meeting_on < self.referred_on:
             raise ReferralError(f"The first meeting cannot be before the referral date "
                                 f"({self.referred_on:%-d %b %Y}).")
-        with db.atomic():
+        with db.atomic(), history.tracked(self, user=by_user):
             self.move_to(states.FIRST_MEETING, by_user, f"first meeting arranged for {meeting_on:%-d %b %Y}")
             return FirstMeeting.create(referral=self, assignment=self.current_assignment(),
                                        meeting_on=meeting_on, place=place.strip(), attendees=attendees.strip(),
@@ -584,44 +586,47 @@ class Referral(BaseModel):
         with db.atomic():
             meeting = self.first_meetings().first() or FirstMeeting(
                 referral=self, assignment=self.current_assignment(), facilitated_by=by_user)
-            if meeting_on:
-                meeting.meeting_on = meeting_on
-            if place is not None:
-                meeting.place = place.strip()
-            if attendees is not None:
-                meeting.attendees = attendees.strip()
-            meeting.outcome = "go ahead" if go_ahead else NOT_A_GOOD_FIT
-            meeting.outcome_reason = (reason or "").strip()
-            meeting.recorded_at = clock.now()
-            if go_ahead:
-                self.move_to(states.ACTIVE, by_user, reason or "go ahead after the first meeting")
-            else:
-                states.check(self.state, states.AWAITING_MATCH, by_user.roles, reason)
-                current = self.current_assignment()
-                self.move_to(states.AWAITING_MATCH, by_user, reason)
-                if current is not None:
-                    current.ended_at = clock.now()
-                    current.ended_reason = NOT_A_GOOD_FIT
-                    current.ended_by = by_user
-                    current.save()
-            meeting.save()
-            return meeting
+            with history.tracked(self, history.Part(meeting, self, "first meeting"),
+                                 history.Part(self.current_assignment(), self, "assignment"), user=by_user):
+                if meeting_on:
+                    meeting.meeting_on = meeting_on
+                if place is not None:
+                    meeting.place = place.strip()
+                if attendees is not None:
+                    meeting.attendees = attendees.strip()
+                meeting.outcome = "go ahead" if go_ahead else NOT_A_GOOD_FIT
+                meeting.outcome_reason = (reason or "").strip()
+                meeting.recorded_at = clock.now()
+                if go_ahead:
+                    self.move_to(states.ACTIVE, by_user, reason or "go ahead after the first meeting")
+                else:
+                    states.check(self.state, states.AWAITING_MATCH, by_user.roles, reason)
+                    current = self.current_assignment()
+                    self.move_to(states.AWAITING_MATCH, by_user, reason)
+                    if current is not None:
+                        current.ended_at = clock.now()
+                        current.ended_reason = NOT_A_GOOD_FIT
+                        current.ended_by = by_user
+                        current.save()
+                meeting.save()
+                return meeting
 
     def close(self, by_user: User, outcome: str, summary: str) -> None:
         if outcome not in states.CLOSING_OUTCOMES:
             raise ReferralError("Choose an outcome.")
         with db.atomic():
             current = self.current_assignment()
-            self.move_to(states.CLOSED, by_user, f"{outcome}: {summary}".strip())
-            self.outcome = outcome
-            self.closing_summary = summary.strip()
-            self.closed_on = clock.today()
-            self.save()
-            if current is not None:
-                current.ended_at = clock.now()
-                current.ended_reason = "not a good fit" if outcome == NOT_A_GOOD_FIT else "referral closed"
-                current.ended_by = by_user
-                current.save()
+            with history.tracked(self, history.Part(current, self, "assignment"), user=by_user):
+                self.move_to(states.CLOSED, by_user, f"{outcome}: {summary}".strip())
+                self.outcome = outcome
+                self.closing_summary = summary.strip()
+                self.closed_on = clock.today()
+                self.save()
+                if current is not None:
+                    current.ended_at = clock.now()
+                    current.ended_reason = "not a good fit" if outcome == NOT_A_GOOD_FIT else "referral closed"
+                    current.ended_by = by_user
+                    current.save()
 
     def record_contact(self, by_user: User, **fields) -> "Contact":
         """A contact with the service user. Refused before the referral date, in the future,

@@ -132,3 +132,4 @@ history.readable("referral", Referral, "Referral", may_read=_may_read_referral,
                  back=lambda r: url_for("referrals.show", referral_id=r.id))
 history.readable("contact", Contact, "Contact", may_read=_may_read_contact,
                  back=lambda r: url_for("referrals.show", referral_id=r.referral_id))
+

@@ -37,12 +37,26 @@ def load_areas() -> list:
         from ..matching import rights as matching
         from ..outcomes import rights as outcomes
         from ..presence import rights as presence
+        from ..readiness import rights as readiness
         from ..referrals import rights as referrals
         from ..training import rights as training
         from ..workforce import rights as workforce
         from ..wrap import rights as wrap
-        _LOADED.extend([training, workforce, wrap, referrals, matching, outcomes, presence])
+        _register_accounts()
+        _LOADED.extend([training, workforce, wrap, referrals, matching, outcomes, presence, readiness])
     return _LOADED
+
+
+def _may_read_account(user, record) -> bool:
+    return user.has_role("admin")
+
+
+def _register_accounts() -> None:
+    from flask import url_for
+
+    from .. import history
+    history.readable("user", User, "Sign-in account", may_read=_may_read_account,
+                     back=lambda r: url_for("admin.user_edit", user_id=r.id))
 
 
 def _account(user_id: int | None) -> list[Record]:
@@ -132,8 +146,12 @@ def past_retention(today: dt.date | None = None) -> list[Found]:
 
 def erase(person: Person) -> int:
     """Blank the person's personal fields and free text in every area, keep each row
-    (counts in reports stay right), drop the field history of those records. Call
-    inside ``db.atomic()``; then ``compact()`` outside it."""
+    (counts in reports stay right), and blank the old and new values in the field
+    history of every record held about them (who changed which field when stays, so
+    the history still shows that changes were made). Call inside ``db.atomic()``;
+    then ``compact()`` outside it."""
+    held = [(r.record_type, str(r.record_id)) for module in load_areas() if hasattr(module, "subject_data")
+            for r in module.subject_data(person)]
     names = set()
     for module in load_areas():
         names.update(n for n in getattr(module, "names_of", lambda p: [])(person) if len(n.strip()) >= 3)
@@ -158,11 +176,16 @@ def erase(person: Person) -> int:
                     must_change_password=False).where(User.id == user_id).execute()
         User.get_by_id(user_id).end_sessions()
         touched.append(("user", user_id))
-    by_type: dict[str, list[str]] = {}
-    for record_type, record_id in touched:
-        by_type.setdefault(record_type, []).append(str(record_id))
+    by_type: dict[str, set[str]] = {}
+    for record_type, record_id in held + touched:
+        by_type.setdefault(record_type, set()).add(str(record_id))
     for record_type, ids in by_type.items():
+        ids = sorted(ids)
         for start in range(0, len(ids), 500):
-            FieldChange.delete().where(FieldChange.record_type == record_type,
-                                       FieldChange.record_id.in_(ids[start:start + 500])).execute()
+            FieldChange.update(old_value=ERASED, new_value=ERASED).where(
+                FieldChange.record_type == record_type, FieldChange.record_id.in_(ids[start:start + 500])).execute()
+    # Others' histories may carry the name too (a meeting's attendees, a renamed account).
+    for column in (FieldChange.old_value, FieldChange.new_value):
+        for name in names:
+            FieldChange.update({column: fn.REPLACE(column, name, ERASED)}).where(column.contains(name)).execute()
     return len(touched)

@@ -14,9 +14,10 @@ from ..access import SIGNED_IN, allow, recent_login
 from ..audit import audit
 from ..changes import Refusal, compare_and_set, unique_violation
 from ..db import db
-from ..forms import ActionForm, SearchForm, int_arg
+from ..forms import ActionForm, SearchForm
 from ..navigation import nav_item
 from ..pages import render, render_form
+from ..paging import paged
 from . import registry
 from .forms import ErasureForm, RetentionForm
 from .models import PERSON_KINDS, ErasureRequest, RetentionRule
@@ -47,6 +48,12 @@ def person_url(person, endpoint: str = "rights.subject") -> str:
 @bp.app_context_processor
 def rights_helpers():
     return {"person_url": person_url, "PERSON_KINDS": PERSON_KINDS, "RIGHTS_SLUGS": SLUG_OF}
+
+
+@bp.app_template_global()
+def may_read_history(record_type: str, record_id) -> bool:
+    """For ``macros/history.html``: the History link only for those the page would let in."""
+    return history.readable_record(current_user._get_current_object(), record_type, record_id) is not None
 
 
 @bp.route("/", methods=["GET", "POST"])
@@ -223,17 +230,14 @@ def retention():
 def record_history(record_type: str, record_id: int):
     """Whoever may read the record: who changed which field when, old and new values;
     free text shown only to those who may read the record's notes. Audited."""
-    kind = history.kind(record_type) or abort(404)
-    record = kind.model.get_or_none(kind.model._meta.primary_key == record_id) or abort(404)
     user = current_user._get_current_object()
-    if not kind.may_read(user, record):
-        abort(404)
+    kind, record = history.readable_record(user, record_type, record_id) or abort(404)
     text_allowed = bool(kind.may_read_text(user, record))
-    page = int_arg("page", 1, minimum=1, maximum=10_000, source=request.args)
-    rows = list(history.FieldChange.for_record(record_type, record_id).paginate(page, PAGE))
+    change = history.FieldChange
+    page = paged(change.for_record(record_type, record_id).order_by(), change.at.desc(), change.id.desc())
     with db.atomic():
         audit("view", record, summary="change history viewed")
-    return render("rights/history.html", kind=kind, record=record, rows=rows, page=page, more=len(rows) == PAGE,
+    return render("rights/history.html", kind=kind, record=record, rows=page.rows, page=page,
                   text_allowed=text_allowed, shown=history.shown_value, record_type=record_type,
                   back=kind.back(record) if kind.back else None)
 

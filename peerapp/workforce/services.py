@@ -163,7 +163,7 @@ def activate(role: PeerRole, *, by: User, today: dt.date | None = None) -> tuple
     candidate = role.candidate
     password = None
     try:
-        with db.atomic():
+        with db.atomic(), history.tracked(role, role.previous_role if role.previous_role_id else None, user=by):
             if role.previous_role_id and role.previous_role.status in CURRENT_STATUSES:
                 previous = role.previous_role
                 previous.status = "ended"
@@ -270,7 +270,7 @@ def sign_off_induction(role: PeerRole, *, by: User, today: dt.date | None = None
         raise Refusal("Tick every item first; still to do: " + ", ".join(i.title for i in missing))
     if role.induction_signed_off_on:
         raise Refusal("The induction is already signed off")
-    with db.atomic():
+    with db.atomic(), history.tracked(role, user=by):
         role.induction_signed_off_on = today or clock.today()
         role.induction_signed_off_by = by
         role.touch()
@@ -286,7 +286,7 @@ def give_base_access(role: PeerRole, *, by: User, today: dt.date | None = None) 
     if problems:
         raise Refusal("Base access can be given only when training and checks are complete and in date: "
                       + "; ".join(problems))
-    with db.atomic():
+    with db.atomic(), history.tracked(role, user=by):
         role.base_access_on = today
         role.base_access_by = by
         role.touch()
@@ -297,12 +297,15 @@ def give_base_access(role: PeerRole, *, by: User, today: dt.date | None = None) 
 def set_meeting_arrangement(role: PeerRole, *, attends: bool, arrangement: str, by: User) -> TeamMeetingAgreement:
     with db.atomic():
         agreement = TeamMeetingAgreement.get_or_none(role=role) or TeamMeetingAgreement(role=role)
+        before = history.snapshot(agreement) if agreement.id else None
         agreement.attends = attends
         agreement.arrangement = arrangement.strip()
         agreement.manager = agreement.lead = None
         agreement.manager_on = agreement.lead_on = agreement.peer_on = None
         agreement.updated_at = clock.now()
         agreement.save()
+        if before is not None:
+            history.record_changes(before, history.Part(agreement, role, "team meetings"), user=by)
         audit("update", agreement, summary=f"team meeting arrangement set for peer role {role.id}")
     return agreement
 
@@ -312,6 +315,7 @@ def confirm_meeting(role: PeerRole, *, by: User, as_: str, today: dt.date | None
     agreement = TeamMeetingAgreement.get_or_none(role=role)
     if agreement is None:
         raise Refusal("Write down the arrangement first")
+    before = history.snapshot(agreement)
     today = today or clock.today()
     # Agreed by three people: whoever confirmed as manager cannot confirm as peer lead too.
     other_side = {"manager": agreement.lead_id, "lead": agreement.manager_id}.get(as_)
@@ -335,6 +339,7 @@ def confirm_meeting(role: PeerRole, *, by: User, as_: str, today: dt.date | None
     with db.atomic():
         agreement.updated_at = clock.now()
         agreement.save()
+        history.record_changes(before, history.Part(agreement, role, "team meetings"), user=by)
         audit("update", agreement, summary=f"team meeting arrangement confirmed by {as_}")
 
 
@@ -419,11 +424,13 @@ def sweep(today: dt.date | None = None, by: User | None = None) -> tuple[list[Pe
         for role in PeerRole.with_people().where(PeerRole.status == "active"):
             automatic = not role.ready_to_practise(today)
             if automatic and role.auto_paused_since is None:
+                history.record_update(role, {"auto_paused_since": today}, user=by)
                 role.auto_paused_since = today
                 role.save()
                 audit("auto_pause", role, summary="paused automatically: not ready to practise", user=by)
                 paused.append(role)
             elif not automatic and role.auto_paused_since is not None:
+                history.record_update(role, {"auto_paused_since": None}, user=by)
                 role.auto_paused_since = None
                 role.save()
                 audit("auto_resume", role, summary="ready to practise again", user=by)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import abort, flash, redirect, request, url_for
 from flask_login import current_user
 
-from ... import clock, history
+from ... import clock
 from ...access import allow
 from ...audit import audit
 from ...db import db
@@ -164,7 +164,6 @@ def screen(referral_id: int):
         try:
             with db.atomic():
                 before = referral.state
-                fields_before = history.snapshot(referral)
                 referral.screen(current_user._get_current_object(), form.decision.data,
                                 reasons=form.reasons.data or "", questions=form.questions.data or "",
                                 risk_considerations=form.risk_considerations.data or "",
@@ -172,7 +171,6 @@ def screen(referral_id: int):
                                     Intervention.id.in_(form.interventions.data or []))),
                                 volunteer_allowed=form.volunteer_allowed.data, risk_level=form.risk_level.data,
                                 safety_note=form.safety_note.data or "")
-                history.record_changes(fields_before, referral)
                 audit("screen", referral, summary=f"{before} -> {referral.state}")
         except REFUSED as error:
             referral = Referral.get_by_id(referral.id)
