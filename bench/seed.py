@@ -377,9 +377,9 @@ def seed(sizes: Sizes = Sizes(), rng_seed: int = 17, log=lambda *a: None) -> dic
                 if roles_by_team[t]:
                     proposals.append({"run": run_id, "referral": ref, "peer_role": rng.choice(roles_by_team[t]),
                                       "score": round(rng.random(), 3), "reasons": "shares interests",
-                                      "status": "superseded", "excluded_json": "[]"})
+                                      "status": "superseded"})
             for ref in waiting[t][5:7]:
-                unmatched.append({"run": run_id, "referral": ref, "reason": "no peer free", "excluded_json": "[]"})
+                unmatched.append({"run": run_id, "referral": ref, "reason": "no peer free"})
         for model, rows in ((MatchingRun, runs), (RunProposal, proposals), (RunUnmatched, unmatched)):
             if rows:
                 _bulk(model, rows)

@@ -194,6 +194,10 @@ class MatchResult:
 
         Eligible peers come first (best score first), then the others by peer id.
         """
+        return [(pid, text) for pid, text, _ in self.excluded_peers_marked(referral_id)]
+
+    def excluded_peers_marked(self, referral_id: int) -> list[tuple[int, str, bool]]:
+        """As :meth:`excluded_peers`, each with whether the peer was eligible."""
         ctx = self._require_context()
         ref = ctx.referral(referral_id)
         proposal = ctx.proposal_by_referral.get(referral_id)
@@ -203,11 +207,11 @@ class MatchResult:
                 continue
             score, reasons, _ = _evaluate(peer, ref, ctx.catalogue, ctx.settings, ctx.weights)
             if score is None:
-                ineligible.append((peer.peer.id, "; ".join(reasons)))
+                ineligible.append((peer.peer.id, "; ".join(reasons), False))
             else:
                 eligible.append((-score, peer.peer.id, ctx.lost_reason(score, proposal)))
         eligible.sort()
-        return [(pid, text) for _, pid, text in eligible] + ineligible
+        return [(pid, text, True) for _, pid, text in eligible] + ineligible
 
     def _require_context(self) -> _Context:
         if self._context is None:
@@ -822,6 +826,31 @@ def run_matching(peers, referrals, interventions, settings: Settings | None = No
     """The optimal assignment of peers to the whole waiting list, explained."""
     tables = _Tables(peers, referrals, interventions, settings)
     return tables.result(tables.solve_optimal(), "optimal")
+
+
+def run_matching_with_table(peers, referrals, interventions, settings: Settings | None = None
+                            ) -> tuple[MatchResult, ScoreTable]:
+    """:func:`run_matching` and :func:`score_table` from one bulk computation (a stored
+    run keeps which peers were eligible for each referral without working it out twice)."""
+    tables = _Tables(peers, referrals, interventions, settings)
+    return tables.result(tables.solve_optimal(), "optimal"), tables.table()
+
+
+def explain_referral(peers, referral: Referral, interventions, settings: Settings | None,
+                     proposal: Proposal | None, method: str = "optimal") -> list[tuple[int, str, bool]]:
+    """Why each peer was not proposed for one referral of a stored run, worked out
+    again from the run's inputs (the same peers, referral, catalogue and settings),
+    so a run keeps its inputs rather than every pair's sentence. ``proposal``: what
+    the run proposed for this referral (None when it was not matched). Each peer
+    is asked the one eligibility rule (``referrals.eligibility``) through
+    :func:`_evaluate`, as the run did: (peer id, reason, eligible), best eligible first."""
+    settings, weights = _resolve(settings)
+    ctx = _Context(peers={p.id: _NPeer(p) for p in sorted(peers, key=lambda p: p.id)},
+                   referrals={referral.id: _NReferral(referral)}, catalogue=_catalogue(interventions),
+                   settings=settings, weights=weights,
+                   proposal_by_referral={referral.id: proposal} if proposal is not None else {}, method=method)
+    return MatchResult(proposals=[], unmatched={}, total_score=0.0, method=method,
+                       _context=ctx).excluded_peers_marked(referral.id)
 
 
 def greedy_first_come(peers, referrals, interventions, settings: Settings | None = None) -> MatchResult:

@@ -22,7 +22,7 @@ from .. import clock
 from ..referrals import states
 from ..referrals.facts import catalogue, engine_peer, engine_referral
 from ..referrals.models import (DeclaredConflict, Intervention, PeerPreference, Referral, ReferralEvent,
-                                ReferralIntervention, not_a_good_fit_pairs)
+                                ReferralIntervention, ServiceUser, not_a_good_fit_pairs)
 from ..workforce.models import PeerRole
 from . import engine
 
@@ -36,10 +36,8 @@ class TeamInputs:
     waiting: dict[int, Referral] = field(default_factory=dict)
 
 
-def _accepted_at(referral_ids: list[int]) -> dict[int, dt.datetime]:
-    """When each referral was last accepted at screening."""
-    if not referral_ids:
-        return {}
+def _accepted_at(referral_ids) -> dict[int, dt.datetime]:
+    """When each referral was last accepted at screening (``referral_ids``: ids or a subquery)."""
     rows = (ReferralEvent.select(ReferralEvent.referral, pw.fn.MAX(ReferralEvent.at))
             .where(ReferralEvent.referral.in_(referral_ids), ReferralEvent.to_state == states.ACCEPTED)
             .group_by(ReferralEvent.referral).tuples())
@@ -63,21 +61,28 @@ def _requested(referral_ids: list[int]) -> dict[int, frozenset[int]]:
 
 
 def open_roles(team):
-    """Every role of the team that is not ended: the engine explains the ones not ready."""
-    return list(PeerRole.for_team(team))
+    """Every role of the team that is not ended: the engine explains the ones not ready.
+    Readiness and caseloads are gathered for all of them at once (``PeerRole.gather``)."""
+    return PeerRole.gather(PeerRole.for_team(team))
 
 
 def for_team(team, today: dt.date | None = None) -> TeamInputs:
-    """Everything one matching run of this team needs, in a handful of queries."""
+    """Everything one matching run of this team needs, in a handful of queries (the
+    waiting list is named by a subquery, not by 2,000 ids in every statement)."""
     today = today or clock.today()
-    waiting = list(Referral.awaiting_match(team))
-    ids = [r.id for r in waiting]
-    su_ids = {r.service_user_id for r in waiting}
+    # Only the columns the engine reads: a Trust team's 2,000 waiting referrals as
+    # whole rows (with their notes) cost more to load than the engine takes to run.
+    waiting = list(Referral.awaiting_match(team).select(
+        Referral.id, Referral.service_user, Referral.team, Referral.risk_level, Referral.volunteer_allowed,
+        Referral.created_at, Referral.state, Referral.state_changed_at, ServiceUser.id, ServiceUser.interests,
+        ServiceUser.languages, ServiceUser.area, ServiceUser.availability))
+    waiting_ids = Referral.awaiting_match(team).select(Referral.id).order_by()
+    su_ids = Referral.awaiting_match(team).select(Referral.service_user).order_by()
     roles = open_roles(team)
-    role_ids = {r.id for r in roles}
+    role_ids = [r.id for r in roles]
 
     conflicts = list(DeclaredConflict.select().where(
-        DeclaredConflict.service_user.in_(su_ids) | DeclaredConflict.peer_role.in_(role_ids))) if (su_ids or role_ids) else []
+        DeclaredConflict.service_user.in_(su_ids) | DeclaredConflict.peer_role.in_(role_ids))) if (waiting or role_ids) else []
     su_side: dict[int, set[int]] = {}
     peer_side: dict[int, set[int]] = {}
     for c in conflicts:
@@ -91,8 +96,8 @@ def for_team(team, today: dt.date | None = None) -> TeamInputs:
     prefs: dict[int, list[PeerPreference]] = {}
     for p in PeerPreference.select().where(PeerPreference.service_user.in_(su_ids)).order_by(PeerPreference.id):
         prefs.setdefault(p.service_user_id, []).append(p)
-    accepted = _accepted_at(ids)
-    requested = _requested(ids)
+    accepted = _accepted_at(waiting_ids) if waiting else {}
+    requested = _requested(waiting_ids) if waiting else {}
     names = {" ".join(i.name.split()).casefold(): i.id for i in Intervention.select()}
 
     peers = [engine_peer(role, today, names=names, excluded=frozenset(peer_side.get(role.id, ())))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import zlib
 
 import peewee as pw
 
@@ -19,6 +20,7 @@ from ..models import BaseModel, Team, User
 from ..referrals.models import VOLUNTEER_RISK_LEVELS, Referral, ServiceUser
 from ..training.models import Candidate
 from ..workforce.models import PeerRole
+from . import snapshot
 from .engine import DEFAULT_WEIGHTS, Settings
 
 PROPOSED, APPROVED, OVERRIDDEN, SUPERSEDED = "proposed", "approved", "overridden", "superseded"
@@ -127,6 +129,37 @@ class MatchingRun(BaseModel):
         return (RunUnmatched.select(RunUnmatched, Referral, ServiceUser).join(Referral).join(ServiceUser)
                 .where(RunUnmatched.run == self).order_by(RunUnmatched.id))
 
+    def inputs(self):
+        """The engine's inputs as this run saw them (``snapshot.Inputs``), or None for
+        a run stored before runs kept them (its explanations are stored instead)."""
+        if "_inputs" not in self.__dict__:
+            row = RunInputs.select(RunInputs.data).where(RunInputs.run == self.id).first()
+            self.__dict__["_inputs"] = snapshot.unpack(row.data) if row else None
+        return self.__dict__["_inputs"]
+
+    def peer_ids(self) -> list[int]:
+        """The run's peers by id, in the order the stored positions count them."""
+        if "_peer_ids" not in self.__dict__:
+            row = RunInputs.select(RunInputs.peer_ids).where(RunInputs.run == self.id).first()
+            self.__dict__["_peer_ids"] = snapshot.unpack_ids(row.peer_ids) if row else []
+        return self.__dict__["_peer_ids"]
+
+    def why_not(self, referral_id: int, proposal: "RunProposal | None" = None) -> list[dict]:
+        """Every peer of the run not proposed for this referral, with why, worked out
+        again from the stored inputs for this one referral: best eligible first."""
+        from . import engine
+
+        inputs = self.inputs()
+        referral = inputs.referral(referral_id) if inputs else None
+        if referral is None:
+            return []
+        proposed = (engine.Proposal(referral_id, proposal.peer_role_id, proposal.score, (), ())
+                    if proposal is not None else None)
+        names = {p.id: p.name for p in inputs.peers}
+        return [{"peer": pid, "name": names.get(pid, f"#{pid}"), "reason": text, "eligible": eligible}
+                for pid, text, eligible in engine.explain_referral(
+                    inputs.peers, referral, inputs.catalogue, inputs.settings, proposed, self.method)]
+
     def counts(self) -> dict[str, int]:
         found = {status: 0 for status in STATUSES}
         for status, n in (RunProposal.select(RunProposal.status, pw.fn.COUNT(RunProposal.id))
@@ -135,18 +168,32 @@ class MatchingRun(BaseModel):
         return found
 
 
+class RunInputs(BaseModel):
+    """What the engine was given for one run (``snapshot.pack``), kept apart from the
+    run's row so lists of runs never read it; and the run's peer ids in order."""
+
+    run = pw.ForeignKeyField(MatchingRun, unique=True, backref="+", on_delete="CASCADE")
+    peer_ids = pw.BlobField()
+    data = pw.BlobField()
+
+
 class _Explained(BaseModel):
     """Fields shared by proposals and unmatched referrals: every peer not proposed, with why."""
 
-    excluded_json = pw.TextField(default="[]")
+    # Runs stored before runs kept their inputs (migration m0058): the explanation
+    # they stored, compressed. NULL for later runs, which work it out when asked.
+    explained = pw.BlobField(null=True)
 
     @property
     def excluded(self) -> list[dict]:
-        """[{"peer": role id, "name": ..., "reason": ...}], best eligible first."""
-        try:
-            return json.loads(self.excluded_json or "[]")
-        except ValueError:
-            return []
+        """[{"peer": role id, "name": ..., "reason": ..., "eligible": ...}], best eligible
+        first. Worked out for this one referral when asked (``MatchingRun.why_not``)."""
+        if self.explained is not None:
+            try:
+                return json.loads(zlib.decompress(bytes(self.explained)))
+            except (ValueError, zlib.error):
+                return []
+        return self.run.why_not(self.referral_id, self if isinstance(self, RunProposal) else None)
 
 
 class RunProposal(_Explained):
@@ -163,10 +210,20 @@ class RunProposal(_Explained):
     decided_at = pw.DateTimeField(null=True)
     assigned_role = pw.ForeignKeyField(PeerRole, null=True, backref="+", on_delete="RESTRICT")
     override_reason = pw.TextField(default="")
+    # The peers eligible for this referral in the run, best first, as positions in
+    # the run's peer ids (``snapshot.pack_positions``): two bytes a peer.
+    eligible_peers = pw.BlobField(null=True)
 
     class Meta:
         indexes = ((("run", "referral"), True),)
         constraints = [pw.Check("status IN ('proposed', 'approved', 'overridden', 'superseded')")]
+
+    def eligible_peer_ids(self) -> list[int]:
+        """Peers other than the proposed one who were eligible in the run, best first."""
+        if self.eligible_peers is not None:
+            order = self.run.peer_ids()
+            return [order[n] for n in snapshot.unpack_positions(self.eligible_peers) if n < len(order)]
+        return [entry["peer"] for entry in self.excluded if entry.get("eligible")]
 
     @property
     def reason_list(self) -> list[str]:
@@ -205,24 +262,29 @@ def _lines(items) -> str:
 
 
 def start_run(team, by_user: User, today=None) -> MatchingRun:
-    """Run the engine over the team's whole waiting list and store what it proposed,
-    why, and why every other peer was not proposed. Earlier open proposals are superseded."""
+    """Run the engine over the team's whole waiting list and store what it proposed
+    and why, the referrals it could not match, and its inputs, from which "why not
+    this peer?" is worked out when a peer lead asks. Earlier open proposals are superseded."""
+    import numpy as np
+
     from ..audit import audit
     from . import inputs
-    from .engine import run_matching, score_table
+    from .engine import run_matching_with_table
 
     settings_row = MatchingSettings.for_team(team)
+    settings = settings_row.engine_settings()
     data = inputs.for_team(team, today)
-    result = run_matching(data.peers, data.referrals, data.catalogue, settings_row.engine_settings())
+    result, table = run_matching_with_table(data.peers, data.referrals, data.catalogue, settings)
     names = {p.id: p.name for p in data.peers}
-    table = score_table(data.peers, data.referrals, data.catalogue, settings_row.engine_settings())
     col = {pid: j for j, pid in enumerate(table.peer_ids)}
     row = {rid: i for i, rid in enumerate(table.referral_ids)}
 
-    def excluded(referral_id: int) -> str:
-        return json.dumps([{"peer": pid, "name": names.get(pid, f"#{pid}"), "reason": text,
-                            "eligible": bool(table.eligible[row[referral_id], col[pid]])}
-                           for pid, text in result.excluded_peers(referral_id)])
+    def eligible_positions(referral_id: int, proposed: int) -> bytes:
+        i = row[referral_id]
+        found = np.flatnonzero(table.eligible[i])
+        found = found[found != col[proposed]]
+        best_first = found[np.argsort(-table.scores[i, found], kind="stable")]
+        return snapshot.pack_positions(best_first.tolist())
 
     with db.atomic():
         supersede_open_proposals(team)
@@ -231,15 +293,19 @@ def start_run(team, by_user: User, today=None) -> MatchingRun:
                                  method=result.method, total_score=round(result.total_score, 4),
                                  referral_count=len(data.referrals), peer_count=len(data.peers),
                                  proposal_count=len(result.proposals), unmatched_count=len(result.unmatched))
-        for proposal in result.proposals:
-            RunProposal.create(run=run, referral=proposal.referral_id, peer_role=proposal.peer_id,
-                               score=round(proposal.score, 4), reasons=_lines(proposal.reasons),
-                               alternatives=_lines(f"{names.get(pid, pid)} (score {score:.2f})"
-                                                   for pid, score in proposal.alternatives),
-                               excluded_json=excluded(proposal.referral_id))
-        for referral_id in sorted(result.unmatched):
-            RunUnmatched.create(run=run, referral=referral_id, reason=result.unmatched[referral_id],
-                                excluded_json=excluded(referral_id))
+        RunInputs.create(run=run, peer_ids=snapshot.pack_ids(table.peer_ids),
+                         data=snapshot.pack(data.peers, data.referrals, data.catalogue, settings))
+        proposals = [{"run": run.id, "referral": p.referral_id, "peer_role": p.peer_id,
+                      "score": round(p.score, 4), "reasons": _lines(p.reasons),
+                      "alternatives": _lines(f"{names.get(pid, pid)} (score {score:.2f})"
+                                             for pid, score in p.alternatives),
+                      "eligible_peers": eligible_positions(p.referral_id, p.peer_id)}
+                     for p in result.proposals]
+        unmatched = [{"run": run.id, "referral": rid, "reason": result.unmatched[rid]}
+                     for rid in sorted(result.unmatched)]
+        for model, rows in ((RunProposal, proposals), (RunUnmatched, unmatched)):
+            for start in range(0, len(rows), 500):
+                model.insert_many(rows[start:start + 500]).execute()
         audit("create", run, user=by_user,
               summary=f"matching run: {run.referral_count} referral(s), {run.peer_count} peer(s), "
                       f"{run.proposal_count} proposed, {run.unmatched_count} unmatched")
@@ -309,7 +375,7 @@ def supersede_open_proposals(team) -> int:
             .where(RunProposal.run.in_(earlier), RunProposal.status == PROPOSED).execute())
 
 
-MODELS = [MatchingSettings, MatchingRun, RunProposal, RunUnmatched]
+MODELS = [MatchingSettings, MatchingRun, RunInputs, RunProposal, RunUnmatched]
 
-__all__ = ["ApprovalRefused", "decide", "start_run", "MatchingSettings", "MatchingRun", "RunProposal", "RunUnmatched", "MODELS", "db", "STATUSES",
+__all__ = ["ApprovalRefused", "decide", "start_run", "MatchingSettings", "MatchingRun", "RunInputs", "RunProposal", "RunUnmatched", "MODELS", "db", "STATUSES",
            "PROPOSED", "APPROVED", "OVERRIDDEN", "SUPERSEDED", "supersede_open_proposals", "clean_weights"]

@@ -10,6 +10,8 @@ run, every approval and every override.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_login import current_user
 
@@ -23,11 +25,12 @@ from ..models import User
 from ..pages import is_fragment_request, render, render_form
 from ..paging import paged
 from ..referrals.models import Referral, caseloads
-from ..workforce.models import PeerRole
+from ..training.models import Candidate
+from ..workforce.models import KINDS, PeerRole
 from . import inputs
 from .forms import OverrideForm, SettingsForm
-from .models import (PROPOSED, ApprovalRefused, MatchingRun, MatchingSettings, RunProposal, decide,
-                     start_run)
+from .models import (PROPOSED, ApprovalRefused, MatchingRun, MatchingSettings, RunProposal, RunUnmatched,
+                     decide, start_run)
 
 bp = Blueprint("matching", __name__, url_prefix="/matching")
 nav_item("Matching", "matching.index", order=50,
@@ -76,35 +79,55 @@ def matching_panel():
 
 # --- what a row shows -------------------------------------------------------------
 
-def room_now(team_id: int, ids=None) -> dict[int, tuple[PeerRole, int]]:
+@dataclass(frozen=True)
+class Room:
+    """What "choose another peer" shows of a role: read as plain values, not rows."""
+    id: int
+    display_name: str
+    kind_label: str
+    max_caseload: int
+
+
+def room_now(team_id: int, ids=None) -> dict[int, tuple[Room, int]]:
     """The team's active roles (only ``ids`` when given) with their caseload now:
-    counted for all of them at once, so a run page does not count again for every row or role."""
-    query = PeerRole.with_people().where(PeerRole.team == team_id, PeerRole.status == "active")
+    counted for all of them at once, so a run page does not count again for every row
+    or role (500 roles: two queries of plain values)."""
+    query = (PeerRole.select(PeerRole.id, PeerRole.kind, PeerRole.max_caseload, Candidate.preferred_name,
+                             Candidate.name)
+             .join(Candidate, on=(PeerRole.candidate == Candidate.id))
+             .where(PeerRole.team == team_id, PeerRole.status == "active"))
     if ids is not None:
         query = query.where(PeerRole.id.in_(list(ids)))
-    roles = list(query)
-    loads = caseloads([role.id for role in roles])
-    return {role.id: (role, loads.get(role.id, 0)) for role in roles}
+    rows = list(query.tuples())
+    loads = caseloads([row[0] for row in rows])
+    return {rid: (Room(rid, preferred or name, KINDS.get(kind, kind), limit or 0), loads.get(rid, 0))
+            for rid, kind, limit, preferred, name in rows}
 
 
-def override_choices(proposal: RunProposal, room: dict | None = None) -> list[tuple[int, str]]:
+INLINE_CHOICES = 5  # a run page row offers the best few; the override page offers them all
+
+
+def override_choices(proposal: RunProposal, room: dict | None = None, limit: int | None = None
+                     ) -> list[tuple[int, str]]:
     """Peers the engine found eligible for this referral in the run who still have room
-    now (approval checks every rule again, live), best first. ``room`` is
-    :func:`room_now` for the team when the caller already has it."""
-    ids = [entry["peer"] for entry in proposal.excluded if entry.get("eligible")]
+    now (approval checks every rule again, live), best first, at most ``limit``. ``room``
+    is :func:`room_now` for the team when the caller already has it."""
+    ids = proposal.eligible_peer_ids()
     if not ids:
         return []
     if room is None:
         room = room_now(proposal.run.team_id, ids)
     choices = []
     for pid in ids:
+        if limit is not None and len(choices) >= limit:
+            break
         if pid not in room:
             continue
         role, load = room[pid]
-        limit = role.max_caseload or 0
-        if load < limit:
+        places = role.max_caseload or 0
+        if load < places:
             choices.append((role.id, f"{role.display_name} – {role.kind_label.lower()}, "
-                                     f"{load} of {limit} places taken"))
+                                     f"{load} of {places} places taken"))
     return choices
 
 
@@ -112,7 +135,7 @@ def _row_context(proposal: RunProposal, form: OverrideForm | None = None, proble
                  done: str = "", room: dict | None = None) -> dict:
     may_act = _is_lead() and proposal.is_open
     if may_act and form is None:
-        form = OverrideForm(formdata=None, choices=override_choices(proposal, room))
+        form = OverrideForm(formdata=None, choices=override_choices(proposal, room, limit=INLINE_CHOICES))
     return {"proposal": proposal, "run": proposal.run, "referral": proposal.referral,
             "first_name": proposal.referral.service_user.first_name, "form": form if may_act else None,
             "may_act": may_act, "problem": problem, "done": done}
@@ -164,20 +187,57 @@ def start():
 @bp.get("/runs/<int:run_id>")
 @allow(*LEADS_AND_MANAGERS)
 def run(run_id: int):
-    """Peer leads and managers of the team: a run's proposals with their reasons, the
-    next best peers, why every other peer was not proposed, and the unmatched referrals."""
+    """Peer leads and managers of the team: a run's proposals with their reasons and the
+    next best peers, 50 a page, then the first 50 referrals it could not match. Why
+    every other peer was not proposed is worked out when a row's "Why not" is opened."""
     found = _run_or_404(run_id)
-    proposals = list(found.proposals())
+    page = paged(found.proposals(), RunProposal.id)
+    proposals = page.rows
     for proposal in proposals:
         proposal.run = found  # the run is known: no query per row
-    unmatched = list(found.unmatched())
-    audit("view", found, summary=f"matching run: {len(proposals)} proposal(s), {len(unmatched)} unmatched")
+    unmatched_page = paged(found.unmatched(), RunUnmatched.id, after=0)
+    unmatched = unmatched_page.rows
+    for item in unmatched:
+        item.run = found
+    audit("view", found, summary=f"matching run: {len(proposals)} proposal(s), {len(unmatched)} unmatched shown")
     latest = MatchingRun.for_team(found.team_id).first()
     room = room_now(found.team_id) if _is_lead() and any(p.is_open for p in proposals) else {}
     rows = [_row_context(p, room=room) for p in proposals]
-    return render("matching/run.html", run=found, rows=rows, unmatched=unmatched, is_lead=_is_lead(),
-                  open_count=sum(1 for p in proposals if p.is_open), latest=latest,
+    open_count = found.proposals().where(RunProposal.status == PROPOSED).count()
+    return render("matching/run.html", run=found, rows=rows, page=page, unmatched=unmatched,
+                  unmatched_page=unmatched_page, is_lead=_is_lead(), open_count=open_count, latest=latest,
                   settings=found.settings_used, weight_labels=_weight_labels(), form=ActionForm())
+
+
+@bp.get("/runs/<int:run_id>/unmatched")
+@allow(*LEADS_AND_MANAGERS)
+def run_unmatched(run_id: int):
+    """Peer leads and managers of the team: every referral the run could not match, 50 a page."""
+    found = _run_or_404(run_id)
+    page = paged(found.unmatched(), RunUnmatched.id)
+    for item in page.rows:
+        item.run = found
+    audit("view", found, summary=f"matching run: {len(page.rows)} unmatched shown")
+    return render("matching/unmatched.html", run=found, unmatched=page.rows, page=page, is_lead=_is_lead())
+
+
+@bp.get("/runs/<int:run_id>/why-not/<int:referral_id>")
+@allow(*LEADS_AND_MANAGERS)
+def why_not(run_id: int, referral_id: int):
+    """Peer leads and managers of the team: why each peer of the run was not proposed
+    for one of its referrals, worked out now from the run's stored inputs (htmx gets
+    the list for the row's "Why not other peers?"). 404 for a referral not in the run."""
+    found = _run_or_404(run_id)
+    item = (RunProposal.select(RunProposal, Referral).join(Referral)
+            .where(RunProposal.run == found.id, RunProposal.referral == referral_id).first()
+            or RunUnmatched.select(RunUnmatched, Referral).join(Referral)
+            .where(RunUnmatched.run == found.id, RunUnmatched.referral == referral_id).first())
+    if item is None:
+        abort(404)
+    item.run = found
+    audit("view", found, summary=f"matching run: why not, referral #{referral_id}")
+    return render("matching/why_not.html", "matching/_why_not_list.html", run=found, referral=item.referral,
+                  excluded=item.excluded)
 
 
 def _weight_labels() -> dict[str, str]:

@@ -8,7 +8,7 @@ import datetime as dt
 from .. import clock
 from ..workforce.models import PeerRole
 from . import eligibility as engine
-from .models import DeclaredConflict, Intervention, Referral, caseload
+from .models import DeclaredConflict, Intervention, Referral
 
 
 def catalogue() -> list[engine.Intervention]:
@@ -48,7 +48,7 @@ def engine_peer(role: PeerRole, today: dt.date | None = None, *, names: dict[str
     return engine.Peer(
         id=role.id, name=role.display_name, ready=ready,
         not_ready_reason="" if ready else _not_ready_reason(role, today),
-        volunteer=role.is_volunteer, max_caseload=role.max_caseload or 0, active_caseload=caseload(role),
+        volunteer=role.is_volunteer, max_caseload=role.max_caseload or 0, active_caseload=role.active_caseload(),
         interests=frozenset(role.interest_list()), languages=frozenset(role.language_list()),
         areas=frozenset(role.area_list()), availability=frozenset(role.availability_list()),
         gender=role.gender or "", age_band=role.age_band or "", backgrounds=frozenset(role.background_list()),
