@@ -321,3 +321,31 @@ def test_history_rows_are_gathered_for_subject_access_and_blanked_by_erasure(app
         db.close()
     raw = _file_bytes(app)  # the SQLite file and its log; on PostgreSQL every row
     assert canary.encode() not in raw and visit_canary.encode() not in raw
+
+
+def test_a_staff_members_named_concerns_are_gathered_and_erased_but_anonymous_ones_never_found(app):
+    from peerapp.readiness import services
+    from peerapp.readiness.models import Concern
+    from peerapp.rights import registry
+    from tests.test_rights import _file_bytes
+    named, anonymous = "zq-canary-named-concern", "zq-canary-anonymous-concern"
+    with app.app_context():
+        load_demo()
+        clinician = _user("clinician")
+        concern = services.raise_concern(clinician.team_id, theme="workload", text=named, anonymous=False, by=clinician)
+        services.raise_concern(clinician.team_id, theme="workload", text=anonymous, anonymous=True, by=clinician)
+        lead = _user("lead")
+        services.reply_to_concern(Concern.get_by_id(concern.id), reply="zq we will change the rota", expected_version=1,
+                                  by=lead)
+        person = registry.Person("staff", clinician.id)
+        data = registry.gather(person)
+        text = str(data)
+        assert named in text and anonymous not in text
+        assert any(h["field"] == "reply" and h["new"] == "zq we will change the rota" for h in data["history"])
+        with db.atomic():
+            registry.erase(person)
+        assert Concern.get_by_id(concern.id).text == ""
+        assert Concern.select().where(Concern.text == anonymous).exists()  # not theirs, as far as anyone knows
+        registry.compact()
+        db.close()
+    assert named.encode() not in _file_bytes(app)
