@@ -69,3 +69,17 @@ def check_version(record: pw.Model, seen: str | None, extra=lambda record: ()) -
     fresh = type(record).get_or_none(record._meta.primary_key == record._pk)
     if fresh is None or record_version(fresh, *extra(fresh)) != seen:
         raise StaleEdit(STALE_EDIT)
+
+
+def hold(model: type[pw.Model], record_id):
+    """Inside ``db.atomic()``: the row as it is now, held until commit, or None.
+
+    For a rule that reads other rows before it writes (a cohort's free places, an
+    induction's ticks): on PostgreSQL ``SELECT ... FOR UPDATE`` makes a second
+    transaction wait here until the first commits; SQLite's IMMEDIATE transaction
+    already holds the whole database, so a plain read does.
+    """
+    from .db import is_sqlite
+
+    query = model.select().where(model._meta.primary_key == record_id)
+    return (query if is_sqlite() else query.for_update()).get_or_none()

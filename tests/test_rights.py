@@ -17,6 +17,7 @@ from peerapp.db import db
 from peerapp.demo import DEMO_USERS, load_demo
 from peerapp.history import FieldChange
 from peerapp.models import LoginSession, User
+from peerapp.wrap import services as wrap_services
 
 CANARY = {  # one token per place it is planted; all must be gathered, then erased
     "su_name": "Zqcanary Servuser", "own_words": "zq-canary-own-words", "contact": "zq-canary-contact",
@@ -65,7 +66,7 @@ def planted(app):
             Debrief.create(role=role, held_on=dt.date(2026, 11, 1), summary=CANARY["debrief"], recorded_by=role.supervisor_id)
             plan = WrapPlan.of(sam)
             latest = plan.latest().number if plan else 0
-            WrapPlan.save_version(sam, latest, {WrapSection.current()[0].id: CANARY["wrap"]})
+            wrap_services.save_version(sam, latest, {WrapSection.current()[0].id: CANARY["wrap"]})
             from peerapp.outcomes.models import MeasureResponse
             from peerapp.presence.models import Visit
             visit = Visit.select().where(Visit.worker == sam.id).first()

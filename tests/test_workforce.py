@@ -63,8 +63,8 @@ def make_candidate(team, nominator, name, email="", trained=True) -> Candidate:
 def offer(wf, kind="volunteer", candidate=None, **extra) -> PeerRole:
     with db.connection_context():
         return services.offer_role(candidate=candidate or wf["candidate"], team=wf["team"], kind=kind,
-                                     supervisor=wf["lead"], start_date=TODAY, by=wf["lead"],
-                                     hours_per_week=8, max_caseload=3, **extra)
+                                   supervisor=wf["lead"], start_date=TODAY, by=wf["lead"],
+                                   hours_per_week=8, max_caseload=3, **extra)
 
 
 def complete_checks(role: PeerRole, by, completed=dt.date(2026, 4, 1), dbs_expires=dt.date(2027, 4, 1)):
@@ -73,8 +73,8 @@ def complete_checks(role: PeerRole, by, completed=dt.date(2026, 4, 1), dbs_expir
             expires = (dbs_expires if check_type.is_dbs else completed + dt.timedelta(days=365)) \
                 if check_type.lapses else None
             services.record_check(role, check_type=check_type, completed_on=completed, expires_on=expires,
-                                    by=by, today=TODAY, dbs_level="enhanced", dbs_update_service=True,
-                                    dbs_outcome="clear")
+                                  by=by, today=TODAY, dbs_level="enhanced", dbs_update_service=True,
+                                  dbs_outcome="clear")
 
 
 def sign_off(role: PeerRole, lead):
@@ -152,8 +152,8 @@ def test_a_role_becomes_ready_then_an_expired_check_pauses_it_until_renewed(app,
 
         dbs = CheckType.get(code="dbs")
         services.record_check(role, check_type=dbs, completed_on=dt.date(2026, 6, 1),
-                                expires_on=dt.date(2029, 6, 1), by=wf["lead"], dbs_level="enhanced",
-                                dbs_update_service=True, dbs_outcome="clear")
+                              expires_on=dt.date(2029, 6, 1), by=wf["lead"], dbs_level="enhanced",
+                              dbs_update_service=True, dbs_outcome="clear")
         role = PeerRole.get_by_id(role.id)
         assert role.effective_status() == "active"
         assert [r.id for r in PeerRole.practising()] == [role.id]
@@ -182,8 +182,8 @@ def test_dbs_needing_review_is_not_ready(app, wf):
     role = offer(wf)
     with app.app_context(), db.connection_context():
         services.record_check(role, check_type=CheckType.get(code="dbs"), completed_on=dt.date(2026, 4, 1),
-                                expires_on=dt.date(2029, 4, 1), by=wf["lead"], dbs_level="enhanced",
-                                dbs_update_service=False, dbs_outcome="needs_review", today=TODAY)
+                              expires_on=dt.date(2029, 4, 1), by=wf["lead"], dbs_level="enhanced",
+                              dbs_update_service=False, dbs_outcome="needs_review", today=TODAY)
         assert "DBS check needs review" in role.readiness_problems()
 
 
@@ -191,7 +191,7 @@ def test_supervision_overdue_follows_the_frequency_setting(app, wf, clock):
     role = ready_role(wf)
     with app.app_context(), db.connection_context():
         services.record_supervision(role, by=wf["lead"], held_on=TODAY, duration_minutes=60,
-                                      how_they_are="Well", actions="", next_on=None)
+                                    how_they_are="Well", actions="", next_on=None)
         assert role.next_supervision_due() == TODAY + dt.timedelta(days=30)
         clock.freeze(dt.datetime(2026, 6, 5, 9))
         assert role.supervision_overdue()
@@ -204,8 +204,8 @@ def test_expiring_lists(app, wf, clock):
     with app.app_context(), db.connection_context():
         dbs = CheckType.get(code="dbs")
         services.record_check(role, check_type=dbs, completed_on=dt.date(2026, 4, 20),
-                                expires_on=dt.date(2026, 5, 21), by=wf["lead"], dbs_level="enhanced",
-                                dbs_update_service=True, dbs_outcome="clear")
+                              expires_on=dt.date(2026, 5, 21), by=wf["lead"], dbs_level="enhanced",
+                              dbs_update_service=True, dbs_outcome="clear")
         buckets = PeerRole.expiring(wf["team"])
         assert [(r.id, rec.check_type.code, days) for r, rec, days in buckets["30"]] == [(role.id, "dbs", 20)]
         assert buckets["expired"] == [] and buckets["7"] == []
@@ -279,13 +279,13 @@ def test_volunteer_to_paid_keeps_the_history(app, wf):
     volunteer = ready_role(wf)
     with app.app_context(), db.connection_context():
         paid = services.offer_role(candidate=wf["candidate"], team=wf["team"], kind="paid", supervisor=wf["lead"],
-                                     start_date=TODAY, by=wf["manager"], previous_role=volunteer,
-                                     hours_per_week=22.5, max_caseload=6)
+                                   start_date=TODAY, by=wf["manager"], previous_role=volunteer,
+                                   hours_per_week=22.5, max_caseload=6)
         assert paid.induction_signed_off_on == volunteer.induction_signed_off_on  # induction carried over
         assert "References not recorded" in paid.readiness_problems()
         for code in ("occupational_health", "references", "right_to_work"):
             services.record_check(paid, check_type=CheckType.get(code=code), completed_on=TODAY,
-                                    expires_on=None, by=wf["lead"])
+                                  expires_on=None, by=wf["lead"])
         services.change_status(paid, "onboarding", by=wf["lead"])
         services.activate(paid, by=wf["lead"])
         volunteer = PeerRole.get_by_id(volunteer.id)
@@ -389,14 +389,14 @@ def test_supervisor_must_be_a_named_peer_lead_of_the_team(wf, login, make_user):
         assert PeerRole.select().count() == 0
         with pytest.raises(Refusal, match="not a named peer lead"):
             services.offer_role(candidate=wf["candidate"], team=wf["team"], kind="volunteer", supervisor=other,
-                                  start_date=TODAY, by=wf["lead"])
+                                start_date=TODAY, by=wf["lead"])
 
 
 def test_untrained_candidate_cannot_be_offered_a_role(wf):
     untrained = make_candidate(wf["team"], wf["lead"], "Not Yet", trained=False)
     with db.connection_context(), pytest.raises(Refusal, match="has not completed training"):
         services.offer_role(candidate=untrained, team=wf["team"], kind="volunteer", supervisor=wf["lead"],
-                              start_date=TODAY, by=wf["lead"])
+                            start_date=TODAY, by=wf["lead"])
 
 
 def test_expiry_before_completion_is_refused(wf, login):
@@ -411,7 +411,7 @@ def test_expiry_before_completion_is_refused(wf, login):
         assert RecruitmentCheck.select().count() == 0
         with pytest.raises(Refusal, match="must be after"):
             services.record_check(role, check_type=ig, completed_on=dt.date(2026, 4, 1),
-                                    expires_on=dt.date(2026, 3, 1), by=wf["lead"], today=TODAY)
+                                  expires_on=dt.date(2026, 3, 1), by=wf["lead"], today=TODAY)
     # The database refuses it too, whatever the code path.
     with db.connection_context(), pytest.raises(Exception):
         RecruitmentCheck.create(candidate=role.candidate_id, check_type=ig, completed_on=dt.date(2026, 4, 1),
@@ -466,7 +466,7 @@ def test_a_second_active_role_in_the_same_team_is_refused(app, wf):
     with app.app_context(), db.connection_context():
         with pytest.raises(Refusal, match="already has an active volunteer role"):
             services.offer_role(candidate=wf["candidate"], team=wf["team"], kind="volunteer",
-                                  supervisor=wf["lead"], start_date=TODAY, by=wf["lead"])
+                                supervisor=wf["lead"], start_date=TODAY, by=wf["lead"])
         # A second role forced in past the form is still refused at activation, and by the database.
         second = PeerRole.create(candidate=wf["candidate"], team=wf["team"], kind="paid", supervisor=wf["lead"],
                                  start_date=TODAY, status="onboarding", induction_signed_off_on=TODAY)
@@ -537,7 +537,7 @@ def test_a_declared_conflict_stops_them_supervising_that_peer(app, wf, login):
         # Any later role of the same person too.
         with pytest.raises(Refusal, match="prior care relationship"):
             services.offer_role(candidate=wf["candidate"], team=wf["team"], kind="paid", supervisor=wf["lead2"],
-                                  start_date=TODAY, by=wf["lead"], previous_role=role)
+                                start_date=TODAY, by=wf["lead"], previous_role=role)
     # Declared by the supervisor themselves: saving other details asks for another supervisor.
     assert manager.post(f"/workforce/roles/{role.id}/conflicts", data={"staff": wf["lead"].id}).status_code == 302
     response = manager.post(f"/workforce/roles/{role.id}/edit", data={
@@ -571,11 +571,11 @@ def test_a_peer_sees_only_their_own_record(app, wf, login):
     # Their own supervision and debrief they read; another peer's are not there for them.
     with app.app_context(), db.connection_context():
         own = services.record_supervision(mine, by=wf["lead"], held_on=TODAY, duration_minutes=30,
-                                            how_they_are="Settling in", actions="", next_on=None)
+                                          how_they_are="Settling in", actions="", next_on=None)
         other = services.record_supervision(theirs, by=wf["lead"], held_on=TODAY, duration_minutes=30,
-                                              how_they_are="Bo is struggling", actions="", next_on=None)
+                                            how_they_are="Bo is struggling", actions="", next_on=None)
         other_debrief = services.record_debrief(theirs, by=wf["lead"], held_on=TODAY, summary="Bo's day",
-                                                  wellbeing="")
+                                                wellbeing="")
     assert "Settling in" in text(peer.get(f"/workforce/supervision/{own.id}"))
     assert peer.get(f"/workforce/supervision/{other.id}").status_code == 404
     assert peer.get(f"/workforce/debriefs/{other_debrief.id}").status_code == 404
@@ -600,8 +600,8 @@ def test_supervision_notes_only_for_the_peer_and_their_supervisors(app, wf, logi
     role = ready_role(wf)
     with app.app_context(), db.connection_context():
         record = services.record_supervision(role, by=wf["lead"], held_on=TODAY, duration_minutes=45,
-                                               how_they_are="Tired but coping", actions="Shorter days",
-                                               next_on=TODAY + dt.timedelta(days=28))
+                                             how_they_are="Tired but coping", actions="Shorter days",
+                                             next_on=TODAY + dt.timedelta(days=28))
         peer_user = PeerRole.get_by_id(role.id).user
         _chose_own_password(peer_user)
     url = f"/workforce/supervision/{record.id}"
@@ -634,7 +634,7 @@ def test_debrief_notes_follow_the_same_rule(app, wf, login):
     role = ready_role(wf)
     with app.app_context(), db.connection_context():
         record = services.record_debrief(role, by=wf["lead2"], held_on=TODAY, summary="Two visits",
-                                           wellbeing="Good")
+                                         wellbeing="Good")
     url = f"/workforce/debriefs/{record.id}"
     assert login(wf["lead2"]).get(url).status_code == 200  # wrote it
     assert login(wf["lead"]).get(url).status_code == 200   # supervises
@@ -785,7 +785,7 @@ def test_a_move_to_paid_carries_over_only_the_same_persons_induction(app, wf, lo
         assert not PeerRole.select().where(PeerRole.candidate == other.id).exists()
         with pytest.raises(Refusal, match="must be Bo Other's own"):
             services.offer_role(candidate=other, team=wf["team"], kind="paid", supervisor=wf["lead"],
-                                  start_date=TODAY, by=wf["lead"], previous_role=PeerRole.get_by_id(volunteer.id))
+                                start_date=TODAY, by=wf["lead"], previous_role=PeerRole.get_by_id(volunteer.id))
         assert PeerRole.get_by_id(volunteer.id).status == "active"
     # The same person: the paid role is offered and follows the volunteer one.
     response = lead.post("/workforce/offer", data={
@@ -837,7 +837,7 @@ def test_a_check_that_lapses_needs_its_expiry_date(wf, login):
     assert "Enter the expiry date (Information governance training lapses)" in text(response)
     with db.connection_context(), pytest.raises(Refusal, match="Enter the expiry date"):
         services.record_check(role, check_type=ig, completed_on=dt.date(2026, 4, 1), expires_on=None,
-                                by=wf["lead"], today=TODAY)
+                              by=wf["lead"], today=TODAY)
     assert lead.post(f"/workforce/roles/{role.id}/checks/new", data={
         "check_type": agreement.id, "completed_on": "2026-04-01", "expires_on": ""}).status_code == 302
     with db.connection_context():

@@ -47,3 +47,33 @@ def test_m0020_upgrades_a_training_era_database(tmp_path):
     else:
         raise AssertionError("a second current role was stored")
     assert migrations.upgrade(database, target="m0029") == []  # applied once
+
+
+@pytest.mark.sqlite_only(reason="builds the old database with raw SQL in SQLite's dialect")
+def test_m0024_reports_two_pending_roles_and_stops_until_one_is_ended(tmp_path):
+    """One pending (offered or onboarding) role per person per team: duplicates already
+    stored are named by id and nothing changes until a person ends one."""
+    from peerapp.migrations.m0011_training_unique import DuplicatesFound
+
+    database = pw.SqliteDatabase(str(tmp_path / "old.sqlite3"), pragmas={"foreign_keys": 1})
+    migrations.upgrade(database, target="m0023")
+    database.execute_sql("INSERT INTO team (name, base_address, active, created_at) VALUES ('T', '', 1, ?)",
+                         (dt.datetime(2026, 1, 1),))
+    database.execute_sql("INSERT INTO user (email, name, team_id, password_hash, must_change_password, active, "
+                         "created_at) VALUES ('lead@x.nhs.uk', 'Lead', 1, '', 0, 1, ?)", (dt.datetime(2026, 1, 1),))
+    database.execute_sql("INSERT INTO candidate (name, preferred_name, pronouns, email, phone, team_id, "
+                         "nominated_by_id, nominated_on, created_at) VALUES ('P', '', '', '', '', 1, 1, ?, ?)",
+                         (dt.date(2026, 1, 2), dt.datetime(2026, 1, 2)))
+    insert = ("INSERT INTO peer_role (candidate_id, team_id, kind, hours_per_week, working_days, start_date, "
+              "supervisor_id, max_caseload, interests, languages, areas, availability, gender, age_band, backgrounds, "
+              "intervention_kinds, status, status_reason, created_at, updated_at) VALUES "
+              "(1, 1, ?, 1, '', '2026-02-01', 1, 1, '', '', '', '', '', '', '', '', ?, '', '2026-02-01', '2026-02-01')")
+    database.execute_sql(insert, ("volunteer", "offered"))
+    database.execute_sql(insert, ("paid", "onboarding"))
+    with pytest.raises(DuplicatesFound, match=r"m0024.*id 1 \(2 records\)"):
+        migrations.upgrade(database, target="m0024_peer_role_one_pending_offer")
+    assert "m0024_peer_role_one_pending_offer" not in migrations.applied(database)
+    database.execute_sql("UPDATE peer_role SET status = 'ended' WHERE id = 1")
+    assert migrations.upgrade(database, target="m0024_peer_role_one_pending_offer") == ["m0024_peer_role_one_pending_offer"]
+    with pytest.raises(pw.IntegrityError):
+        database.execute_sql(insert, ("volunteer", "offered"))

@@ -307,7 +307,7 @@ class Enrolment(BaseModel):
     withdrawal_reason = pw.CharField(max_length=500, default="")
     created_at = pw.DateTimeField(default=clock.now)
     # A second place alongside one held elsewhere, to catch up missed sessions. Without it
-    # a candidate holds one place at a time (partial unique index, migration m0013; places.py).
+    # a candidate holds one place at a time (partial unique index, migration m0013; services.py).
     catch_up = pw.BooleanField(default=False)
 
     class Meta:

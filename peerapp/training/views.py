@@ -19,16 +19,16 @@ from ..audit import audit
 from ..changes import Refusal
 from ..db import db
 from ..disclosure import disclose
-from ..forms import ActionForm
+from ..forms import ActionForm, int_arg
 from ..models import Team
 from ..navigation import home_panel, nav_item
 from ..changes import StaleEdit, check_version, record_version, unique_violation
 from ..pages import is_fragment_request, render, render_form, render_stale
-from . import places
+from . import services
 from .completion import STATUSES
 from .forms import (CohortForm, CurriculumForm, EnrolForm, EquivalentForm, MarkForm, NominationForm,
                     WithdrawForm)
-from .models import (CAUGHT_UP, PLACE, PRESENT, WAITING, WITHDRAWN, Attendance, Candidate, Cohort,
+from .models import (CAUGHT_UP, PLACE, WAITING, WITHDRAWN, Attendance, Candidate, Cohort,
                      CohortFacilitator, CohortSession, Curriculum, Enrolment,
                      EquivalentTraining)
 
@@ -59,6 +59,11 @@ def _cohort_or_404(cohort_id: int) -> Cohort:
 def _session_or_404(session_id: int) -> CohortSession:
     return (CohortSession.select(CohortSession, Cohort).join(Cohort)
             .where(CohortSession.id == session_id).first()) or abort(404)
+
+
+def _enrolment_or_404(enrolment_id: int) -> Enrolment:
+    return (Enrolment.select(Enrolment, Candidate, Cohort).join(Candidate).switch(Enrolment).join(Cohort)
+            .where(Enrolment.id == enrolment_id).first()) or abort(404)
 
 
 def _candidate_or_404(candidate_id: int) -> Candidate:
@@ -99,33 +104,8 @@ def cohorts():
 
 
 def _save_cohort(cohort: Cohort | None, form: CohortForm) -> Cohort:
-    with db.atomic():
-        if cohort is None:
-            cohort = Cohort.create(name=form.name.data.strip(), venue=(form.venue.data or "").strip(),
-                                   places=form.places.data, created_by=current_user.id, created_at=clock.now())
-            action = "create"
-        else:
-            cohort.name = form.name.data.strip()
-            cohort.venue = (form.venue.data or "").strip()
-            cohort.places = form.places.data
-            cohort.save()
-            action = "update"
-        CohortFacilitator.delete().where(CohortFacilitator.cohort == cohort,
-                                         CohortFacilitator.user.not_in(form.facilitators.data)).execute()
-        have = {f.user_id for f in cohort.facilitator_rows}
-        for user_id in form.facilitators.data:
-            if user_id not in have:
-                CohortFacilitator.create(cohort=cohort, user=user_id)
-        existing = {s.number: s for s in cohort.session_rows}
-        for number, day in form.dates().items():
-            if number in existing:
-                if existing[number].held_on != day:
-                    existing[number].held_on = day
-                    existing[number].save()
-            else:
-                CohortSession.create(cohort=cohort, number=number, held_on=day)
-        audit(action, cohort, summary=f"cohort {action}d: {form.places.data} places")
-    return cohort
+    return services.save_cohort(cohort, name=form.name.data, venue=form.venue.data or "", places=form.places.data,
+                                facilitators=list(form.facilitators.data), dates=form.dates(), by=current_user)
 
 
 @bp.route("/cohorts/new", methods=["GET", "POST"])
@@ -137,7 +117,8 @@ def cohort_new():
         form.facilitators.data = [current_user.id]
     if form.validate_on_submit():
         try:
-            cohort = _save_cohort(None, form)
+            with db.atomic():
+                cohort = _save_cohort(None, form)
         except pw.IntegrityError:
             form.name.errors.append("There is already a cohort with this name")
         else:
@@ -232,7 +213,7 @@ def enrol(cohort_id: int):
         return _cohort_page(cohort, form, status=422)
     candidate = form.candidate.candidate
     try:
-        enrolment = places.offer(cohort, candidate, catch_up=form.catch_up.data)
+        enrolment = services.offer(cohort, candidate, catch_up=form.catch_up.data)
     except Refusal as refusal:
         form.candidate.errors.append(str(refusal))
         return _cohort_page(cohort, form, status=422)
@@ -254,7 +235,7 @@ def offer_next(cohort_id: int):
     cohort = _cohort_or_404(cohort_id)
     if ActionForm().validate_on_submit():
         try:
-            first = places.offer_next(cohort)
+            first = services.offer_next(cohort, seen_first=int_arg("first", None, source=request.form))
         except Refusal as refusal:
             flash(str(refusal), "error")
         else:
@@ -267,8 +248,7 @@ def offer_next(cohort_id: int):
 def withdraw(enrolment_id: int):
     """Facilitators: withdraw someone from a cohort (or its waiting list), with a reason.
     Their register entries are kept."""
-    enrolment = (Enrolment.select(Enrolment, Candidate, Cohort).join(Candidate).switch(Enrolment).join(Cohort)
-                 .where(Enrolment.id == enrolment_id).first()) or abort(404)
+    enrolment = _enrolment_or_404(enrolment_id)
     if enrolment.status == WITHDRAWN:
         flash(f"{enrolment.candidate.name} has already withdrawn.", "info")
         return redirect(url_for("training.cohort", cohort_id=enrolment.cohort_id))
@@ -277,13 +257,11 @@ def withdraw(enrolment_id: int):
         with db.atomic():
             audit("view", enrolment, summary="place viewed to withdraw")
     if form.validate_on_submit():
-        freed = enrolment.status == PLACE
-        with db.atomic():
-            enrolment.status = WITHDRAWN
-            enrolment.withdrawn_on = clock.today()
-            enrolment.withdrawal_reason = form.reason.data.strip()
-            enrolment.save()
-            audit("withdraw", enrolment, summary=f"candidate {enrolment.candidate_id} withdrawn")
+        try:
+            freed = services.withdraw(enrolment, reason=form.reason.data, by=current_user)
+        except Refusal as refusal:
+            form.reason.errors = list(form.reason.errors) + [str(refusal)]  # the reason typed is kept
+            return render_form("training/withdraw.html", form, enrolment=enrolment)
         message = f"{enrolment.candidate.name} has withdrawn."
         if freed and enrolment.cohort.waiting_list().exists():
             message += " A place is free: you can offer it to the next person on the waiting list."
@@ -391,19 +369,11 @@ def mark(session_id: int, enrolment_id: int):
         if is_fragment_request():
             return render("training/_register_row.html", **_row_context(session, enrolment, form))
         return render("training/register.html", status=422, **_register_context(session, {enrolment.id: form}))
-    caught_up = form.status.data == CAUGHT_UP
-    with db.atomic():
-        entry = Attendance.get_or_none(Attendance.session == session, Attendance.enrolment == enrolment)
-        action = "create" if entry is None else "update"
-        entry = entry or Attendance(session=session, enrolment=enrolment)
-        entry.status = form.status.data
-        entry.caught_up_on = form.caught_up_on.data if caught_up else None
-        entry.caught_up_with = (form.caught_up_with.data or "").strip() if caught_up else ""
-        entry.recorded_by = current_user.id
-        entry.recorded_at = clock.now()
-        entry.save()
-        audit(action, entry, summary=f"register: candidate {enrolment.candidate_id}, session {session.number} "
-                                     f"marked {entry.status_label.lower()}")
+    try:
+        entry = services.mark(session, enrolment, status=form.status.data, caught_up_on=form.caught_up_on.data,
+                              caught_up_with=form.caught_up_with.data or "", by=current_user)
+    except Refusal as refusal:
+        return _refuse(session, str(refusal))
     if is_fragment_request():
         return render("training/_register_row.html", **_row_context(session, enrolment))
     flash(f"{enrolment.candidate.name}: {entry.status_label.lower()}.", "success")
@@ -420,15 +390,10 @@ def mark_all_present(session_id: int):
     if session.held_on > clock.today():
         return _refuse(session, f"Session {session.number} is on {session.held_on.strftime('%-d %b %Y')}: "
                                 "its register opens on the day.")
-    marked = 0
-    with db.atomic():
-        for enrolment, entry in session.register():
-            if entry is None:
-                entry = Attendance.create(session=session, enrolment=enrolment, status=PRESENT,
-                                          recorded_by=current_user.id, recorded_at=clock.now())
-                audit("create", entry, summary=f"register: candidate {enrolment.candidate_id}, "
-                                               f"session {session.number} marked present (everyone present)")
-                marked += 1
+    try:
+        marked = services.mark_everyone_present(session, by=current_user)
+    except Refusal as refusal:
+        return _refuse(session, str(refusal))
     if is_fragment_request():
         return render("training/register.html", "training/_register.html", **_register_context(session))
     flash(f"{marked} marked present. Now correct anyone who was absent or late.", "success")
@@ -450,15 +415,9 @@ def curriculum():
         form.minimum_sessions.data = current.minimum_sessions
         form.required_sessions.data = sorted(current.required())
     if form.validate_on_submit():
-        with db.atomic():
-            for number, row in rows.items():
-                row.title = form[f"title_{number}"].data.strip()
-                row.save()
-            current.minimum_sessions = form.minimum_sessions.data
-            current.required_sessions = ",".join(str(n) for n in sorted(form.required_sessions.data or []))
-            current.updated_at = clock.now()
-            current.save()
-            audit("update", current, summary=f"curriculum changed: {current.rule().describe()}"[:255])
+        services.save_curriculum(current, titles={n: form[f"title_{n}"].data for n in rows},
+                                 minimum_sessions=form.minimum_sessions.data,
+                                 required_sessions=list(form.required_sessions.data or []))
         flash(f"Curriculum saved. Completion now means {current.rule().describe()}.", "success")
         return redirect(url_for("training.curriculum"))
     return render_form("training/curriculum.html", form, rule=current.rule())
@@ -515,14 +474,9 @@ NOMINATED_ALREADY = ("This person has already been nominated by your team today 
 
 
 def _nominate(form, team) -> Candidate:
-    with db.atomic():
-        candidate = Candidate.create(
-            name=form.name.data.strip(), preferred_name=(form.preferred_name.data or "").strip(),
-            pronouns=(form.pronouns.data or "").strip(), email=(form.email.data or "").strip().lower(),
-            phone=(form.phone.data or "").strip(), team=team, nominated_by=current_user.id,
-            nominated_on=form.nominated_on.data, created_at=clock.now())
-        audit("create", candidate, summary="candidate nominated for training")
-    return candidate
+    return services.nominate(team, by=current_user, name=form.name.data, preferred_name=form.preferred_name.data or "",
+                             pronouns=form.pronouns.data or "", email=form.email.data or "",
+                             phone=form.phone.data or "", nominated_on=form.nominated_on.data)
 
 
 @bp.route("/candidates/<int:candidate_id>/edit", methods=["GET", "POST"])
@@ -557,14 +511,9 @@ def candidate_edit(candidate_id: int):
 
 
 def _save_candidate(candidate, form) -> None:
-    candidate.name = form.name.data.strip()
-    candidate.preferred_name = (form.preferred_name.data or "").strip()
-    candidate.pronouns = (form.pronouns.data or "").strip()
-    candidate.email = (form.email.data or "").strip().lower()
-    candidate.phone = (form.phone.data or "").strip()
-    candidate.nominated_on = form.nominated_on.data
-    candidate.save()
-    audit("update", candidate, summary="candidate details changed")
+    services.update_candidate(candidate, name=form.name.data, preferred_name=form.preferred_name.data or "",
+                              pronouns=form.pronouns.data or "", email=form.email.data or "",
+                              phone=form.phone.data or "", nominated_on=form.nominated_on.data)
 
 
 @bp.get("/candidates/<int:candidate_id>")
@@ -599,12 +548,8 @@ def equivalent(candidate_id: int):
         with db.atomic():
             audit("view", candidate, summary="training record viewed to recognise equivalent training")
     if form.validate_on_submit():
-        with db.atomic():
-            row = EquivalentTraining.create(candidate=candidate, provider=form.provider.data.strip(),
-                                            completed_on=form.completed_on.data, evidence=form.evidence.data.strip(),
-                                            recognised_by=current_user.id, recognised_on=clock.today(),
-                                            created_at=clock.now())
-            audit("create", row, summary=f"equivalent training recognised for candidate {candidate.id}")
+        row = services.recognise_equivalent(candidate, provider=form.provider.data, completed_on=form.completed_on.data,
+                                            evidence=form.evidence.data, by=current_user)
         flash(f"Training at {row.provider} recognised as equivalent for {candidate.name}.", "success")
         return redirect(url_for("training.candidate", candidate_id=candidate.id))
     return render_form("training/equivalent.html", form, candidate=candidate)

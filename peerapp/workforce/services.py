@@ -1,9 +1,13 @@
 """What peer leads and managers do to a role, each a rule-checked, audited write.
 
 Views parse a form and call one of these; a ``Refusal`` carries the message to
-show. Every change is made and audited in one ``db.atomic()``; the database's
-own constraints (one current role per team, expiry after completion) stay the
-real guard, and their errors are turned into the same plain messages.
+show. Every change is made and audited in one ``db.atomic()``. A change of a
+role's state is a compare-and-set (``peerapp.changes.compare_and_set``) on what
+the person saw, first in the transaction, so two people pressing the same button
+leave one change and one audit row; the loser is told someone else has just
+changed it. The database's own constraints (one current role per team, one
+pending offer per team (m0024), expiry after completion) stay the real guard,
+and their errors are turned into the same plain messages.
 """
 from __future__ import annotations
 
@@ -14,6 +18,7 @@ import peewee as pw
 
 from .. import clock, history, passwords
 from ..audit import audit
+from ..changes import compare_and_set, hold, unique_violation
 from ..db import db
 from ..models import User
 from ..wrap.models import WrapPlan
@@ -46,6 +51,12 @@ def supervisor_problem(supervisor: User | None, team, role: PeerRole | None = No
     return None
 
 
+def pending_role(candidate, team) -> PeerRole | None:
+    """The person's role offered or in onboarding in this team (at most one: index m0024)."""
+    return PeerRole.select().where(PeerRole.candidate == candidate, PeerRole.team == team,
+                                   PeerRole.status.in_(("offered", "onboarding"))).first()
+
+
 def offer_role(*, candidate, team, kind: str, supervisor: User, start_date: dt.date, by: User,
                previous_role: PeerRole | None = None, **details) -> PeerRole:
     """Offer a role to a candidate who has completed training (or an equivalent)."""
@@ -59,9 +70,7 @@ def offer_role(*, candidate, team, kind: str, supervisor: User, start_date: dt.d
     problem = supervisor_problem(supervisor, team, candidate=candidate)
     if problem:
         raise Refusal(problem)
-    pending = PeerRole.select().where(PeerRole.candidate == candidate, PeerRole.team == team,
-                                      PeerRole.status.in_(("offered", "onboarding")))
-    if pending.exists():
+    if pending_role(candidate, team) is not None:
         raise Refusal(f"{candidate.name} already has a role offered in {team.name}; "
                       "carry on with that one or end it first")
     same_kind = PeerRole.select().where(PeerRole.candidate == candidate, PeerRole.team == team,
@@ -69,6 +78,16 @@ def offer_role(*, candidate, team, kind: str, supervisor: User, start_date: dt.d
     if same_kind.exists():
         raise Refusal(f"{candidate.name} already has an active {kind} role in {team.name}")
     now = clock.now()
+    try:
+        return _create_role(candidate, team, kind, supervisor, start_date, by, previous_role, now, details)
+    except pw.IntegrityError as error:
+        if not unique_violation(error):
+            raise
+        raise Refusal(f"Someone else has just offered {candidate.name} a role in {team.name}: "
+                      "look again and carry on with that one") from None
+
+
+def _create_role(candidate, team, kind, supervisor, start_date, by, previous_role, now, details) -> PeerRole:
     with db.atomic():
         role = PeerRole.create(candidate=candidate, team=team, kind=kind, supervisor=supervisor,
                                start_date=start_date, offered_by=by, previous_role=previous_role,
@@ -86,6 +105,11 @@ def offer_role(*, candidate, team, kind: str, supervisor: User, start_date: dt.d
     return role
 
 
+def changed_under_you(role: PeerRole, seen: str) -> str:
+    return (f"Someone else has just changed {role.display_name}'s role (it was {seen} when you opened it): "
+            "nothing was saved. Look at the role again before you try.")
+
+
 def update_details(role: PeerRole, *, by: User, supervisor: User | None, **details) -> None:
     if role.status == "ended":
         raise Refusal("This role has ended; its details are kept as they were")
@@ -96,11 +120,14 @@ def update_details(role: PeerRole, *, by: User, supervisor: User | None, **detai
         raise Refusal(problem)
     with db.atomic():
         before = history.snapshot(role)
+        role.touch()
+        # Only the details, and only while the role is as the person saw it: a save() of
+        # the whole row would write a status changed meanwhile back to what it was.
+        compare_and_set(PeerRole, role.id, {"status": role.status}, refused=changed_under_you(role, role.status),
+                        supervisor=supervisor, updated_at=role.updated_at, **details)
         role.supervisor = supervisor
         for name, value in details.items():
             setattr(role, name, value)
-        role.touch()
-        role.save()
         history.record_changes(before, role, user=by)
         audit("update", role, summary="role details changed")
 
@@ -116,14 +143,16 @@ def change_status(role: PeerRole, new: str, *, by: User, reason: str = "",
         raise Refusal("Use Activate to make a role active")
     if new in ("paused", "ended") and not reason.strip():
         raise Refusal(f"Give a reason the role is {new}")
+    seen = role.status
     with db.atomic():
         before = history.snapshot(role)
-        role.status = new
-        role.status_reason = reason.strip()
-        if new == "ended":
-            role.ended_on = today
         role.touch()
-        role.save()
+        changes = {"status": new, "status_reason": reason.strip(), "updated_at": role.updated_at}
+        if new == "ended":
+            changes["ended_on"] = today
+        compare_and_set(PeerRole, role.id, {"status": seen}, refused=changed_under_you(role, seen), **changes)
+        for name, value in changes.items():
+            setattr(role, name, value)
         history.record_changes(before, role, user=by)
         audit("status", role, summary=f"role {new}")
         if new == "ended":
@@ -162,16 +191,20 @@ def activate(role: PeerRole, *, by: User, today: dt.date | None = None) -> tuple
         raise Refusal(f"Choose another supervisor for {role.display_name} first: {problem}")
     candidate = role.candidate
     password = None
+    seen = role.status
     try:
         with db.atomic(), history.tracked(role, role.previous_role if role.previous_role_id else None, user=by):
+            # Both moves are compare-and-set on what the person saw; the volunteer role it
+            # follows ends first (one current role per team is a unique index).
             if role.previous_role_id and role.previous_role.status in CURRENT_STATUSES:
                 previous = role.previous_role
-                previous.status = "ended"
-                previous.ended_on = today
-                previous.status_reason = f"moved to {role.kind}"
-                previous.touch()
-                previous.save()
+                compare_and_set(PeerRole, previous.id, {"status": previous.status},
+                                refused=changed_under_you(previous, previous.status),
+                                status="ended", ended_on=today, status_reason=f"moved to {role.kind}",
+                                updated_at=clock.now())
                 audit("status", previous, summary=f"role ended: moved to {role.kind}")
+            compare_and_set(PeerRole, role.id, {"status": seen}, refused=changed_under_you(role, seen),
+                            status="active", status_reason="", auto_paused_since=None, updated_at=clock.now())
             # A role links only to an account made for this person, or to one an
             # administrator has already given the peer role (password asked
             # again): activation never grants a role to an existing account.
@@ -200,12 +233,10 @@ def activate(role: PeerRole, *, by: User, today: dt.date | None = None) -> tuple
                 user.save()
             if candidate.user_id != user.id:
                 type(candidate).update(user=user).where(type(candidate).id == candidate.id).execute()
+            PeerRole.update(user=user).where(PeerRole.id == role.id).execute()
             role.user = user
-            role.status = "active"
-            role.status_reason = ""
-            role.auto_paused_since = None
+            role.status, role.status_reason, role.auto_paused_since = "active", "", None
             role.touch()
-            role.save()
             audit("status", role, summary="role active")
     except pw.IntegrityError:
         raise Refusal(f"{role.display_name} already has an active role in {role.team.name}") from None
@@ -241,20 +272,28 @@ def record_check(role: PeerRole, *, check_type: CheckType, completed_on: dt.date
 
 def tick_induction(role: PeerRole, item: InductionItem, *, by: User, done_on: dt.date | None = None,
                    done: bool = True) -> None:
-    if role.status == "ended":
-        raise Refusal("This role has ended")
-    if role.induction_signed_off_on:
-        raise Refusal("The induction is already signed off")
-    with db.atomic():
-        existing = InductionTick.get_or_none(role=role, item=item)
-        if done and existing is None:
-            tick = InductionTick.create(role=role, item=item, done_on=done_on or clock.today(), ticked_by=by,
-                                        ticked_at=clock.now())
-            audit("create", tick, summary=f"induction item {item.id} ticked for peer role {role.id}")
-        elif not done and existing is not None:
-            existing.delete_instance()
-            audit("delete", record_type="induction_tick", record_id=existing.id,
-                  summary=f"induction item {item.id} unticked for peer role {role.id}")
+    try:
+        with db.atomic():
+            # The role as it is now, held: a sign-off cannot slip between this check and the tick.
+            fresh = hold(PeerRole, role.id)
+            if fresh is None or fresh.status == "ended":
+                raise Refusal("This role has ended")
+            if fresh.induction_signed_off_on:
+                raise Refusal("The induction is already signed off")
+            existing = InductionTick.get_or_none(role=role, item=item)
+            if done and existing is None:
+                tick = InductionTick.create(role=role, item=item, done_on=done_on or clock.today(), ticked_by=by,
+                                            ticked_at=clock.now())
+                audit("create", tick, summary=f"induction item {item.id} ticked for peer role {role.id}")
+            elif not done and existing is not None:
+                if InductionTick.delete().where(InductionTick.id == existing.id).execute() != 1:
+                    raise Refusal(f"Someone else has just unticked \u201c{item.title}\u201d")
+                audit("delete", record_type="induction_tick", record_id=existing.id,
+                      summary=f"induction item {item.id} unticked for peer role {role.id}")
+    except pw.IntegrityError as error:  # ticked by two people at once: unique (role, item)
+        if not unique_violation(error):
+            raise
+        raise Refusal(f"Someone else has just ticked \u201c{item.title}\u201d") from None
 
 
 def induction_missing(role: PeerRole) -> list[InductionItem]:
@@ -265,16 +304,20 @@ def induction_missing(role: PeerRole) -> list[InductionItem]:
 def sign_off_induction(role: PeerRole, *, by: User, today: dt.date | None = None) -> None:
     if not PeerLeadDesignation.is_lead(by, role.team):
         raise Refusal("Only a named peer lead of the team can sign off an induction")
-    missing = induction_missing(role)
-    if missing:
-        raise Refusal("Tick every item first; still to do: " + ", ".join(i.title for i in missing))
     if role.induction_signed_off_on:
         raise Refusal("The induction is already signed off")
     with db.atomic(), history.tracked(role, user=by):
-        role.induction_signed_off_on = today or clock.today()
-        role.induction_signed_off_by = by
+        hold(PeerRole, role.id)  # no tick or untick between counting the ticks and signing off
+        missing = induction_missing(role)
+        if missing:
+            raise Refusal("Tick every item first; still to do: " + ", ".join(i.title for i in missing))
         role.touch()
-        role.save()
+        compare_and_set(PeerRole, role.id, {"induction_signed_off_on": None, "status": role.status},
+                        refused=f"Someone else has just signed off {role.display_name}'s induction, or changed "
+                                "the role: nothing was saved.",
+                        induction_signed_off_on=today or clock.today(), induction_signed_off_by=by,
+                        updated_at=role.updated_at)
+        role.induction_signed_off_on, role.induction_signed_off_by = today or clock.today(), by
         audit("update", role, summary="induction signed off")
 
 
@@ -287,26 +330,34 @@ def give_base_access(role: PeerRole, *, by: User, today: dt.date | None = None) 
         raise Refusal("Base access can be given only when training and checks are complete and in date: "
                       + "; ".join(problems))
     with db.atomic(), history.tracked(role, user=by):
-        role.base_access_on = today
-        role.base_access_by = by
         role.touch()
-        role.save()
+        compare_and_set(PeerRole, role.id, {"base_access_on": role.base_access_on, "status": role.status},
+                        refused=f"Someone else has just recorded base access for {role.display_name}, or changed "
+                                "the role: nothing was saved.",
+                        base_access_on=today, base_access_by=by, updated_at=role.updated_at)
+        role.base_access_on, role.base_access_by = today, by
         audit("update", role, summary="base access recorded")
 
 
 def set_meeting_arrangement(role: PeerRole, *, attends: bool, arrangement: str, by: User) -> TeamMeetingAgreement:
-    with db.atomic():
-        agreement = TeamMeetingAgreement.get_or_none(role=role) or TeamMeetingAgreement(role=role)
-        before = history.snapshot(agreement) if agreement.id else None
-        agreement.attends = attends
-        agreement.arrangement = arrangement.strip()
-        agreement.manager = agreement.lead = None
-        agreement.manager_on = agreement.lead_on = agreement.peer_on = None
-        agreement.updated_at = clock.now()
-        agreement.save()
-        if before is not None:
-            history.record_changes(before, history.Part(agreement, role, "team meetings"), user=by)
-        audit("update", agreement, summary=f"team meeting arrangement set for peer role {role.id}")
+    try:
+        with db.atomic():
+            agreement = TeamMeetingAgreement.get_or_none(role=role) or TeamMeetingAgreement(role=role)
+            before = history.snapshot(agreement) if agreement.id else None
+            agreement.attends = attends
+            agreement.arrangement = arrangement.strip()
+            agreement.manager = agreement.lead = None
+            agreement.manager_on = agreement.lead_on = agreement.peer_on = None
+            agreement.updated_at = clock.now()
+            agreement.save()
+            if before is not None:
+                history.record_changes(before, history.Part(agreement, role, "team meetings"), user=by)
+            audit("update", agreement, summary=f"team meeting arrangement set for peer role {role.id}")
+    except pw.IntegrityError as error:  # two first arrangements at once: one row per role (unique)
+        if not unique_violation(error):
+            raise
+        raise Refusal("Someone else has just written down the team meeting arrangement: look at it, "
+                      "then change it if you need to") from None
     return agreement
 
 
@@ -322,23 +373,27 @@ def confirm_meeting(role: PeerRole, *, by: User, as_: str, today: dt.date | None
     if other_side is not None and other_side == by.id:
         raise Refusal("You have already agreed for the " + ("peer lead" if as_ == "manager" else "manager")
                       + "; the manager, a peer lead and the peer are three people")
+    # Compare-and-set: the arrangement is still the one the person read, and the other
+    # side's confirmation is as they saw it (so one person cannot take both at once).
+    expected = {"arrangement": agreement.arrangement, "attends": agreement.attends}
     if as_ == "manager":
         if not (by.has_role("manager") and by.team_id == role.team_id):
             raise Refusal("Only the team's manager can confirm as manager")
-        agreement.manager, agreement.manager_on = by, today
+        changes, expected["lead"] = {"manager": by.id, "manager_on": today}, agreement.lead_id
     elif as_ == "lead":
         if not PeerLeadDesignation.is_lead(by, role.team):
             raise Refusal("Only a named peer lead of the team can confirm as peer lead")
-        agreement.lead, agreement.lead_on = by, today
+        changes, expected["manager"] = {"lead": by.id, "lead_on": today}, agreement.manager_id
     elif as_ == "peer":
         if not role.is_peer(by):
             raise Refusal("Only the peer can confirm for themselves")
-        agreement.peer_on = today
+        changes = {"peer_on": today}
     else:
         raise Refusal("Unknown confirmation")
     with db.atomic():
-        agreement.updated_at = clock.now()
-        agreement.save()
+        compare_and_set(TeamMeetingAgreement, agreement.id, expected, updated_at=clock.now(),
+                        refused="Someone else has just changed the team meeting arrangement: nothing was "
+                                "confirmed. Read it again before you agree.", **changes)
         history.record_changes(before, history.Part(agreement, role, "team meetings"), user=by)
         audit("update", agreement, summary=f"team meeting arrangement confirmed by {as_}")
 
@@ -396,23 +451,29 @@ def designate_lead(team, user: User | None, *, paid: bool, by: User, today: dt.d
         raise Refusal("Choose a person with the peer lead role")
     if not (user.has_role("peer_lead") and user.team_id == team.id and user.active):
         raise Refusal(f"{user.name} must have the peer lead role in {team.name} (the administrator sets roles)")
-    with db.atomic():
-        row = PeerLeadDesignation.get_or_none(team=team, user=user)
-        if row is None:
-            row = PeerLeadDesignation.create(team=team, user=user, paid=paid, designated_on=today or clock.today(),
-                                             designated_by=by)
-            audit("create", row, summary="peer lead named")
-        else:
-            row.paid = paid
-            row.save()
-            audit("update", row, summary="peer lead paid status changed")
+    try:
+        with db.atomic():
+            row = PeerLeadDesignation.get_or_none(team=team, user=user)
+            if row is None:
+                row = PeerLeadDesignation.create(team=team, user=user, paid=paid,
+                                                 designated_on=today or clock.today(), designated_by=by)
+                audit("create", row, summary="peer lead named")
+            else:
+                row.paid = paid
+                row.save()
+                audit("update", row, summary="peer lead paid status changed")
+    except pw.IntegrityError as error:  # named twice at once: unique (team, user)
+        if not unique_violation(error):
+            raise
+        raise Refusal(f"Someone else has just named {user.name} a peer lead of {team.name}") from None
     return row
 
 
 def remove_lead(row: PeerLeadDesignation, *, by: User) -> None:
     with db.atomic():
+        if PeerLeadDesignation.delete().where(PeerLeadDesignation.id == row.id).execute() != 1:
+            raise Refusal(f"Someone else has just un-named {row.user.name} as a peer lead")
         audit("delete", row, summary="peer lead no longer named")
-        row.delete_instance()
 
 
 def sweep(today: dt.date | None = None, by: User | None = None) -> tuple[list[PeerRole], list[PeerRole]]:
@@ -424,15 +485,25 @@ def sweep(today: dt.date | None = None, by: User | None = None) -> tuple[list[Pe
         for role in PeerRole.with_people().where(PeerRole.status == "active"):
             automatic = not role.ready_to_practise(today)
             if automatic and role.auto_paused_since is None:
-                history.record_update(role, {"auto_paused_since": today}, user=by)
-                role.auto_paused_since = today
-                role.save()
+                if not _set_auto_paused(role, None, today, by):
+                    continue
                 audit("auto_pause", role, summary="paused automatically: not ready to practise", user=by)
                 paused.append(role)
             elif not automatic and role.auto_paused_since is not None:
-                history.record_update(role, {"auto_paused_since": None}, user=by)
-                role.auto_paused_since = None
-                role.save()
+                if not _set_auto_paused(role, role.auto_paused_since, None, by):
+                    continue
                 audit("auto_resume", role, summary="ready to practise again", user=by)
                 resumed.append(role)
     return paused, resumed
+
+
+def _set_auto_paused(role: PeerRole, seen, value, by: User | None) -> bool:
+    """The sweep's own compare-and-set: a role changed meanwhile (ended, resumed by
+    another sweep) is left alone rather than written back as it was read."""
+    condition = (PeerRole.id == role.id) & (PeerRole.status == "active")
+    condition &= PeerRole.auto_paused_since.is_null() if seen is None else (PeerRole.auto_paused_since == seen)
+    if PeerRole.update(auto_paused_since=value).where(condition).execute() != 1:
+        return False
+    history.record_update(role, {"auto_paused_since": value}, user=by)
+    role.auto_paused_since = value
+    return True

@@ -167,8 +167,8 @@ def offer():
             supervisor = User.get_or_none(User.id == form.supervisor.data)
             try:
                 role = services.offer_role(candidate=candidate, team=team, kind=form.kind.data,
-                                             supervisor=supervisor, start_date=form.start_date.data,
-                                             by=current_user, previous_role=previous, **form.details())
+                                           supervisor=supervisor, start_date=form.start_date.data,
+                                           by=current_user, previous_role=previous, **form.details())
             except Refusal as refusal:
                 form.form_errors.append(str(refusal))
             else:
@@ -273,7 +273,7 @@ def role_edit(role_id: int):
     if form.validate_on_submit():
         try:
             services.update_details(role, by=current_user, supervisor=User.get_or_none(User.id == form.supervisor.data),
-                                      start_date=form.start_date.data, **form.details())
+                                    start_date=form.start_date.data, **form.details())
         except Refusal as refusal:
             form.form_errors.append(str(refusal))
         else:
@@ -294,6 +294,8 @@ def role_status(role_id: int):
         services.change_status(role, form.status.data or "", by=current_user, reason=form.reason.data or "")
     except Refusal as refusal:
         form.reason.errors = list(form.reason.errors) + [str(refusal)]
+        # The page shows the role as it is now (someone may just have changed it), the reason as typed.
+        role = PeerRole.with_people().where(PeerRole.id == role.id).first() or abort(404)
         response = _role_page(role, status_form=form)
         response.status_code = 422
         return response
@@ -334,9 +336,9 @@ def check_new(role_id: int):
         update_service = {"yes": True, "no": False}.get(form.dbs_update_service.data or "")
         try:
             services.record_check(role, check_type=form.types[form.check_type.data],
-                                    completed_on=form.completed_on.data, expires_on=form.expires_on.data,
-                                    by=current_user, dbs_level=form.dbs_level.data or "",
-                                    dbs_update_service=update_service, dbs_outcome=form.dbs_outcome.data or "")
+                                  completed_on=form.completed_on.data, expires_on=form.expires_on.data,
+                                  by=current_user, dbs_level=form.dbs_level.data or "",
+                                  dbs_update_service=update_service, dbs_outcome=form.dbs_outcome.data or "")
         except Refusal as refusal:
             form.form_errors.append(str(refusal))
         else:
@@ -408,8 +410,14 @@ def meetings(role_id: int):
         response = _role_page(role, meeting_form=form)
         response.status_code = 422
         return response
-    services.set_meeting_arrangement(role, attends=form.attends.data == "yes",
-                                       arrangement=form.arrangement.data or "", by=current_user)
+    try:
+        services.set_meeting_arrangement(role, attends=form.attends.data == "yes",
+                                         arrangement=form.arrangement.data or "", by=current_user)
+    except Refusal as refusal:
+        form.arrangement.errors = list(form.arrangement.errors) + [str(refusal)]  # the text typed is kept
+        response = _role_page(role, meeting_form=form)
+        response.status_code = 409
+        return response
     flash("Team meeting arrangement saved; the manager, a peer lead and the peer each confirm it.", "success")
     return redirect(url_for("workforce.role", role_id=role.id) + "#meetings")
 
@@ -444,9 +452,9 @@ def supervision_new(role_id: int):
     if form.validate_on_submit():
         try:
             record = services.record_supervision(role, by=current_user, held_on=form.held_on.data,
-                                                   duration_minutes=form.duration_minutes.data,
-                                                   how_they_are=form.how_they_are.data,
-                                                   actions=form.actions.data or "", next_on=form.next_on.data)
+                                                 duration_minutes=form.duration_minutes.data,
+                                                 how_they_are=form.how_they_are.data,
+                                                 actions=form.actions.data or "", next_on=form.next_on.data)
         except Refusal as refusal:
             form.form_errors.append(str(refusal))
         else:
@@ -492,7 +500,7 @@ def debrief_new(role_id: int):
     if form.validate_on_submit():
         try:
             record = services.record_debrief(role, by=current_user, held_on=form.held_on.data,
-                                               summary=form.summary.data, wellbeing=form.wellbeing.data or "")
+                                             summary=form.summary.data, wellbeing=form.wellbeing.data or "")
         except Refusal as refusal:
             form.form_errors.append(str(refusal))
         else:
@@ -600,8 +608,12 @@ def peer_lead_remove(designation_id: int):
         abort(404)
     if not ActionForm().validate_on_submit():
         abort(400)
-    services.remove_lead(row, by=current_user)
-    flash("No longer a named peer lead.", "success")
+    try:
+        services.remove_lead(row, by=current_user)
+    except Refusal as refusal:
+        flash(str(refusal), "info")
+    else:
+        flash("No longer a named peer lead.", "success")
     return redirect(url_for("workforce.peer_leads"))
 
 

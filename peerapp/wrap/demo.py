@@ -9,6 +9,7 @@ import datetime as dt
 from .. import clock
 from ..audit import audit
 from .models import EARLY_WARNING_SIGNS, WrapArrangement, WrapEntry, WrapPlan, WrapSection, WrapShare, WrapVersion
+from .services import set_shares
 from .sharing import may_share_with, supervisor_of
 
 SAM_FIRST = {
@@ -53,7 +54,7 @@ def seed(demo) -> None:
     if not may_share_with(supervisor):
         supervisor = demo.users["lead"]
     chosen = [s for s in WrapSection.current() if s.key in (EARLY_WARNING_SIGNS, "working_arrangements")]
-    plan.share_with(supervisor, chosen)
+    set_shares(plan, supervisor, chosen)
     WrapShare.update(created_at=now - dt.timedelta(days=5)).where(WrapShare.plan == plan).execute()
     audit("share", plan, summary=f"shared {len(chosen)} section(s) with user #{supervisor.id} (demo)", user=sam)
     audit("view", plan, summary=f"{len(chosen)} shared section(s) read (version 2)", user=supervisor)

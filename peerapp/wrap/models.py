@@ -12,25 +12,18 @@
   peer's alone (they may have reworded something before choosing to share).
 - ``WrapArrangement`` records the working arrangements a peer and their
   supervisor agreed, confirmed by both.
+
+Fields and queries only: every change (save, share, revoke, confirm) is in ``services.py``.
 """
 from __future__ import annotations
 
 import peewee as pw
 
 from .. import clock
-from ..db import db
 from ..models import BaseModel, User
 
 # The section shared_early_warning_signs() reads for supervision records.
 EARLY_WARNING_SIGNS = "early_warning_signs"
-
-
-class StaleVersion(Exception):
-    """A save was based on an older version than the latest: nothing was saved."""
-
-    def __init__(self, latest: "WrapVersion | None"):
-        super().__init__(f"not based on the latest version ({latest.number if latest else 0})")
-        self.latest = latest
 
 
 class WrapSection(BaseModel):
@@ -107,31 +100,6 @@ class WrapPlan(BaseModel):
         ids = {s.section_id for s in shares}
         return [s for s in WrapSection.in_order() if s.id in ids]
 
-    def share_with(self, viewer, sections: list[WrapSection] | None, by=None) -> tuple[int, int]:
-        """Make exactly ``sections`` (None: the whole plan) readable by ``viewer``.
-
-        Sections already shared keep their original date; those no longer chosen
-        are revoked. Returns (added, revoked). Call inside ``db.atomic()``.
-        """
-        now = clock.now()
-        wanted = {None} if sections is None else {s.id for s in sections}
-        current = {s.section_id: s for s in self.active_shares(viewer)}
-        revoked = 0
-        for section_id, share in current.items():
-            if section_id not in wanted:
-                share.revoke(now)
-                revoked += 1
-        added = 0
-        for section_id in wanted - set(current):
-            WrapShare.create(plan=self, viewer=viewer, section=section_id, created_at=now)
-            added += 1
-        return added, revoked
-
-    def revoke_all(self, viewer) -> int:
-        return (WrapShare.update(revoked_at=clock.now())
-                .where(WrapShare.plan == self, WrapShare.viewer == viewer, WrapShare.revoked_at.is_null())
-                .execute())
-
     @classmethod
     def shared_with(cls, viewer):
         """Plans someone has shared with this reader and not revoked."""
@@ -151,28 +119,6 @@ class WrapPlan(BaseModel):
     def arrangements(self):
         return (WrapArrangement.select().where(WrapArrangement.plan == self)
                 .order_by(WrapArrangement.agreed_on.desc(), WrapArrangement.id.desc()))
-
-    # --- writing -------------------------------------------------------------
-    @classmethod
-    def save_version(cls, owner, base_number: int, texts: dict[int, str]) -> "WrapVersion":
-        """Save a new version of ``owner``'s plan from ``texts`` (section id -> text).
-
-        ``base_number`` is the version the person started from (0 for a new plan).
-        If the plan moved on since, raise StaleVersion and save nothing: a tablet
-        and a desktop left open must not silently overwrite each other.
-        """
-        with db.atomic():
-            plan = cls.of(owner)
-            latest = plan.latest() if plan else None
-            if (latest.number if latest else 0) != base_number:
-                raise StaleVersion(latest)
-            if plan is None:
-                plan = cls.create(owner=owner, created_at=clock.now())
-            version = WrapVersion.create(plan=plan, number=base_number + 1, created_at=clock.now(),
-                                         created_by=owner)
-            WrapEntry.insert_many([{"version": version.id, "section": section_id, "text": text}
-                                   for section_id, text in texts.items()]).execute()
-        return version
 
 
 class WrapVersion(BaseModel):
@@ -220,11 +166,6 @@ class WrapShare(BaseModel):
     def active(self) -> bool:
         return self.revoked_at is None
 
-    def revoke(self, when=None) -> None:
-        WrapShare.update(revoked_at=when or clock.now()).where(
-            WrapShare.id == self.id, WrapShare.revoked_at.is_null()).execute()
-        self.revoked_at = when or clock.now()
-
     def what(self) -> str:
         return "The whole plan" if self.section_id is None else self.section.title
 
@@ -253,19 +194,6 @@ class WrapArrangement(BaseModel):
         if user.id == self.supervisor_id:
             return self.supervisor_confirmed_at is None
         return False
-
-    def confirm(self, user) -> bool:
-        now = clock.now()
-        changed = False
-        if user.id == self.plan.owner_id and self.peer_confirmed_at is None:
-            self.peer_confirmed_at = now
-            changed = True
-        if user.id == self.supervisor_id and self.supervisor_confirmed_at is None:
-            self.supervisor_confirmed_at = now
-            changed = True
-        if changed:
-            self.save()
-        return changed
 
 
 WRAP_MODELS = [WrapSection, WrapPlan, WrapVersion, WrapEntry, WrapShare, WrapArrangement]

@@ -9,8 +9,6 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-import peewee
-
 from flask import Blueprint, abort, current_app, flash, redirect, request, url_for
 from flask_login import current_user
 
@@ -21,11 +19,12 @@ from ..db import compact, db
 from ..forms import ActionForm
 from ..models import LoginFailure
 from ..navigation import home_panel, nav_item
-from ..changes import StaleEdit, check_version, record_version
+from ..changes import Refusal, StaleEdit, check_version, record_version
 from ..pages import is_fragment_request, render, render_form, render_stale
-from . import sharing
+from . import services, sharing
 from .forms import ArrangementForm, EraseWrapForm, SectionForm, ShareForm, field_name, plan_form
-from .models import StaleVersion, WrapArrangement, WrapPlan, WrapSection, WrapShare
+from .models import WrapArrangement, WrapPlan, WrapSection, WrapShare
+from .services import StaleVersion
 
 bp = Blueprint("wrap", __name__, url_prefix="/wrap")
 nav_item("Work-WRAP", "wrap.index", order=30, hint="Your wellness plan for work, and plans shared with you")
@@ -103,16 +102,9 @@ def write():
                 audit("view", plan, summary=f"owner opened version {latest.number} to edit")
     if form.validate_on_submit():
         try:
-            with db.atomic():  # the version and its audit row commit together, or neither
-                version = WrapPlan.save_version(me, form.base_number, form.texts(sections))
-                audit("create", version.plan, summary=f"saved version {version.number}")
+            version = services.save_version(me, form.base_number, form.texts(sections))
         except StaleVersion as stale:
             return _conflict(form, sections, stale.latest)
-        except peewee.IntegrityError:
-            # Two saves raced past the check (possible on PostgreSQL): the unique
-            # (plan, number) kept one; this one is a conflict like any other.
-            plan = WrapPlan.of(me)
-            return _conflict(form, sections, plan.latest() if plan else None)
         flash(f"Your work-WRAP is saved (version {version.number}).", "success")
         return redirect(url_for("wrap.index"))
     return render_form("wrap/write.html", form, sections=sections, latest=latest, conflict=None)
@@ -187,13 +179,13 @@ def share():
             form.password.errors.append(refused)
         else:
             chosen = None if form.whole_plan.data else [s for s in sections if s.id in set(form.sections.data)]
-            with db.atomic():
-                added, revoked = plan.share_with(supervisor, chosen)
-                what = "the whole plan" if chosen is None else f"{len(chosen)} section(s)"
-                audit("share", plan, summary=f"shared {what} with user #{supervisor.id} "
-                                             f"({added} added, {revoked} withdrawn)")
-            flash(f"{supervisor.name} can now read {what} of your work-WRAP.", "success")
-            return redirect(url_for("wrap.index") + "#sharing")
+            try:
+                what = services.share(plan, supervisor, chosen)
+            except Refusal as refusal:
+                form.form_errors.append(str(refusal))  # the choices stay ticked as sent
+            else:
+                flash(f"{supervisor.name} can now read {what} of your work-WRAP.", "success")
+                return redirect(url_for("wrap.index") + "#sharing")
     return render_form("wrap/share.html", form, plan=plan, supervisor=supervisor, sections=sections,
                        current=current)
 
@@ -204,15 +196,16 @@ def share():
 def erase():
     """Peers and peer leads: delete their own plan for good, with every version,
     share and agreed arrangement. The view log keeps only that a plan existed."""
-    from .rights import erase_plan
     plan = _my_plan_or_404()
     form = EraseWrapForm()
     if not form.validate_on_submit():
         return render_form("wrap/index.html", form, **_owner_context(plan), shared=list(WrapPlan.shared_with(_me())),
                            erase_form=form)
-    with db.atomic():
-        erase_plan(plan)
-        audit("erase", record_type="wrap_plan", record_id=plan.id, summary="work-WRAP erased by its owner")
+    try:
+        services.erase(plan)
+    except Refusal as refusal:
+        flash(str(refusal), "info")
+        return redirect(url_for("wrap.index"))
     compact()
     flash("Your work-WRAP has been deleted, with every version and share.", "success")
     return redirect(url_for("wrap.index"))
@@ -253,13 +246,19 @@ def revoke(share_id: int):
     """Peers and peer leads: stop sharing one section (or the whole plan) of
     their own plan. The reader is refused from their very next request."""
     plan = _my_plan_or_404()
-    found = WrapShare.get_or_none(WrapShare.id == share_id, WrapShare.plan == plan) or abort(404)
+    found = _my_share_or_404(plan, share_id)
     if ActionForm().validate_on_submit() and found.active:
-        with db.atomic():
-            found.revoke()
-            audit("revoke", plan, summary=f"stopped sharing share #{found.id} with user #{found.viewer_id}")
-        flash(f"{found.viewer.name} can no longer read \u201c{found.what()}\u201d.", "success")
+        try:
+            services.revoke(plan, found)
+        except Refusal as refusal:
+            flash(str(refusal), "info")
+        else:
+            flash(f"{found.viewer.name} can no longer read \u201c{found.what()}\u201d.", "success")
     return _after_sharing_change(plan)
+
+
+def _my_share_or_404(plan: WrapPlan, share_id: int) -> WrapShare:
+    return WrapShare.get_or_none(WrapShare.id == share_id, WrapShare.plan == plan) or abort(404)
 
 
 @bp.post("/readers/<int:user_id>/revoke")
@@ -270,10 +269,12 @@ def revoke_all(user_id: int):
     if not plan.active_shares().where(WrapShare.viewer == user_id).exists():
         abort(404)
     if ActionForm().validate_on_submit():
-        with db.atomic():
-            ended = plan.revoke_all(user_id)
-            audit("revoke", plan, summary=f"stopped sharing everything with user #{user_id} ({ended} share(s))")
-        flash("They can no longer read any of your work-WRAP.", "success")
+        try:
+            services.revoke_all(plan, user_id)
+        except Refusal as refusal:
+            flash(str(refusal), "info")
+        else:
+            flash("They can no longer read any of your work-WRAP.", "success")
     return _after_sharing_change(plan)
 
 
@@ -334,23 +335,17 @@ def arrangement_new(plan_id: int):
         form.agreed_on.data = clock.today()
     if form.validate_on_submit():
         supervisor = next((u for u in readers if u.id == form.supervisor.data), None) or abort(400)
-        text = form.arrangements.data.replace("\r\n", "\n").strip()
-        now = clock.now()
-        with db.atomic():
-            # A double tap must not record the same agreement twice.
-            repeat = plan.arrangements().where(WrapArrangement.supervisor == supervisor,
-                                               WrapArrangement.agreed_on == form.agreed_on.data,
-                                               WrapArrangement.arrangements == text).exists()
-            if not repeat:
-                arrangement = WrapArrangement.create(
-                    plan=plan, supervisor=supervisor, agreed_on=form.agreed_on.data, arrangements=text,
-                    review_on=form.review_on.data, recorded_by=me, created_at=now,
-                    peer_confirmed_at=now if owner else None, supervisor_confirmed_at=None if owner else now)
-                audit("create", arrangement, summary=f"working arrangements recorded for plan #{plan.id}")
+        # A double tap must not record the same agreement twice (None: already recorded).
+        repeat = services.record_arrangement(plan, by=me, supervisor=supervisor, agreed_on=form.agreed_on.data,
+                                             text=form.arrangements.data, review_on=form.review_on.data) is None
         flash("These arrangements were already recorded." if repeat else
               "The arrangements are recorded. They are agreed once you have both confirmed.", "success")
         return redirect(back + "#arrangements")
     return render_form("wrap/arrangement_form.html", form, plan=plan, owner=owner, back=back)
+
+
+def _arrangement_or_404(arrangement_id: int) -> WrapArrangement:
+    return WrapArrangement.get_or_none(WrapArrangement.id == arrangement_id) or abort(404)
 
 
 @bp.post("/arrangements/<int:arrangement_id>/confirm")
@@ -359,23 +354,28 @@ def arrangement_confirm(arrangement_id: int):
     """The peer, or the supervisor named on it (while the plan is shared with
     them): confirm an arrangement recorded by the other."""
     me = _me()
-    arrangement = WrapArrangement.get_or_none(WrapArrangement.id == arrangement_id) or abort(404)
+    arrangement = _arrangement_or_404(arrangement_id)
     plan = arrangement.plan
     owner = plan.owner_id == me.id
     if not owner and not (arrangement.supervisor_id == me.id and plan.active_shares(me).exists()):
         abort(404)
     if ActionForm().validate_on_submit():
-        with db.atomic():
-            if arrangement.confirm(me):
-                audit("confirm", arrangement, summary="working arrangements confirmed")
+        refused = None
+        try:
+            services.confirm_arrangement(arrangement, me)
+        except Refusal as refusal:
+            refused = str(refusal)
         if is_fragment_request():
             # htmx swaps the list of arrangements in place; without JavaScript, the page reloads.
             shown = list(plan.arrangements())
             if not owner:
                 shown = [a for a in shown if a.supervisor_id == me.id]
             return render("wrap/index.html", "wrap/_arrangements.html", arrangements=shown)
-        flash("Confirmed." + (" You have both agreed these arrangements." if arrangement.confirmed else ""),
-              "success")
+        if refused:
+            flash(refused, "info")
+        else:
+            flash("Confirmed." + (" You have both agreed these arrangements." if arrangement.confirmed else ""),
+                  "success")
     back = url_for("wrap.index") if owner else url_for("wrap.shared", plan_id=plan.id)
     return redirect(back + "#arrangements")
 
@@ -411,11 +411,8 @@ def section_new():
         last = WrapSection.in_order().order_by(WrapSection.order.desc()).first()
         form.order.data = (last.order if last else 0) + 10
     if form.validate_on_submit():
-        with db.atomic():
-            section = WrapSection.create(key=_new_key(form.title.data), title=form.title.data.strip(),
-                                         prompt=(form.prompt.data or "").strip(), order=form.order.data,
-                                         active=form.active.data)
-            audit("create", section, summary="work-WRAP section added")
+        section = services.add_section(key=_new_key(form.title.data), title=form.title.data,
+                                       prompt=form.prompt.data or "", order=form.order.data, active=form.active.data)
         flash(f"Section \u201c{section.title}\u201d added.", "success")
         return redirect(url_for("wrap.sections"))
     return render_form("wrap/section_form.html", form, section=None)
@@ -445,9 +442,5 @@ def section_edit(section_id: int):
 
 
 def _save_section(section, form) -> None:
-    section.title = form.title.data.strip()
-    section.prompt = (form.prompt.data or "").strip()
-    section.order = form.order.data
-    section.active = form.active.data
-    section.save()
-    audit("update", section, summary="work-WRAP section changed")
+    services.save_section(section, title=form.title.data, prompt=form.prompt.data or "", order=form.order.data,
+                          active=form.active.data)
