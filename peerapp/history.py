@@ -162,6 +162,42 @@ def record_update(record: pw.Model | Part, changes: dict, *, user: User | None =
                          free_text={prefix + name for name in free_text_fields(model) & set(plain)}, user=user)
 
 
+CORRECTION_REASON = "reason for the correction"
+
+
+def correct(record: pw.Model, changes: dict, *, reason: str, seen: str | None, user: User | None = None,
+            owner: pw.Model | None = None) -> list[FieldChange]:
+    """Correct a mistake in a record that is otherwise only ever created (a contact, a
+    check, a supervision note): call inside ``db.atomic()``. Refuses (``StaleEdit``) when
+    the row is no longer the version the person's form was made from
+    (``changes.record_version``), then sets ``changes`` with one guarded UPDATE whose
+    condition is the old value of every changed field, and keeps one FieldChange per
+    changed field plus the person's reason (free text: shown only to those who may
+    read the record's notes). Returns the field rows (none: nothing changed)."""
+    from .changes import STALE_EDIT, Refusal, StaleEdit, check_version, compare_and_set
+    model = type(record)
+    check_version(record, seen)
+    fresh = model.get_or_none(model._meta.primary_key == record.get_id())
+    if fresh is None:
+        raise StaleEdit(STALE_EDIT)
+    differing = {name: value for name, value in changes.items()
+                 if _text(value) != _text(fresh.__data__.get(name) if isinstance(model._meta.fields[name], pw.ForeignKeyField)
+                                          else getattr(fresh, name))}
+    if not differing:
+        return []
+    try:
+        compare_and_set(model, fresh.get_id(), {name: fresh.__data__.get(name) for name in differing},
+                        refused=STALE_EDIT, **differing)
+    except Refusal:
+        raise StaleEdit(STALE_EDIT) from None
+    target = Part(fresh, owner, model._meta.table_name) if owner is not None else fresh
+    rows = record_update(target, differing, user=user)
+    holder = owner if owner is not None else fresh
+    record_values(holder._meta.table_name, holder.get_id(), {CORRECTION_REASON: ""}, {CORRECTION_REASON: reason.strip()},
+                  free_text={CORRECTION_REASON}, user=user)
+    return rows
+
+
 @contextmanager
 def tracked(*records: pw.Model | Part | None, user: User | None = None):
     """Field history of records changed with ``save()`` inside the block:

@@ -187,8 +187,33 @@ def reflective_meeting(clock):
         "attendees": None, f"action {action.id}: done_on": None, f"action {action.id}: done_by": str(lead.id)}
 
 
+
+# --- corrections of records that are otherwise only created: every editable field ---------
+def correct_contact(clock):
+    from peerapp.changes import record_version
+    from peerapp.referrals.models import Contact, Intervention, correct_contact as correct
+    contact = (Contact.select().where(Contact.debrief_on.is_null(False)).order_by(Contact.id).first()
+               or Contact.select().order_by(Contact.id).first())
+    lead = _user("lead")
+    other = Intervention.select().where(Intervention.id != contact.intervention_id).first()
+    day = contact.contact_on - dt.timedelta(days=1)
+    fields = dict(contact_on=day, minutes=(contact.minutes or 0) + 7, intervention=other.id,
+                  setting="phone" if contact.setting != "phone" else "home", attendance="cancelled",
+                  cancelled_by="team" if contact.cancelled_by != "team" else "peer", summary="zq corrected summary")
+    if contact.debrief_on:
+        fields["debrief_on"] = contact.debrief_on + dt.timedelta(days=1)
+    correct(contact, lead, reason="zq wrong day entered", seen=record_version(contact), **fields)
+    expected = {"contact_on": day.isoformat(), "minutes": str(fields["minutes"]), "intervention": str(other.id),
+                "setting": fields["setting"], "attendance": "cancelled", "cancelled_by": fields["cancelled_by"],
+                "summary": "zq corrected summary", "reason for the correction": "zq wrong day entered"}
+    if contact.debrief_on:
+        expected["debrief_on"] = fields["debrief_on"].isoformat()
+    return "contact", contact.id, lead, expected
+
+
 EDITS = [screen, answer, end_assignment, first_meeting, close, induction_and_base_access, team_meetings,
-         visit_start_and_extend, visit_late_and_resolved, visit_check_out, readiness_item, concern, reflective_meeting]
+         visit_start_and_extend, visit_late_and_resolved, visit_check_out, readiness_item, concern, reflective_meeting,
+         correct_contact]
 
 
 @pytest.mark.parametrize("edit", EDITS, ids=[e.__name__ for e in EDITS])

@@ -289,6 +289,18 @@ class ContactForm(FlaskForm):
             raise ValidationError("Say who cancelled")
 
 
+class ContactCorrectionForm(VersionedForm, ContactForm):
+    """Correct a recorded contact: the recording form's fields, the version it was made
+    from, and why."""
+    reason = text_field("Reason for the correction", 200, validators=[DataRequired("Say why you are correcting it")],
+                        description="For example: wrong date entered. Kept in the record's history.")
+
+    def __init__(self, *args, contact=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if contact is not None and contact.intervention_id and \
+                contact.intervention_id not in {value for value, _ in self.intervention.choices}:
+            self.intervention.choices.append((contact.intervention_id, contact.intervention.name))
+
 
 class CloseForm(FlaskForm):
     outcome = RadioField("Outcome", choices=[(o, o.capitalize()) for o in states.CLOSING_OUTCOMES],

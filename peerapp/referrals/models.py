@@ -652,6 +652,24 @@ class Referral(BaseModel):
                                   recorded_by=by_user, recorded_at=clock.now(), **fields)
 
 
+def correct_contact(contact: "Contact", by_user: User, *, reason: str, seen: str | None, **fields) -> list:
+    """Correct a recorded contact (a wrong date, duration, setting, attendance or summary),
+    in any state of its referral: the same date rules as recording it, field history
+    with the reason, one guarded UPDATE. Call inside the view's transaction with its audit."""
+    referral = Referral.get_by_id(contact.referral_id)
+    contact_on = fields["contact_on"]
+    if contact_on < referral.referred_on:
+        raise ReferralError(f"The contact date is before the referral date ({referral.referred_on:%-d %b %Y}).")
+    if contact_on > clock.today():
+        raise ReferralError("The contact date is in the future: record contacts once they have happened.")
+    if fields.get("debrief_on") is not None and fields["debrief_on"] < contact_on:
+        raise ReferralError("The debrief cannot be before the contact.")
+    if not reason.strip():
+        raise ReferralError("Say why the record is corrected.")
+    with db.atomic():
+        return history.correct(contact, fields, reason=reason, seen=seen, user=by_user)
+
+
 class ReferralIntervention(BaseModel):
     """Interventions asked for by the referrer, and those screening found suitable."""
 

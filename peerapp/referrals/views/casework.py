@@ -5,19 +5,20 @@ from __future__ import annotations
 from flask import abort, flash, redirect, request, url_for
 from flask_login import current_user
 
-from ... import clock
+from ... import clock, history
 from ...access import allow
 from ...audit import audit
 from ...db import db
 from ...forms import ActionForm
 from ...models import Team, User
-from ...pages import render, render_form
+from ...changes import StaleEdit, record_version
+from ...pages import render, render_form, render_stale
 from ...paging import paged
 from ...workforce.models import PeerRole
 from .. import states
-from ..forms import (AnswerForm, ArrangeMeetingForm, AssignForm, CloseForm, ContactForm, ListFilterForm,
+from ..forms import (AnswerForm, ArrangeMeetingForm, AssignForm, CloseForm, ContactCorrectionForm, ContactForm, ListFilterForm,
                      MeetingOutcomeForm, ScreeningForm)
-from ..models import Intervention, Referral, caseload
+from ..models import Contact, Intervention, Referral, caseload, correct_contact
 from . import bp
 from .common import (REFUSED, audit_list, is_lead_of, lead_referral_or_404, not_now, peer_role,
                      referral_or_404, refused, visible)
@@ -136,7 +137,13 @@ def show(referral_id: int):
     contacts = list(referral.contacts_in_order())
     audit("view", referral, summary=f"referral viewed with service user #{referral.service_user_id} "
                                     f"and {len(contacts)} contact(s)")
+    role = peer_role()
     return render("referrals/show.html", referral=referral, su=referral.service_user, contacts=contacts,
+                  # Asked once for the whole table (a contact's history is its referral's readers').
+                  contact_history=bool(contacts) and history.readable_record(
+                      current_user._get_current_object(), "contact", contacts[0].id) is not None,
+                  corrects_any=is_lead_of(referral),
+                  corrects_role=role.id if role is not None and not role.is_volunteer else None,
                   is_lead=is_lead_of(referral), assignment=referral.current_assignment(),
                   meetings=list(referral.first_meetings()), history=list(referral.history()),
                   questions=referral.conversation(), action_form=ActionForm())
@@ -385,6 +392,62 @@ def contact_new(referral_id: int):
     return render_form("referrals/contact_form.html", form, referral=referral, assignment=assignment,
                        debrief=debrief)
 
+
+
+@bp.route("/<int:referral_id>/contacts/<int:contact_id>/correct", methods=["GET", "POST"])
+@allow("peer_lead", "peer")
+def contact_correct(referral_id: int, contact_id: int):
+    """Correct a contact, by whoever may record it: the team's peer lead (also for
+    contacts entered at a volunteer's debrief), or the paid peer whose contact it is.
+    Every changed field goes in the contact's history with the reason."""
+    referral = referral_or_404(referral_id, "viewed to correct a contact")
+    contact = Contact.get_or_none((Contact.id == contact_id) & (Contact.referral == referral.id)) or abort(404)
+    if not may_correct_contact(referral, contact):
+        abort(404)
+    debrief = contact.debrief_on is not None
+    form = ContactCorrectionForm(obj=contact if request.method == "GET" else None, referral=referral, contact=contact)
+    if request.method == "GET":
+        form.intervention.data = contact.intervention_id or 0
+        form.version.data = record_version(contact)
+    if form.validate_on_submit():
+        if debrief and not form.debrief_on.data:
+            form.debrief_on.errors = ["Enter the date of the debrief"]
+        else:
+            try:
+                with db.atomic():
+                    changed = correct_contact(
+                        contact, current_user._get_current_object(), reason=form.reason.data or "",
+                        seen=form.version.data, contact_on=form.contact_on.data, minutes=form.minutes.data,
+                        intervention=form.intervention.data or None, setting=form.setting.data,
+                        attendance=form.attendance.data,
+                        cancelled_by=form.cancelled_by.data if form.attendance.data == "cancelled" else "",
+                        summary=(form.summary.data or "").strip(),
+                        **({"debrief_on": form.debrief_on.data} if debrief else {}))
+                    if changed:
+                        audit("update", contact, summary=f"contact on {referral.label} corrected: "
+                                                         f"{', '.join(c['field'] for c in changed)}; "
+                                                         f"reason: {form.reason.data.strip()}")
+            except StaleEdit:
+                contact = Contact.get_by_id(contact.id)
+                form.version.data = record_version(contact)
+                return render_stale("referrals/contact_form.html", form, referral=referral, contact=contact,
+                                    debrief=debrief, correcting=True)
+            except REFUSED as error:
+                refused(form, error)
+            else:
+                flash("Contact corrected." if changed else "Nothing was changed.", "success")
+                return redirect(url_for("referrals.show", referral_id=referral.id))
+    return render_form("referrals/contact_form.html", form, referral=referral, contact=contact, debrief=debrief,
+                       correcting=True)
+
+
+def may_correct_contact(referral, contact) -> bool:
+    """The team's peer lead, or the paid peer whose contact it is (volunteers never
+    reach here: they have no electronic records)."""
+    if is_lead_of(referral):
+        return True
+    role = peer_role()
+    return role is not None and not role.is_volunteer and contact.peer_role_id == role.id
 
 @bp.route("/<int:referral_id>/close", methods=["GET", "POST"])
 @allow("peer_lead", "manager")
