@@ -14,7 +14,7 @@ tests/html.py would stand in for the standard library's ``html`` package.)
     links(page)                             # [(href, text)]
 
 Selectors are a small CSS subset: ``tag``, ``#id``, ``.class``, ``[attr]``,
-``[attr=value]`` (quotes optional), ``[attr^=value]``, ``[attr*=value]``, compounds of
+``[attr=value]`` (quotes optional), ``[attr^=value]``, ``[attr$=value]``, ``[attr*=value]``, compounds of
 these (``input.nhsuk-input[name=q]``), and the descendant (space) and child (``>``)
 combinators. Built on the standard library's ``html.parser``: no dependency.
 """
@@ -44,6 +44,10 @@ class Node:
         return f"<{self.tag}{' ' + shown if shown else ''}>"
 
     # -- attributes and text ---------------------------------------------------
+    def __getitem__(self, name: str) -> str:
+        """An attribute that must be there (KeyError otherwise)."""
+        return self.attrs[name]
+
     def get(self, name: str, default: str | None = None) -> str | None:
         return self.attrs.get(name, default)
 
@@ -138,7 +142,7 @@ _TOKEN = re.compile(r"""
     (?P<tag>^[a-zA-Z][\w-]*|^\*)
   | \#(?P<id>[\w-]+)
   | \.(?P<cls>[\w-]+)
-  | \[\s*(?P<attr>[\w:-]+)\s*(?:(?P<op>[\^*]?=)\s*(?P<val>"[^"]*"|'[^']*'|[^\]\s]+)\s*)?\]
+  | \[\s*(?P<attr>[\w:-]+)\s*(?:(?P<op>[\^$*]?=)\s*(?P<val>"[^"]*"|'[^']*'|[^\]\s]+)\s*)?\]
 """, re.X)
 
 
@@ -193,7 +197,7 @@ def _matches(node: Node, steps: list[tuple]) -> bool:
                 return False
             have = node.attrs[name]
             if op == "=" and have != value or op == "^=" and not have.startswith(value) \
-                    or op == "*=" and value not in have:
+                    or op == "$=" and not have.endswith(value) or op == "*=" and value not in have:
                 return False
     return True
 

@@ -9,7 +9,6 @@ import json
 import re
 from types import SimpleNamespace
 
-from html.parser import HTMLParser
 
 import pytest
 
@@ -24,98 +23,10 @@ from peerapp.referrals.demo import ready_peer, seed_catalogue
 from peerapp.referrals.models import (Assignment, DeclaredConflict, PeerPreference, Referral, ServiceUser)
 from peerapp.training.models import Candidate, EquivalentTraining
 from peerapp.workforce.models import PeerRole, RecruitmentCheck
+from tests.dom import parse
 
 TODAY = dt.date(2026, 5, 1)
 NHS = "9434765919"
-
-
-VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
-
-
-class Node:
-    """Just enough of a DOM to assert on structure: find by tag, id, class and
-    attributes, read text and attributes."""
-
-    def __init__(self, tag: str, attrs: dict):
-        self.tag, self.attrs, self.children = tag, attrs, []
-
-    def __getitem__(self, name):
-        return self.attrs[name]
-
-    def has_attr(self, name) -> bool:
-        return name in self.attrs
-
-    def __getattr__(self, tag):
-        if tag.startswith("_"):
-            raise AttributeError(tag)
-        return self.find(tag)
-
-    def _walk(self):
-        for child in self.children:
-            if isinstance(child, Node):
-                yield child
-                yield from child._walk()
-
-    def _texts(self):
-        for child in self.children:
-            if isinstance(child, Node):
-                yield from child._texts()
-            else:
-                yield child
-
-    def get_text(self, sep: str = "", strip: bool = False) -> str:
-        texts = self._texts()
-        if strip:
-            texts = (t.strip() for t in texts)
-            return sep.join(t for t in texts if t)
-        return sep.join(texts)
-
-    def _matches(self, tag, string, class_, attrs) -> bool:
-        if tag and self.tag != tag:
-            return False
-        if class_ and class_ not in (self.attrs.get("class") or "").split():
-            return False
-        if string is not None and self.get_text(strip=True) != string:
-            return False
-        return all(self.attrs.get(k) == v for k, v in attrs.items())
-
-    def find_all(self, tag=None, string=None, class_=None, **attrs) -> list["Node"]:
-        return [n for n in self._walk() if n._matches(tag, string, class_, attrs)]
-
-    def find(self, tag=None, string=None, class_=None, **attrs) -> "Node | None":
-        found = self.find_all(tag, string, class_, **attrs)
-        return found[0] if found else None
-
-
-class _Builder(HTMLParser):
-    def __init__(self):
-        super().__init__()
-        self.root = Node("#document", {})
-        self.stack = [self.root]
-
-    def handle_starttag(self, tag, attrs):
-        node = Node(tag, {k: ("" if v is None else v) for k, v in attrs})
-        self.stack[-1].children.append(node)
-        if tag not in VOID:
-            self.stack.append(node)
-
-    def handle_startendtag(self, tag, attrs):
-        self.stack[-1].children.append(Node(tag, {k: ("" if v is None else v) for k, v in attrs}))
-
-    def handle_endtag(self, tag):
-        for i in range(len(self.stack) - 1, 0, -1):
-            if self.stack[i].tag == tag:
-                del self.stack[i:]
-                return
-
-    def handle_data(self, data):
-        self.stack[-1].children.append(data)
-
-
-def html(response) -> Node:
-    builder = _Builder()
-    builder.feed(response.get_data(as_text=True))
-    return builder.root
 
 
 def trained(team, by, name, user=None) -> Candidate:
@@ -180,7 +91,7 @@ def why_not_page(client, run, referral) -> str:
     """The "why not other peers?" of one referral of a run, worked out when asked."""
     response = client.get(f"/matching/runs/{run.id}/why-not/{referral.id}")
     assert response.status_code == 200
-    return response.get_data(as_text=True)
+    return parse(response).text
 
 
 def proposal_for(run, referral) -> RunProposal:
@@ -257,23 +168,23 @@ def test_run_page_shows_reasons_alternatives_why_not_and_is_audited(app, w, clie
     run = start(client_for("peer_lead"))
     response = client_for("peer_lead").get(f"/matching/runs/{run.id}")
     assert response.status_code == 200
-    doc = html(response)
-    row = doc.find(id=f"proposal-{proposal_for(run, w.amira).id}")
-    text = row.get_text(" ", strip=True)
+    doc = parse(response)
+    row = doc.select_one(f"#proposal-{proposal_for(run, w.amira).id}")
+    text = row.text
     assert w.amira.label in text and "Amira" in text and "Pat Urdu" in text
     assert "Planted" not in text and NHS not in response.get_data(as_text=True)  # first name only, no NHS number
     assert "both speak English and Urdu" in text and "Next best:" in text
-    details = row.find("details", class_="matching-why-not")
-    assert "Why not other peers?" in details.summary.get_text()
+    details = row.select_one("details.matching-why-not")
+    assert "Why not other peers?" in details.select_one("summary").text
     # The reasons are worked out when the row's "why not" is opened, not carried by the page.
     why_url = f"/matching/runs/{run.id}/why-not/{w.amira.id}"
-    assert details.find("a")["href"] == why_url and details["hx-get"] == why_url
-    assert "Robin Paid" not in details.get_text()
+    assert details.select_one("a")["href"] == why_url and details["hx-get"] == why_url
+    assert "Robin Paid" not in details.text
     why = why_not_page(client_for("peer_lead"), run, w.amira)
     assert "Robin Paid" in why and "must have a woman peer" in why
-    fragment = client_for("peer_lead").get(why_url, headers={"HX-Request": "true"}).get_data(as_text=True)
-    assert "Robin Paid" in fragment and "<html" not in fragment
-    assert row.find("form", action=f"/matching/proposals/{proposal_for(run, w.amira).id}/approve")
+    fragment = parse(client_for("peer_lead").get(why_url, headers={"HX-Request": "true"}))
+    assert "Robin Paid" in fragment.text and not fragment.select("html")
+    assert row.select_one(f"form[action='/matching/proposals/{proposal_for(run, w.amira).id}/approve']")
     with db.connection_context():  # the page, the why-not page and its fragment: each opening audited
         assert AuditEvent.for_record("matching_run", run.id).where(AuditEvent.action == "view").count() == 3
 
@@ -285,9 +196,9 @@ def test_unmatched_referrals_say_why(app, w, client_for):
     with db.connection_context():
         row = RunUnmatched.get(RunUnmatched.run == run.id, RunUnmatched.referral == polish.id)
         assert row.reason == "no peer with capacity speaks Polish"
-    page = html(client_for("peer_lead").get(f"/matching/runs/{run.id}"))
-    item = page.find(id=f"unmatched-{row.id}")
-    assert "no peer with capacity speaks Polish" in item.get_text() and "Joanna" in item.get_text()
+    page = parse(client_for("peer_lead").get(f"/matching/runs/{run.id}"))
+    item = page.select_one(f"#unmatched-{row.id}")
+    assert "no peer with capacity speaks Polish" in item.text and "Joanna" in item.text
     assert "must have a Polish-speaking peer" in why_not_page(client_for("peer_lead"), run, polish)
 
 
@@ -344,14 +255,14 @@ def test_approve_with_htmx_returns_the_row_only(app, w, client_for):
     assert "HX-Request" in response.headers.get("Vary", "")
     body = response.get_data(as_text=True)
     assert body.lstrip().startswith(f'<tr id="proposal-{proposal.id}"') and "<html" not in body
-    row = html(response).find("tr")
-    assert row["data-status"] == APPROVED and "Approved" in row.get_text()
-    assert not row.find("form")  # nothing left to do on this row
+    row = parse(response).select_one("tr")
+    assert row["data-status"] == APPROVED and "Approved" in row.text
+    assert not row.select_one("form")  # nothing left to do on this row
 
 
 def _approve_all_label(node) -> str:
-    actions = node.find(id="approve-many-actions")
-    buttons = [b.get_text(strip=True) for b in actions.find_all("button")] if actions else []
+    actions = node.select_one("#approve-many-actions")
+    buttons = [b.text for b in actions.select("button")] if actions else []
     return next((b for b in buttons if b.startswith("Approve all")), "")
 
 
@@ -360,18 +271,18 @@ def test_each_htmx_decision_updates_approve_all_out_of_band(app, w, client_for):
     made in place; when nothing is left the buttons go."""
     lead = client_for("peer_lead")
     run = start(lead)
-    page = html(lead.get(f"/matching/runs/{run.id}"))
-    open_ids = [int(tr["id"].split("-")[1]) for tr in page.find_all("tr") if tr.attrs.get("data-status") == PROPOSED]
+    page = parse(lead.get(f"/matching/runs/{run.id}"))
+    open_ids = [int(tr["id"].split("-")[1]) for tr in page.select("tr") if tr.attrs.get("data-status") == PROPOSED]
     assert len(open_ids) >= 2 and _approve_all_label(page) == f"Approve all ({len(open_ids)})"
     for proposal_id in open_ids:
         response = lead.htmx("post", f"/matching/proposals/{proposal_id}/approve")
-        fragment = html(response)
-        oob = fragment.find(id="approve-many-actions")
+        fragment = parse(response)
+        oob = fragment.select_one("#approve-many-actions")
         assert oob is not None and oob.attrs.get("hx-swap-oob") == "true"
         with db.connection_context():
             left = RunProposal.select().where(RunProposal.run == run.id, RunProposal.status == PROPOSED).count()
         assert _approve_all_label(fragment) == (f"Approve all ({left})" if left else "")
-        assert _approve_all_label(html(lead.get(f"/matching/runs/{run.id}"))) == _approve_all_label(fragment)
+        assert _approve_all_label(parse(lead.get(f"/matching/runs/{run.id}"))) == _approve_all_label(fragment)
 
 
 def test_the_run_page_is_a_full_page_without_htmx_and_with_it(app, w, client_for):
@@ -390,7 +301,7 @@ def test_a_stale_approval_is_refused_and_nothing_changes(app, w, client_for):
             extra.assign(w.pat, w.lead, how="by hand")
     response = client_for("peer_lead").htmx("post", f"/matching/proposals/{amira.id}/approve")
     assert response.status_code == 409
-    text = html(response).get_text(" ", strip=True)
+    text = parse(response).text
     assert "Pat Urdu cannot take" in text and "no capacity left" in text and "Nothing was changed" in text
     with db.connection_context():
         assert Referral.get_by_id(w.amira.id).state == states.AWAITING_MATCH
@@ -446,7 +357,7 @@ def test_approve_all_approves_what_still_fits_and_lists_what_was_refused(app, w,
         for name in ("Extra One", "Extra Two"):
             waiting(w, name, prefs=[("gender", "woman", True)]).assign(w.pat, w.lead, how="by hand")
     response = lead.post(f"/matching/runs/{run.id}/approve", data={"scope": "all"}, follow_redirects=True)
-    text = html(response).get_text(" ", strip=True)
+    text = parse(response).text
     assert f"Approved {len(others)}:" in text
     assert f"Not approved ({len(pats)}):" in text and "Pat Urdu cannot take" in text and "no capacity left" in text
     with db.connection_context():
@@ -479,15 +390,15 @@ def test_override_with_another_eligible_peer(app, w, client_for):
     lead = client_for("peer_lead")
     run = start(lead)
     proposal, other = _override_target(run, w.tomek, w)
-    page = html(lead.get(f"/matching/runs/{run.id}"))
-    select = page.find(id=f"override-{proposal.id}-peer")
-    offered = {int(o["value"]) for o in select.find_all("option") if o["value"] != "0"}
+    page = parse(lead.get(f"/matching/runs/{run.id}"))
+    select = page.select_one(f"#override-{proposal.id}-peer")
+    offered = {int(o["value"]) for o in select.select("option") if o["value"] != "0"}
     assert other in offered and proposal.peer_role_id not in offered
     response = lead.htmx("post", f"/matching/proposals/{proposal.id}/override",
                          data={"peer_role": str(other), "reason": "They met at the allotment group and got on."})
     assert response.status_code == 200
-    row = html(response).find("tr")
-    assert row["data-status"] == OVERRIDDEN and "They met at the allotment group" in row.get_text()
+    row = parse(response).select_one("tr")
+    assert row["data-status"] == OVERRIDDEN and "They met at the allotment group" in row.text
     with db.connection_context():
         referral = Referral.get_by_id(w.tomek.id)
         assert referral.state == states.MATCHED and referral.current_assignment().peer_role_id == other
@@ -507,13 +418,13 @@ def test_an_override_reads_as_an_override_on_the_referral_page_and_its_history(a
     with db.connection_context():
         proposed = PeerRole.get_by_id(proposal.peer_role_id).display_name
         chosen = PeerRole.get_by_id(other).display_name
-    page = html(lead.get(f"/referrals/{w.tomek.id}"))
-    assigned = page.find(id="assigned-peer").get_text(" ", strip=True)
+    page = parse(lead.get(f"/referrals/{w.tomek.id}"))
+    assigned = page.select_one("#assigned-peer").text
     assert "by overriding the matching run's proposal" in assigned and users["peer_lead"].name in assigned
-    override = page.find(id="override").get_text(" ", strip=True)
+    override = page.select_one("#override").text
     assert proposed in override and chosen in override and users["peer_lead"].name in override
     assert "They met at the allotment group and got on." in override
-    history = page.find(id="history").get_text(" ", strip=True)
+    history = page.select_one("#history").text
     assert f"overriding the matching run's proposal of {proposed}" in history
     assert "Reason: They met at the allotment group and got on." in history
 
@@ -525,13 +436,13 @@ def test_override_refuses_an_ineligible_peer_with_a_clear_message(app, w, client
     response = lead.post(f"/matching/proposals/{proposal.id}/override",
                          data={"peer_role": str(w.robin.id), "reason": "Robin is free"})
     assert response.status_code == 422
-    text = html(response).get_text(" ", strip=True)
+    text = parse(response).text
     assert "Robin Paid cannot take" in text and "must have a woman peer" in text
     # htmx: the row comes back with the message, open.
     response = lead.htmx("post", f"/matching/proposals/{proposal.id}/override",
                          data={"peer_role": str(w.robin.id), "reason": "Robin is free"})
     assert response.status_code == 200 and "must have a woman peer" in response.get_data(as_text=True)
-    assert html(response).find("details", class_="matching-override").has_attr("open")
+    assert parse(response).select_one("details.matching-override").has("open")
     with db.connection_context():
         assert Referral.get_by_id(w.amira.id).state == states.AWAITING_MATCH
         assert RunProposal.get_by_id(proposal.id).status == PROPOSED
@@ -562,7 +473,7 @@ def test_override_page_without_javascript(app, w, client_for):
     proposal = proposal_for(run, w.tomek)
     response = lead.get(f"/matching/proposals/{proposal.id}/override")
     assert response.status_code == 200
-    assert html(response).find(id=f"proposal-{proposal.id}")
+    assert parse(response).select_one(f"#proposal-{proposal.id}")
 
 
 # --- settings -------------------------------------------------------------------------
@@ -578,9 +489,9 @@ def _settings_data(**changes):
 def test_settings_are_saved_per_team_and_used_by_the_next_run(app, w, client_for):
     lead = client_for("peer_lead")
     before = proposal_for(start(lead), w.tomek)
-    page = html(lead.get("/matching/settings"))
+    page = parse(lead.get("/matching/settings"))
     from peerapp.matching.engine import WEIGHT_LABELS
-    labels = page.get_text(" ", strip=True)
+    labels = page.text
     assert all(label in labels for label in WEIGHT_LABELS.values())
     response = lead.post("/matching/settings", data=_settings_data(weight_interests="4.5",
                                                                    volunteer_risk_levels=["low", "medium", "high"]))
@@ -607,15 +518,15 @@ def test_bad_weights_get_a_message_never_a_500(app, w, client_for, value):
     lead = client_for("peer_lead")
     response = lead.post("/matching/settings", data=_settings_data(weight_area=value))
     assert response.status_code == 422
-    doc = html(response)
-    assert doc.find(class_="nhsuk-error-summary")
-    assert doc.find(id="weight_area-error")
+    doc = parse(response)
+    assert doc.select_one(".nhsuk-error-summary")
+    assert doc.select_one("#weight_area-error")
     with db.connection_context():
         assert MatchingSettings.select().count() == 0
 
 
 def test_the_settings_page_states_the_volunteer_risk_rule(app, w, client_for):
-    text = html(client_for("peer_lead").get("/matching/settings")).get_text(" ", strip=True)
+    text = parse(client_for("peer_lead").get("/matching/settings")).text
     assert "Volunteers take low-risk referrals only" in text
 
 
@@ -641,9 +552,9 @@ def test_managers_may_read_runs_but_not_act(app, w, client_for):
     manager = client_for("manager")
     page = manager.get(f"/matching/runs/{run.id}")
     assert page.status_code == 200
-    doc = html(page)
-    assert doc.find(id=f"proposal-{proposal.id}") and not doc.find(id=f"proposal-{proposal.id}").find("form")
-    assert not doc.find(id="approve-many")
+    doc = parse(page)
+    assert doc.select_one(f"#proposal-{proposal.id}") and not doc.select_one(f"#proposal-{proposal.id}").select_one("form")
+    assert not doc.select_one("#approve-many")
     assert manager.get("/matching/").status_code == 200
     assert manager.post(f"/matching/proposals/{proposal.id}/approve").status_code == 403
     assert manager.post("/matching/runs").status_code == 403
@@ -680,21 +591,21 @@ def test_approve_needs_the_csrf_token(app, w, client_for):
 # --- navigation -------------------------------------------------------------------------
 
 def test_menu_and_home_panel(app, w, client_for):
-    home = html(client_for("peer_lead").get("/"))
-    assert home.find("a", href="/matching/", string="Matching")
-    panel = home.find(id="panel-matching")
-    assert panel and "3 referrals awaiting a match" in panel.get_text(" ", strip=True)
-    manager_home = html(client_for("manager").get("/"))
-    assert manager_home.find("a", href="/matching/") and not manager_home.find(id="panel-matching")
-    assert not html(client_for("clinician").get("/")).find("a", href="/matching/")
+    home = parse(client_for("peer_lead").get("/"))
+    assert [a for a in home.select("a[href='/matching/']") if a.text == "Matching"]
+    panel = home.select_one("#panel-matching")
+    assert panel and "3 referrals awaiting a match" in panel.text
+    manager_home = parse(client_for("manager").get("/"))
+    assert manager_home.select_one("a[href='/matching/']") and not manager_home.select_one("#panel-matching")
+    assert not parse(client_for("clinician").get("/")).select_one("a[href='/matching/']")
 
 
 def test_index_lists_runs_and_offers_start_to_leads_only(app, w, client_for):
     run = start(client_for("peer_lead"))
-    doc = html(client_for("peer_lead").get("/matching/"))
-    assert doc.find("a", href=f"/matching/runs/{run.id}")
-    assert doc.find("form", action="/matching/runs")
-    assert not html(client_for("manager").get("/matching/")).find("form", action="/matching/runs")
+    doc = parse(client_for("peer_lead").get("/matching/"))
+    assert doc.select_one(f"a[href='/matching/runs/{run.id}']")
+    assert doc.select_one("form[action='/matching/runs']")
+    assert not parse(client_for("manager").get("/matching/")).select_one("form[action='/matching/runs']")
 
 
 # --- migration and demo -----------------------------------------------------------------

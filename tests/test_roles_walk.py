@@ -5,12 +5,12 @@ each post. Only the admin's user pages (password asked again) may change them.""
 from __future__ import annotations
 
 import re
-from html.parser import HTMLParser
 
 from werkzeug.routing import IntegerConverter
 
 from peerapp.demo import DEMO_USERS, load_demo
 from peerapp.models import LoginSession, User, UserRole
+from tests.dom import forms as post_forms
 from tests.test_get_is_safe import _urls
 
 MAY_CHANGE_ROLES = {"admin.user_edit", "admin.user_new"}
@@ -18,41 +18,25 @@ MAY_CHANGE_ROLES = {"admin.user_edit", "admin.user_new"}
 SKIP = {"auth.logout", "auth.sign_out_everywhere"}
 
 
-class Forms(HTMLParser):
-    """Every <form method=post> on a page, with the values a person would send by default."""
-
-    def __init__(self):
-        super().__init__()
-        self.forms, self._form, self._select, self._textarea = [], None, None, None
-
-    def handle_starttag(self, tag, attrs):
-        a = dict(attrs)
-        if tag == "form" and (a.get("method") or "").lower() == "post":
-            self._form = {"action": a.get("action") or "", "data": {}}
-        elif self._form is None:
-            return
-        elif tag == "input" and a.get("name"):
-            kind = (a.get("type") or "text").lower()
-            if kind in ("checkbox", "radio") and "checked" not in a and a["name"] in self._form["data"]:
-                return
-            self._form["data"].setdefault(a["name"], []).append(a.get("value") or ("on" if kind == "checkbox" else ""))
-        elif tag == "select" and a.get("name"):
-            self._select = a["name"]
-        elif tag == "option" and self._select:
-            values = self._form["data"].setdefault(self._select, [])
-            value = a.get("value", "")
-            if value and (not values or "selected" in a):
-                self._form["data"][self._select] = [value]
-        elif tag == "textarea" and a.get("name"):
-            self._textarea = a["name"]
-            self._form["data"][a["name"]] = ["Walked by the roles test"]
-
-    def handle_endtag(self, tag):
-        if tag == "form" and self._form is not None:
-            self.forms.append(self._form)
-            self._form = None
-        elif tag == "select":
-            self._select = None
+def filled(form) -> dict[str, list[str]]:
+    """A POST form with a value in every box a person could fill: inputs as the
+    page offers them (the first of a group of boxes even if unticked), the chosen
+    or first non-empty option of each select, and text in every textarea."""
+    data: dict[str, list[str]] = {}
+    for c in form.controls:
+        name, kind = c.get("name"), (c.get("type") or "text").lower()
+        if c.tag == "input":
+            if kind in ("checkbox", "radio") and not c.has("checked") and name in data:
+                continue
+            data.setdefault(name, []).append(c.get("value") or ("on" if kind == "checkbox" else ""))
+        elif c.tag == "select":
+            options = [o.get("value", "") for o in c.select("option")]
+            chosen = [o.get("value", "") for o in c.select("option[selected]") if o.get("value")]
+            pick = chosen[-1] if chosen else next((v for v in options if v), None)
+            data[name] = [pick] if pick else []
+        elif c.tag == "textarea":
+            data[name] = ["Walked by the roles test"]
+    return data
 
 
 def _post_urls(app, ids=(1, 2, 3)):
@@ -101,9 +85,7 @@ def test_no_post_but_the_admins_role_change_changes_anyones_roles(app):
         for url in get_urls:
             response = client.get(url)
             if response.status_code == 200 and "text/html" in response.content_type:
-                parser = Forms()
-                parser.feed(response.get_data(as_text=True))
-                forms += [(f["action"] or url, f["data"]) for f in parser.forms]
+                forms += [(f.action or url, filled(f)) for f in post_forms(response)]
         forms += [(url, {}) for url in post_urls]
         seen, token = set(), client.csrf_token()
         for action, data in forms:

@@ -5,8 +5,6 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-import re
-from html.parser import HTMLParser
 
 import pytest
 
@@ -16,144 +14,10 @@ from peerapp.models import Team
 from peerapp.training.models import (ABSENT, CAUGHT_UP, LATE, PLACE, PRESENT, WAITING, WITHDRAWN, Attendance,
                                      Candidate, Cohort, CohortFacilitator, CohortSession, Curriculum, Enrolment,
                                      EquivalentTraining)
+from tests.dom import parse, text
 
 TODAY = dt.date(2026, 5, 1)
 START = TODAY - dt.timedelta(weeks=5)  # session 6 is today
-
-
-VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
-
-
-class Node:
-    """A parsed element: just enough of a DOM to assert on ids, classes and text."""
-
-    def __init__(self, tag, attrs, parent=None):
-        self.tag, self.attrs, self.parent, self.children = tag, dict(attrs), parent, []
-
-    def get(self, key, default=None):
-        return self.attrs.get(key, default)
-
-    def __getitem__(self, key):
-        return self.attrs[key]
-
-    def has_attr(self, key):
-        return key in self.attrs
-
-    def elements(self):
-        for child in self.children:
-            if isinstance(child, Node):
-                yield child
-                yield from child.elements()
-
-    def strings(self):
-        for child in self.children:
-            if isinstance(child, Node):
-                yield from child.strings()
-            else:
-                yield child
-
-    def get_text(self, separator="", strip=False):
-        parts = list(self.strings())
-        if strip:
-            parts = [p.strip() for p in parts if p.strip()]
-        return separator.join(parts)
-
-    def find(self, tag=True):
-        return next((e for e in self.elements() if tag is True or e.tag == tag), None)
-
-    def select(self, css):
-        steps = [_compound(part) for part in css.split()]
-        found = []
-        for element in self.elements():
-            if _matches(element, steps, self):
-                found.append(element)
-        return found
-
-    def select_one(self, css):
-        hits = self.select(css)
-        return hits[0] if hits else None
-
-
-_PART = re.compile(r"#([\w-]+)|\.([\w-]+)|\[([\w-]+)(?:([$^*]?=)\"?([^\]\"]*)\"?)?\]")
-
-
-def _compound(text_):
-    tag = re.match(r"^[a-zA-Z][\w-]*", text_)
-    tests = [("tag", tag.group(0))] if tag else []
-    for m in _PART.finditer(text_[tag.end() if tag else 0:]):
-        if m.group(1):
-            tests.append(("attr=", "id", m.group(1)))
-        elif m.group(2):
-            tests.append(("class", m.group(2)))
-        else:
-            tests.append(("attr" + (m.group(4) or ""), m.group(3), m.group(5)))
-    return tests
-
-
-def _one(element, tests):
-    for test in tests:
-        kind = test[0]
-        if kind == "tag" and element.tag != test[1]:
-            return False
-        if kind == "class" and test[1] not in (element.get("class") or "").split():
-            return False
-        if kind.startswith("attr"):
-            value = element.get(test[1])
-            if value is None:
-                return False
-            op = kind[4:]
-            if (op == "=" and value != test[2]) or (op == "$=" and not value.endswith(test[2])) or \
-                    (op == "^=" and not value.startswith(test[2])) or (op == "*=" and test[2] not in value):
-                return False
-    return True
-
-
-def _matches(element, steps, root):
-    if not _one(element, steps[-1]):
-        return False
-    remaining = steps[:-1]
-    node = element.parent
-    while remaining and node is not None and node is not root.parent:
-        if _one(node, remaining[-1]):
-            remaining = remaining[:-1]
-        node = node.parent
-    return not remaining
-
-
-class _Builder(HTMLParser):
-    def __init__(self):
-        super().__init__(convert_charrefs=True)
-        self.root = Node("#document", {})
-        self.current = self.root
-
-    def handle_starttag(self, tag, attrs):
-        node = Node(tag, [(k, v if v is not None else "") for k, v in attrs], self.current)
-        self.current.children.append(node)
-        if tag not in VOID:
-            self.current = node
-
-    def handle_startendtag(self, tag, attrs):
-        self.current.children.append(Node(tag, [(k, v or "") for k, v in attrs], self.current))
-
-    def handle_endtag(self, tag):
-        node = self.current
-        while node is not None and node.tag != tag:
-            node = node.parent
-        if node is not None and node.parent is not None:
-            self.current = node.parent
-
-    def handle_data(self, data):
-        self.current.children.append(data)
-
-
-def soup(response):
-    builder = _Builder()
-    builder.feed(response.get_data(as_text=True) if hasattr(response, "get_data") else response)
-    return builder.root
-
-
-def text(response) -> str:
-    return re.sub(r"\s+", " ", soup(response).get_text(" "))
 
 
 @pytest.fixture
@@ -348,8 +212,8 @@ def _figure(page, table: str, row: str, column: int = 0) -> str:
     """A cell of a report table (/reports/training), found by its row heading."""
     for tr in page.select(f"#table-training-{table} tr"):
         heading = tr.select_one("th[scope=row]")
-        if heading is not None and heading.get_text(strip=True) == row:
-            return tr.select("td")[column].get_text(strip=True)
+        if heading is not None and heading.text == row:
+            return tr.select("td")[column].text
     raise AssertionError(f"no row {row!r} in {table}")
 
 
@@ -367,8 +231,8 @@ def test_viewer_sees_counts_only_never_names(build, client_for, frozen):
     viewer = client_for("viewer")
     r = viewer.get("/reports/training?period=12m")
     assert r.status_code == 200
-    page = soup(r)
-    assert "Named" not in page.get_text()
+    page = parse(r)
+    assert "Named" not in page.text
     assert _figure(page, "cohorts", "Finished") == "1"
     assert _figure(page, "people", "With a place on a finished cohort") == "10"
     assert _figure(page, "people", "Of whom completed") == "10"  # 8, rounded to 5
@@ -382,12 +246,12 @@ def test_viewer_small_numbers_are_suppressed_and_large_ones_shown(build, client_
     finished = build.cohort(start=TODAY - dt.timedelta(weeks=10), places=20)
     for i in range(20):
         build.mark(build.enrol(finished, build.candidate()), [PRESENT] * (6 if i < 10 else 5))
-    page = soup(client_for("viewer").get("/reports/training?period=12m"))
+    page = parse(client_for("viewer").get("/reports/training?period=12m"))
     assert _figure(page, "people", "Of whom completed") == "10"
     assert _figure(page, "rates", "Completed, of those with a place on a finished cohort") == "50%"
     assert _figure(page, "people", "Equivalent training recognised") == "0"
     app.config["SMALL_NUMBER_LIMIT"] = 10
-    page = soup(client_for("viewer").get("/reports/training?period=12m"))
+    page = parse(client_for("viewer").get("/reports/training?period=12m"))
     assert _figure(page, "people", "Of whom completed") == "*"
 
 
@@ -398,11 +262,11 @@ def test_register_full_page_without_htmx_and_fragment_with_it(build, client_for)
     session = build.session(cohort, 6)
     client = client_for("facilitator")
     full = client.get(f"/training/sessions/{session.id}/register")
-    assert full.status_code == 200 and soup(full).find("html") is not None
+    assert full.status_code == 200 and parse(full).select_one("html") is not None
     assert "HX-Request" in full.headers.get("Vary", "")
     part = client.get(f"/training/sessions/{session.id}/register", headers={"HX-Request": "true"})
-    root = soup(part).find(True)
-    assert soup(part).find("html") is None and root.get("id") == "register"
+    root = parse(part).select_one("*")
+    assert parse(part).select_one("html") is None and root.get("id") == "register"
 
 
 def test_one_tap_marks_present_and_htmx_gets_the_row_back(build, client_for):
@@ -414,11 +278,11 @@ def test_one_tap_marks_present_and_htmx_gets_the_row_back(build, client_for):
     client = client_for("facilitator")
     r = client.htmx("post", f"/training/sessions/{session.id}/register/{enrolment.id}", data={"status": PRESENT})
     assert r.status_code == 200
-    row = soup(r).find(True)
-    assert row.get("id") == f"register-row-{enrolment.id}" and soup(r).find("html") is None
-    assert row.select_one(".training-status").get_text(strip=True) == "Present"
-    assert "Training complete" in row.get_text()
-    assert row.select_one('button[aria-pressed="true"]').get_text(" ", strip=True).startswith("Present")
+    row = parse(r).select_one("*")
+    assert row.get("id") == f"register-row-{enrolment.id}" and parse(r).select_one("html") is None
+    assert row.select_one(".training-status").text == "Present"
+    assert "Training complete" in row.text
+    assert row.select_one('button[aria-pressed="true"]').text.startswith("Present")
     with db.connection_context():
         entry = Attendance.get(Attendance.session == session, Attendance.enrolment == enrolment)
         assert entry.status == PRESENT and entry.recorded_by_id == client.user.id
@@ -431,7 +295,7 @@ def test_without_javascript_each_button_posts_and_redirects_back(build, client_f
     enrolment = build.enrol(cohort, build.candidate())
     session = build.session(cohort, 2)
     client = client_for("facilitator")
-    page = soup(client.get(f"/training/sessions/{session.id}/register"))
+    page = parse(client.get(f"/training/sessions/{session.id}/register"))
     forms = page.select(f"#register-row-{enrolment.id} form[method=post]")
     assert {f.select_one("input[name=status]")["value"] for f in forms} == {PRESENT, LATE, ABSENT, CAUGHT_UP}
     assert all(f["action"] == f"/training/sessions/{session.id}/register/{enrolment.id}" for f in forms)
@@ -452,7 +316,7 @@ def test_mark_everyone_present_then_correct_the_exceptions(build, client_for):
     session = build.session(cohort, 1)
     client = client_for("facilitator")
     r = client.htmx("post", f"/training/sessions/{session.id}/register/everyone-present")
-    assert soup(r).find(True).get("id") == "register"
+    assert parse(r).select_one("*").get("id") == "register"
     client.post(f"/training/sessions/{session.id}/register/{enrolments[0].id}", data={"status": ABSENT})
     with db.connection_context():
         statuses = {a.enrolment_id: a.status for a in Attendance.select()}
@@ -489,11 +353,11 @@ def test_catch_up_without_a_date_is_refused_with_a_message(build, client_for):
     r = client.post(url, data={"status": CAUGHT_UP, "caught_up_on": ""})
     assert r.status_code == 422 and "Enter the date of the catch-up" in text(r)
     r = client.htmx("post", url, data={"status": CAUGHT_UP, "caught_up_on": "not a date"})
-    assert r.status_code == 200 and soup(r).find(True).get("id") == f"register-row-{enrolment.id}"
+    assert r.status_code == 200 and parse(r).select_one("*").get("id") == f"register-row-{enrolment.id}"
     assert "Not a valid date" in text(r)
-    date_input = soup(r).select_one("input[name=caught_up_on]")  # the message is tied to the field it is about
+    date_input = parse(r).select_one("input[name=caught_up_on]")  # the message is tied to the field it is about
     assert date_input["aria-invalid"] == "true"
-    assert "Not a valid date" in soup(r).select_one(f'#{date_input["aria-describedby"]}').get_text()
+    assert "Not a valid date" in parse(r).select_one(f'#{date_input.get("aria-describedby")}').text
     r = client.post(url, data={"status": CAUGHT_UP, "caught_up_on": "2026-06-01"})
     assert r.status_code == 422 and "cannot be in the future" in text(r)
     r = client.post(url, data={"status": CAUGHT_UP, "caught_up_on": "2026-01-01"})
@@ -536,7 +400,7 @@ def test_the_register_of_a_future_session_does_not_open(build, client_for):
     session = build.session(cohort, 1)
     client = client_for("facilitator")
     page = client.get(f"/training/sessions/{session.id}/register")
-    assert "opens on the day" in text(page) and not soup(page).select("#register button")
+    assert "opens on the day" in text(page) and not parse(page).select("#register button")
     r = client.post(f"/training/sessions/{session.id}/register/{enrolment.id}", data={"status": PRESENT})
     assert r.status_code == 422
     assert in_db(lambda: Attendance.select().count()) == 0
@@ -552,8 +416,8 @@ def cohort_form(**overrides):
 
 def test_facilitator_sets_up_a_cohort(build, client_for, people):
     client = client_for("facilitator")
-    form = soup(client.get("/training/cohorts/new"))
-    assert form.select_one(f'input[name=facilitators][value="{people["facilitator"].id}"]').has_attr("checked")
+    form = parse(client.get("/training/cohorts/new"))
+    assert form.select_one(f'input[name=facilitators][value="{people["facilitator"].id}"]').has("checked")
     r = client.post("/training/cohorts/new", data={**cohort_form(), "facilitators": str(people["facilitator"].id)})
     assert r.status_code == 302
     with db.connection_context():
@@ -761,7 +625,7 @@ def test_peer_lead_nominates_for_their_own_team(client_for, people, frozen):
     r = client.post("/training/candidates/new", data={"name": "", "nominated_on": "2027-01-01", "phone": "call me"})
     assert r.status_code == 422
     assert {"Enter the candidate's full name", "This date cannot be in the future"} <= set(
-        li.get_text(strip=True) for li in soup(r).select(".nhsuk-error-summary li"))
+        li.text for li in parse(r).select(".nhsuk-error-summary li"))
     assert in_db(lambda: Candidate.select().count()) == 1
     assert client_for("facilitator").get("/training/candidates/new").status_code == 403
 
@@ -812,8 +676,8 @@ def test_certificate_only_for_completed_candidates(build, client_for):
     client = client_for("facilitator")
     assert client.get(f"/training/candidates/{not_yet.id}/certificate").status_code == 404
     r = client.get(f"/training/candidates/{done.id}/certificate")
-    page = soup(r)
-    assert page.select_one("#certificate .training-certificate__name").get_text(strip=True) == "Cert Ified"
+    page = parse(r)
+    assert page.select_one("#certificate .training-certificate__name").text == "Cert Ified"
     assert page.select_one("button[data-print]") is not None
     assert page.select_one('link[href$="css/training.css"]') is not None
     with db.connection_context():
@@ -835,9 +699,9 @@ def test_a_withdrawn_enrolment_is_never_shown_as_completed(build, client_for):
     person = build.candidate("Gone Early")
     enrolment = build.enrol(cohort, person, status=WITHDRAWN)
     build.mark(enrolment, [PRESENT] * 6)
-    page = soup(client_for("facilitator").get(f"/training/candidates/{person.id}"))
-    assert "Training not complete yet" in page.select_one("#completion").get_text()
-    assert page.select_one(f"#enrolment-{enrolment.id}").get_text(" ", strip=True).endswith("Withdrawn")
+    page = parse(client_for("facilitator").get(f"/training/candidates/{person.id}"))
+    assert "Training not complete yet" in page.select_one("#completion").text
+    assert page.select_one(f"#enrolment-{enrolment.id}").text.endswith("Withdrawn")
 
 
 def test_csv_export_is_an_audited_attachment_safe_from_formulas(build, client_for):
@@ -864,15 +728,15 @@ def test_facilitator_home_shows_my_cohorts_and_the_next_register(build, client_f
     for _ in range(3):
         build.enrol(cohort, build.candidate())
     build.cohort(name="Someone else's", facilitator=False)
-    page = soup(client_for("facilitator").get("/"))
+    page = parse(client_for("facilitator").get("/"))
     panel = page.select_one("#training-home")
     assert panel is not None
     today_session = build.session(cohort, 3)
     assert panel.select_one(f'a[href="/training/sessions/{today_session.id}/register"]') is not None
-    assert "Today" in panel.select_one("#next-session").get_text()
-    assert [a.get_text() for a in panel.select("#my-cohorts tbody a")] == ["Round 1"]
-    assert "3 of 12" in panel.select_one("#my-cohorts").get_text()
-    assert soup(client_for("clinician").get("/")).select_one("#training-home") is None
+    assert "Today" in panel.select_one("#next-session").text
+    assert [a.text for a in panel.select("#my-cohorts tbody a")] == ["Round 1"]
+    assert "3 of 12" in panel.select_one("#my-cohorts").text
+    assert parse(client_for("clinician").get("/")).select_one("#training-home") is None
 
 
 def test_cohort_page_shows_the_attendance_grid(build, client_for):
@@ -880,9 +744,9 @@ def test_cohort_page_shows_the_attendance_grid(build, client_for):
     person = build.candidate("Grid Person")
     enrolment = build.enrol(cohort, person)
     build.mark(enrolment, [PRESENT, LATE, ABSENT, CAUGHT_UP], catch_up={4: TODAY})
-    page = soup(client_for("facilitator").get(f"/training/cohorts/{cohort.id}"))
+    page = parse(client_for("facilitator").get(f"/training/cohorts/{cohort.id}"))
     row = page.select_one(f'#attendance-grid tr[data-enrolment-id="{enrolment.id}"]')
-    cells = [td.get_text(" ", strip=True) for td in row.select("td")]
+    cells = [td.text for td in row.select("td")]
     # Key columns first, so a tablet shows them without swiping; then the sessions.
     assert cells[:2] == ["Not yet", "Withdraw Grid Person"]
     assert cells[2:6] == ["Present", "Late", "Absent", "Caught up 1 May 2026"]
