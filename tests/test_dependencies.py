@@ -155,3 +155,28 @@ def test_the_check_finds_each_kind_of_wrong_import():
     assert not problems_in("peerapp/reports/figures.py", "from ..outcomes import change\n")
     assert not problems_in("peerapp/workforce/onboarding.py", "from ..wrap.rights import erase_plan\n")
     assert not problems_in("peerapp/__init__.py", "from .rights.registry import load_areas\n")
+
+
+RIGHTS_QUESTIONS = {"subject_data": "subject_data", "erase": "erase", "name_of": "name_of",
+                    "names_of": "names_of", "find": "find", "past_retention": "past_retention"}
+
+
+def test_every_areas_rights_answers_are_listed_by_name():
+    """The rights registry names each area's answers one by one (no look-up by
+    name); an answer left out of the list would silently miss a person's records
+    in subject access or erasure."""
+    import importlib
+
+    from peerapp.rights.registry import load_areas
+    listed = load_areas()
+    missing = []
+    for folder in sorted(PEERAPP.iterdir()):
+        if not (folder / "rights.py").exists() or folder.name == "rights":
+            continue
+        module = importlib.import_module(f"peerapp.{folder.name}.rights")
+        for name, field in RIGHTS_QUESTIONS.items():
+            if callable(getattr(module, name, None)) and getattr(module, name) not in getattr(listed, field):
+                missing.append(f"{folder.name}.rights.{name}")
+        missing += [f"{folder.name}.rights.NAME_MENTIONS {m}" for m in getattr(module, "NAME_MENTIONS", ())
+                    if m not in listed.name_mentions]
+    assert not missing, "add to peerapp.rights.registry.load_areas(): " + ", ".join(missing)

@@ -16,7 +16,8 @@ The house adds the person's login account and, for every record, who viewed or c
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
+from typing import Callable
 
 from peewee import JOIN, fn
 
@@ -27,12 +28,24 @@ from ..history import FieldChange
 from ..models import User
 from ..personal import ERASED, Found, Person, Record, _text, account_of, record_of  # noqa: F401 (the areas' shapes)
 
-_LOADED: list = []
+@dataclass
+class Answers:
+    """Which area answers which question, each list in the order of the domain map."""
+    subject_data: list[Callable]
+    erase: list[Callable]
+    name_of: list[Callable]
+    names_of: list[Callable]
+    find: list[Callable]
+    past_retention: list[Callable]
+    name_mentions: list[tuple]
 
 
-def load_areas() -> list:
-    """Every area's rights module, in the order of the domain map (listed, not looked
-    up: a new area with personal data adds its import and name here)."""
+_LOADED: list[Answers] = []
+
+
+def load_areas() -> Answers:
+    """Every area's answers, named one by one (never looked up: a new area with
+    personal data adds its import and its functions here)."""
     if not _LOADED:
         from ..matching import rights as matching
         from ..outcomes import rights as outcomes
@@ -43,8 +56,18 @@ def load_areas() -> list:
         from ..workforce import rights as workforce
         from ..wrap import rights as wrap
         _register_accounts()
-        _LOADED.extend([training, workforce, wrap, referrals, matching, outcomes, presence, readiness])
-    return _LOADED
+        _LOADED.append(Answers(
+            subject_data=[training.subject_data, workforce.subject_data, wrap.subject_data, referrals.subject_data,
+                          outcomes.subject_data, presence.subject_data, readiness.subject_data],
+            erase=[training.erase, workforce.erase, wrap.erase, referrals.erase, matching.erase, outcomes.erase,
+                   presence.erase, readiness.erase],
+            name_of=[training.name_of, referrals.name_of],
+            names_of=[training.names_of, referrals.names_of],
+            find=[training.find, referrals.find],
+            past_retention=[workforce.past_retention, referrals.past_retention],
+            name_mentions=referrals.NAME_MENTIONS + matching.NAME_MENTIONS + presence.NAME_MENTIONS,
+        ))
+    return _LOADED[0]
 
 
 def _may_read_account(user, record) -> bool:
@@ -75,9 +98,8 @@ def gather(person: Person) -> dict:
     """Everything held about the person: each area's records, the history of their
     changes, and every audit row naming one of those records (who viewed or changed it)."""
     records: list[Record] = []
-    for module in load_areas():
-        if hasattr(module, "subject_data"):
-            records += module.subject_data(person)
+    for subject_data in load_areas().subject_data:
+        records += subject_data(person)
     records += _account(account_of(person))
     by_type: dict[str, set[str]] = {}
     for r in records:
@@ -108,12 +130,10 @@ def name_of(person: Person) -> str:
     if person.kind == "staff":
         user = User.get_or_none(User.id == person.id)
         return user.name if user else ""
-    for module in load_areas():
-        namer = getattr(module, "name_of", None)
-        if namer is not None:
-            found = namer(person)
-            if found:
-                return found
+    for namer in load_areas().name_of:
+        found = namer(person)
+        if found:
+            return found
     return ""
 
 
@@ -124,9 +144,8 @@ def find(words: str) -> list[Found]:
     found = [Found(Person("staff", u.id), u.name, u.email)
              for u in User.select().where(User.name.contains(words) | (User.email == words.lower()))
              .order_by(User.name).limit(50)]
-    for module in load_areas():
-        if hasattr(module, "find"):
-            found += module.find(words)
+    for finder in load_areas().find:
+        found += finder(words)
     return found
 
 
@@ -137,10 +156,8 @@ def past_retention(today: dt.date | None = None) -> list[Found]:
     erased = set(ErasureRequest.select(ErasureRequest.person_kind, ErasureRequest.person_id)
                  .where(ErasureRequest.state == "erased").tuples())
     found = []
-    for module in load_areas():
-        if hasattr(module, "past_retention"):
-            found += [f for f in module.past_retention(years, today)
-                      if (f.person.kind, f.person.id) not in erased]
+    for past in load_areas().past_retention:
+        found += [f for f in past(years, today) if (f.person.kind, f.person.id) not in erased]
     return found
 
 
@@ -150,26 +167,24 @@ def erase(person: Person) -> int:
     history of every record held about them (who changed which field when stays, so
     the history still shows that changes were made). Call inside ``db.atomic()``;
     then ``compact()`` outside it."""
-    held = [(r.record_type, str(r.record_id)) for module in load_areas() if hasattr(module, "subject_data")
-            for r in module.subject_data(person)]
+    held = [(r.record_type, str(r.record_id)) for subject_data in load_areas().subject_data
+            for r in subject_data(person)]
     names = set()
-    for module in load_areas():
-        names.update(n for n in getattr(module, "names_of", lambda p: [])(person) if len(n.strip()) >= 3)
+    for names_of in load_areas().names_of:
+        names.update(n for n in names_of(person) if len(n.strip()) >= 3)
     user_id = account_of(person)
     if user_id:
         names.add(User.select(User.name).where(User.id == user_id).scalar() or "")
     names = {n for n in names if len(n.strip()) >= 3 and n != ERASED}
     touched: list[tuple[str, object]] = []
-    for module in load_areas():
-        if hasattr(module, "erase"):
-            touched += module.erase(person)
+    for erase_in_area in load_areas().erase:
+        touched += erase_in_area(person)
     # Other people's records may mention them by name (a state change "Sam assigned
     # by hand", a matching explanation): the name is replaced there too.
-    for module in load_areas():
-        for model, column in getattr(module, "NAME_MENTIONS", ()):
-            field = getattr(model, column)
-            for name in names:
-                model.update({field: fn.REPLACE(field, name, ERASED)}).where(field.contains(name)).execute()
+    for model, column in load_areas().name_mentions:
+        field = model._meta.fields[column]
+        for name in names:
+            model.update({field: fn.REPLACE(field, name, ERASED)}).where(field.contains(name)).execute()
     user_id = account_of(person)
     if user_id:
         User.update(name=ERASED, email=f"erased-{user_id}@erased.invalid", active=False, password_hash="",
