@@ -266,7 +266,8 @@ def _my_share_or_404(plan: WrapPlan, share_id: int) -> WrapShare:
 def revoke_all(user_id: int):
     """Peers and peer leads: stop sharing anything of their own plan with this person."""
     plan = _my_plan_or_404()
-    if not plan.active_shares().where(WrapShare.viewer == user_id).exists():
+    # 404 for someone never shared with; one whose shares have just ended is told so by the service.
+    if not WrapShare.select().where(WrapShare.plan == plan, WrapShare.viewer == user_id).exists():
         abort(404)
     if ActionForm().validate_on_submit():
         try:
