@@ -123,7 +123,8 @@ def measure(database: Path, repeat: int) -> dict[tuple[str, str], dict]:
     from peerapp.demo import DEMO_USERS
     from peerapp.models import User
 
-    app = create_app({"DATABASE": str(database), "SECRET_KEY": "bench", "TESTING": False})
+    app = create_app({"DATABASE": str(database), "SECRET_KEY": "bench", "TESTING": False,
+                      "ALLOW_DEMO": True})  # the seeded database carries the demo logins
     logins = {}
     with app.app_context():
         upgrade_schema()  # a database seeded by older code gets this code's indexes
@@ -192,7 +193,8 @@ def plans(database: Path) -> list[str]:
 
     from peerapp.cli import upgrade_schema
     from peerapp.db import db
-    app = create_app({"DATABASE": str(database), "SECRET_KEY": "bench", "TESTING": False})
+    app = create_app({"DATABASE": str(database), "SECRET_KEY": "bench", "TESTING": False,
+                      "ALLOW_DEMO": True})  # the seeded database carries the demo logins
     with app.app_context():
         upgrade_schema()
         logins = {spec["key"]: (sign_in(app, spec["email"]), User.by_email(spec["email"])) for spec in DEMO_USERS}
@@ -263,7 +265,7 @@ def _serve(database: Path, workers: int = 2):
     import subprocess
     import urllib.request
     port = _free_port()
-    env = {**os.environ, "PEERAPP_DATABASE": str(database), "PYTHONPATH": str(ROOT)}
+    env = {**os.environ, "PEERAPP_DATABASE": str(database), "PEERAPP_ALLOW_DEMO": "true", "PYTHONPATH": str(ROOT)}
     gunicorn = Path(sys.executable).parent / "gunicorn"
     started = time.perf_counter()
     process = subprocess.Popen([str(gunicorn), "-w", str(workers), "-k", "sync", "-b", f"127.0.0.1:{port}",
