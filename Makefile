@@ -10,7 +10,7 @@ CHROMIUM := /usr/bin/chromium
 PG_BIN   := /usr/lib/postgresql/15/bin
 # Both cores: the two engines' suites stay within minutes on a 2-core machine.
 TEST_WORKERS ?= 2
-PYTEST := $(BIN)/python -m pytest -n $(TEST_WORKERS)
+PYTEST := $(BIN)/python -m pytest -n $(TEST_WORKERS) --dist worksteal
 
 .PHONY: run test test-sqlite test-postgres setup setup-dev browser postgres bench clean
 
