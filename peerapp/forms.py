@@ -6,7 +6,7 @@ import re
 from flask import request
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, IntegerField, SelectMultipleField, StringField, TextAreaField, widgets
-from wtforms.validators import Length, Optional, StopValidation, ValidationError
+from wtforms.validators import DataRequired, Length, Optional, StopValidation, ValidationError
 
 from . import clock
 
@@ -21,6 +21,15 @@ class VersionedForm(FlaskForm):
     silently overwriting someone else's change (``peerapp.changes.check_version``)."""
     version = HiddenField()
 
+
+
+class CorrectionForm(VersionedForm):
+    """Correct a record that is otherwise only ever created: mixed in front of the form
+    that records it, so the same fields come back with the version and a reason, kept
+    in the record's history (``peerapp.history.correct``)."""
+    reason = StringField("Reason for the correction",
+                         validators=[DataRequired("Say why you are correcting it"), Length(max=200)],
+                         description="For example: wrong date entered. Kept in the record's history.")
 
 class ActionForm(FlaskForm):
     """An empty form: a CSRF token for POST-only buttons (logout, deactivate, ...)."""

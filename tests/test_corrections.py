@@ -139,3 +139,162 @@ def test_only_those_who_may_record_a_contact_may_correct_it_and_the_viewer_never
         assert _contact_url(contact) not in show, key
     viewer = _client(app, "viewer")
     assert viewer.get(f"/rights/history/contact/{contact.id}").status_code == 404
+
+
+# --- recruitment checks -------------------------------------------------------------------
+def _expired_dbs(app):
+    """The demo role whose DBS lapsed (it reads as paused automatically), its DBS record
+    and the supervisor (the team's peer lead)."""
+    from peerapp.workforce.models import CheckType, PeerRole, RecruitmentCheck
+    with app.app_context():
+        dbs = CheckType.get(CheckType.code == "dbs")
+        role = next(r for r in PeerRole.with_people().where(PeerRole.status == "active").order_by(PeerRole.id)
+                    if r.is_paused_automatically())
+        record = RecruitmentCheck.newest_for(role.candidate_id)[dbs.id]
+        lead_email = User.get_by_id(role.supervisor_id).email
+        db.close()
+    return role, record, lead_email.split("@")[0]
+
+
+def _check_url(role, record):
+    return f"/workforce/roles/{role.id}/checks/{record.id}/correct"
+
+
+def _check_post(page, record, **overrides):
+    data = {**_form(page), "check_type": str(record.check_type_id), "completed_on": record.completed_on.isoformat(),
+            "expires_on": record.expires_on.isoformat() if record.expires_on else "", "dbs_level": record.dbs_level,
+            "dbs_update_service": "yes" if record.dbs_update_service else "no", "dbs_outcome": record.dbs_outcome,
+            "reason": "zq expiry mistyped"}
+    data.update(overrides)
+    return data
+
+
+def test_correcting_a_lapsed_dbs_expiry_lifts_the_automatic_pause_as_recording_would(app):
+    import datetime as dt
+    from peerapp import clock
+    from peerapp.workforce.models import PeerRole
+    with app.app_context():
+        load_demo()
+        db.close()
+    role, record, lead_key = _expired_dbs(app)
+    lead = _client(app, lead_key)
+    role_page = lead.get(f"/workforce/roles/{role.id}").get_data(as_text=True)
+    assert _check_url(role, record) in role_page and f"/rights/history/recruitment_check/{record.id}" in role_page
+    page = lead.get(_check_url(role, record)).get_data(as_text=True)
+    later = (clock.today() + dt.timedelta(days=400)).isoformat()
+    response = lead.post(_check_url(role, record), data=_check_post(page, record, expires_on=later))
+    assert response.status_code == 302, response.get_data(as_text=True)[:3000]
+    with app.app_context():
+        assert not PeerRole.get_by_id(role.id).is_paused_automatically()
+        change = FieldChange.get(FieldChange.record_type == "recruitment_check",
+                                 FieldChange.record_id == str(record.id), FieldChange.field == "expires_on")
+        assert (change.old_value, change.new_value) == (record.expires_on.isoformat(), later)
+        assert AuditEvent.select().where(AuditEvent.action == "update", AuditEvent.record_type == "recruitment_check",
+                                         AuditEvent.record_id == str(record.id)).exists()
+        db.close()
+    # ...and back: a corrected expiry in the past pauses it again.
+    page = lead.get(_check_url(role, record)).get_data(as_text=True)
+    assert lead.post(_check_url(role, record), data=_check_post(
+        page, record, expires_on=record.expires_on.isoformat(), reason="zq undo")).status_code == 302
+    with app.app_context():
+        assert PeerRole.get_by_id(role.id).is_paused_automatically()
+        db.close()
+    assert "zq undo" in lead.get(f"/rights/history/recruitment_check/{record.id}").get_data(as_text=True)
+
+
+def test_a_check_correction_stale_or_wrong_is_refused_on_the_form_and_nothing_is_saved(app):
+    from peerapp.workforce.models import RecruitmentCheck
+    with app.app_context():
+        load_demo()
+        db.close()
+    role, record, lead_key = _expired_dbs(app)
+    lead = _client(app, lead_key)
+    page = lead.get(_check_url(role, record)).get_data(as_text=True)
+    bad = lead.post(_check_url(role, record), data=_check_post(
+        page, record, expires_on=record.completed_on.isoformat(), reason="zq typed reason"))
+    assert bad.status_code == 422 and "must be after the date completed" in bad.get_data(as_text=True)
+    assert "zq typed reason" in bad.get_data(as_text=True)
+    with app.app_context():
+        RecruitmentCheck.update(dbs_level="basic").where(RecruitmentCheck.id == record.id).execute()
+        db.close()
+    stale = lead.post(_check_url(role, record), data=_check_post(page, record, reason="zq typed reason"))
+    body = stale.get_data(as_text=True)
+    assert stale.status_code == 409 and "zq typed reason" in body and "Someone else changed this" in body
+    with app.app_context():
+        assert RecruitmentCheck.get_by_id(record.id).expires_on == record.expires_on
+        assert not FieldChange.select().where(FieldChange.record_type == "recruitment_check",
+                                              FieldChange.record_id == str(record.id)).exists()
+        db.close()
+
+
+def test_only_the_teams_staff_may_correct_a_check_and_the_viewer_never_sees_its_history(app):
+    with app.app_context():
+        load_demo()
+        db.close()
+    role, record, _ = _expired_dbs(app)
+    for key in ("viewer", "volunteer", "peer", "clinician", "facilitator", "admin"):
+        assert _client(app, key).get(_check_url(role, record)).status_code in (403, 404), key
+    assert _client(app, "viewer").get(f"/rights/history/recruitment_check/{record.id}").status_code == 404
+
+
+# --- supervision and debriefs --------------------------------------------------------------
+def _note(app, model_name):
+    from peerapp.workforce import models
+    model = getattr(models, model_name)
+    with app.app_context():
+        record = next(r for r in model.select().order_by(model.id)
+                      if models.PeerLeadDesignation.is_lead(r.recorded_by, r.role.team))
+        key = record.recorded_by.email.split("@")[0]
+        db.close()
+    return record, key
+
+
+def test_a_lead_corrects_supervision_and_a_debrief_and_stale_pages_are_refused(app):
+    from peerapp.workforce.models import Debrief, Supervision
+    with app.app_context():
+        load_demo()
+        db.close()
+    supervision, key = _note(app, "Supervision")
+    lead = _client(app, key)
+    url = f"/workforce/supervision/{supervision.id}/correct"
+    assert url in lead.get(f"/workforce/supervision/{supervision.id}").get_data(as_text=True)
+    page = lead.get(url).get_data(as_text=True)
+    data = {**_form(page), "held_on": supervision.held_on.isoformat(), "duration_minutes": "55",
+            "how_they_are": "zq corrected words", "actions": supervision.actions,
+            "next_on": supervision.next_on.isoformat() if supervision.next_on else "", "reason": "zq wrong length"}
+    assert lead.post(url, data={**data, "duration_minutes": "0"}).status_code == 422
+    assert lead.post(url, data=data).status_code == 302
+    with app.app_context():
+        assert Supervision.get_by_id(supervision.id).duration_minutes == 55
+        db.close()
+    stale = lead.post(url, data={**data, "how_they_are": "zq second try"})  # the page before the first save
+    assert stale.status_code == 409 and "zq second try" in stale.get_data(as_text=True)
+    assert "zq corrected words" in lead.get(f"/rights/history/supervision/{supervision.id}").get_data(as_text=True)
+
+    debrief, key = _note(app, "Debrief")
+    lead = _client(app, key)
+    url = f"/workforce/debriefs/{debrief.id}/correct"
+    assert url in lead.get(f"/workforce/debriefs/{debrief.id}").get_data(as_text=True)
+    page = lead.get(url).get_data(as_text=True)
+    data = {**_form(page), "held_on": debrief.held_on.isoformat(), "summary": "zq corrected day",
+            "wellbeing": debrief.wellbeing, "reason": ""}
+    missing = lead.post(url, data=data)
+    assert missing.status_code == 422 and "Say why you are correcting it" in missing.get_data(as_text=True)
+    assert lead.post(url, data={**data, "reason": "zq typo"}).status_code == 302
+    with app.app_context():
+        assert Debrief.get_by_id(debrief.id).summary == "zq corrected day"
+        db.close()
+
+
+def test_supervision_and_debriefs_are_corrected_only_by_a_named_lead_who_may_read_them(app):
+    with app.app_context():
+        load_demo()
+        db.close()
+    supervision, _ = _note(app, "Supervision")
+    debrief, _ = _note(app, "Debrief")
+    for key in ("viewer", "volunteer", "peer", "manager", "clinician", "facilitator", "admin"):
+        client = _client(app, key)
+        assert client.get(f"/workforce/supervision/{supervision.id}/correct").status_code in (403, 404), key
+        assert client.get(f"/workforce/debriefs/{debrief.id}/correct").status_code in (403, 404), key
+        page = client.get(f"/workforce/supervision/{supervision.id}").get_data(as_text=True)
+        assert "/correct" not in page, key

@@ -211,9 +211,68 @@ def correct_contact(clock):
     return "contact", contact.id, lead, expected
 
 
+
+def _dbs_role_and_check():
+    from peerapp.workforce.models import CheckType, PeerRole, RecruitmentCheck
+    dbs = CheckType.get(CheckType.code == "dbs")
+    record = (RecruitmentCheck.select().join(PeerRole, on=(PeerRole.candidate == RecruitmentCheck.candidate))
+              .where(RecruitmentCheck.check_type == dbs, PeerRole.status == "active")
+              .order_by(RecruitmentCheck.id).first())
+    role = PeerRole.select().where(PeerRole.candidate == record.candidate_id, PeerRole.status == "active").first()
+    return role, record
+
+
+def correct_check(clock):
+    from peerapp.changes import record_version
+    from peerapp.workforce import services as workforce
+    role, record = _dbs_role_and_check()
+    lead = User.get_by_id(role.supervisor_id)
+    completed = record.completed_on - dt.timedelta(days=2)
+    expires = completed + dt.timedelta(days=3 * 365 + 5)
+    level = "enhanced" if record.dbs_level != "enhanced" else "enhanced_barred"
+    outcome = "needs_review" if record.dbs_outcome != "needs_review" else "clear"
+    workforce.correct_check(role, record, reason="zq typed the wrong year", seen=record_version(record), by=lead,
+                            check_type=record.check_type, completed_on=completed, expires_on=expires, dbs_level=level,
+                            dbs_update_service=not record.dbs_update_service, dbs_outcome=outcome)
+    return "recruitment_check", record.id, lead, {
+        "completed_on": completed.isoformat(), "expires_on": expires.isoformat(), "dbs_level": level,
+        "dbs_update_service": None, "dbs_outcome": outcome, "reason for the correction": "zq typed the wrong year"}
+
+
+def correct_supervision(clock):
+    from peerapp.changes import record_version
+    from peerapp.workforce import services as workforce
+    from peerapp.workforce.models import PeerLeadDesignation, Supervision
+    record = next(r for r in Supervision.select().order_by(Supervision.id)
+                  if PeerLeadDesignation.is_lead(r.recorded_by, r.role.team))
+    lead = record.recorded_by
+    held = record.held_on - dt.timedelta(days=1)
+    workforce.correct_supervision(record, by=lead, reason="zq wrong day", seen=record_version(record), held_on=held,
+                                  duration_minutes=record.duration_minutes + 5, how_they_are="zq corrected how",
+                                  actions="zq corrected actions", next_on=held + dt.timedelta(days=40))
+    return "supervision", record.id, lead, {
+        "held_on": held.isoformat(), "duration_minutes": str(record.duration_minutes + 5),
+        "how_they_are": "zq corrected how", "actions": "zq corrected actions",
+        "next_on": (held + dt.timedelta(days=40)).isoformat(), "reason for the correction": "zq wrong day"}
+
+
+def correct_debrief(clock):
+    from peerapp.changes import record_version
+    from peerapp.workforce import services as workforce
+    from peerapp.workforce.models import Debrief, PeerLeadDesignation
+    record = next(r for r in Debrief.select().order_by(Debrief.id)
+                  if PeerLeadDesignation.is_lead(r.recorded_by, r.role.team))
+    lead = record.recorded_by
+    held = record.held_on - dt.timedelta(days=1)
+    workforce.correct_debrief(record, by=lead, reason="zq wrong day", seen=record_version(record), held_on=held,
+                              summary="zq corrected summary", wellbeing="zq corrected wellbeing")
+    return "debrief", record.id, lead, {"held_on": held.isoformat(), "summary": "zq corrected summary",
+                                       "wellbeing": "zq corrected wellbeing", "reason for the correction": "zq wrong day"}
+
+
 EDITS = [screen, answer, end_assignment, first_meeting, close, induction_and_base_access, team_meetings,
          visit_start_and_extend, visit_late_and_resolved, visit_check_out, readiness_item, concern, reflective_meeting,
-         correct_contact]
+         correct_contact, correct_check, correct_supervision, correct_debrief]
 
 
 @pytest.mark.parametrize("edit", EDITS, ids=[e.__name__ for e in EDITS])

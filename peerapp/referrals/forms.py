@@ -6,7 +6,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, HiddenField, RadioField, SelectField
 from wtforms.validators import DataRequired, InputRequired, Optional, ValidationError
 
-from ..forms import CheckboxesField, NeededWhen, SearchForm, VersionedForm, bounded_integer, long_text, not_in_future, text_field
+from ..forms import CheckboxesField, CorrectionForm, NeededWhen, SearchForm, VersionedForm, bounded_integer, long_text, not_in_future, text_field
 from ..models import Team, User
 from ..workforce.forms import AGE_BANDS
 from . import states
@@ -289,11 +289,9 @@ class ContactForm(FlaskForm):
             raise ValidationError("Say who cancelled")
 
 
-class ContactCorrectionForm(VersionedForm, ContactForm):
+class ContactCorrectionForm(CorrectionForm, ContactForm):
     """Correct a recorded contact: the recording form's fields, the version it was made
     from, and why."""
-    reason = text_field("Reason for the correction", 200, validators=[DataRequired("Say why you are correcting it")],
-                        description="For example: wrong date entered. Kept in the record's history.")
 
     def __init__(self, *args, contact=None, **kwargs):
         super().__init__(*args, **kwargs)

@@ -9,7 +9,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, FloatField, HiddenField, RadioField, SelectField
 from wtforms.validators import DataRequired, InputRequired, Optional, ValidationError
 
-from ..forms import CheckboxesField, NeededWhen, bounded_integer, long_text, text_field
+from ..forms import CheckboxesField, CorrectionForm, NeededWhen, bounded_integer, long_text, text_field
 from .models import DBS_LEVELS, DBS_OUTCOMES, KINDS
 
 DAYS = [("mon", "Monday"), ("tue", "Tuesday"), ("wed", "Wednesday"), ("thu", "Thursday"),
@@ -166,6 +166,16 @@ class CheckForm(FlaskForm):
                 raise ValidationError("Choose the DBS level")
 
 
+class CheckCorrectionForm(CorrectionForm, CheckForm):
+    """Correct a recorded check: the recording form's fields, the version, and why."""
+
+    def __init__(self, *args, lapses: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if lapses:  # the expiry of a check that lapses is needed, so its label says no "(optional)"
+            self.expires_on.flags.conditional = True
+            self.expires_on.description = "Needed: this check lapses."
+
+
 class MeetingForm(FlaskForm):
     attends = RadioField("Does the peer attend team meetings?", choices=[("yes", "Yes"), ("no", "No")],
                          validators=[InputRequired("Choose yes or no")])
@@ -193,6 +203,14 @@ class DebriefForm(FlaskForm):
     held_on = date_field("Date")
     summary = long_text("Summary of the day", 5000, validators=[DataRequired("Write a summary of the day")])
     wellbeing = long_text("Wellbeing", 2000, description="How the peer is after the day's work.")
+
+
+class SupervisionCorrectionForm(CorrectionForm, SupervisionForm):
+    """Correct a supervision record: the recording form's fields, the version, and why."""
+
+
+class DebriefCorrectionForm(CorrectionForm, DebriefForm):
+    """Correct a debrief record: the recording form's fields, the version, and why."""
 
 
 class ConflictForm(FlaskForm):

@@ -243,10 +243,10 @@ def activate(role: PeerRole, *, by: User, today: dt.date | None = None) -> tuple
     return user, password
 
 
-def record_check(role: PeerRole, *, check_type: CheckType, completed_on: dt.date, expires_on: dt.date | None,
-                 by: User, today: dt.date | None = None, dbs_level: str = "", dbs_update_service=None,
-                 dbs_outcome: str = "") -> RecruitmentCheck:
-    today = today or clock.today()
+def _check_rules(check_type: CheckType, completed_on: dt.date, expires_on: dt.date | None, today: dt.date,
+                 dbs_level: str, dbs_update_service, dbs_outcome: str) -> tuple[str, object, str]:
+    """What a check must say to be recorded (or corrected): refuses, else the DBS
+    details to keep (none for a check that is not a DBS)."""
     if completed_on > today:
         raise Refusal("The date completed cannot be in the future")
     if check_type.lapses and expires_on is None:
@@ -257,7 +257,16 @@ def record_check(role: PeerRole, *, check_type: CheckType, completed_on: dt.date
     if check_type.is_dbs and dbs_outcome not in DBS_OUTCOMES:
         raise Refusal("Choose the DBS outcome: clear or needs review")
     if not check_type.is_dbs:
-        dbs_level, dbs_update_service, dbs_outcome = "", None, ""
+        return "", None, ""
+    return dbs_level, dbs_update_service, dbs_outcome
+
+
+def record_check(role: PeerRole, *, check_type: CheckType, completed_on: dt.date, expires_on: dt.date | None,
+                 by: User, today: dt.date | None = None, dbs_level: str = "", dbs_update_service=None,
+                 dbs_outcome: str = "") -> RecruitmentCheck:
+    today = today or clock.today()
+    dbs_level, dbs_update_service, dbs_outcome = _check_rules(check_type, completed_on, expires_on, today, dbs_level,
+                                                              dbs_update_service, dbs_outcome)
     try:
         with db.atomic():
             record = RecruitmentCheck.create(candidate=role.candidate_id, check_type=check_type,
@@ -268,6 +277,34 @@ def record_check(role: PeerRole, *, check_type: CheckType, completed_on: dt.date
     except pw.IntegrityError:
         raise Refusal("The expiry date must be after the date completed") from None
     return record
+
+
+def correct_check(role: PeerRole, record: RecruitmentCheck, *, reason: str, seen: str | None, by: User,
+                  check_type: CheckType, completed_on: dt.date, expires_on: dt.date | None,
+                  today: dt.date | None = None, dbs_level: str = "", dbs_update_service=None,
+                  dbs_outcome: str = "") -> list:
+    """Correct a recorded check (a mistyped date, the wrong DBS outcome) under the rules
+    that recording it follows. Nothing about the role is stored: whether it is paused
+    automatically is worked out from its checks as they now stand (``ready_to_practise``),
+    the same way as after recording one. Field history with the reason; audited."""
+    today = today or clock.today()
+    if not reason.strip():
+        raise Refusal("Say why you are correcting it")
+    dbs_level, dbs_update_service, dbs_outcome = _check_rules(check_type, completed_on, expires_on, today, dbs_level,
+                                                              dbs_update_service, dbs_outcome)
+    try:
+        with db.atomic():
+            changed = history.correct(record, dict(check_type=check_type.id, completed_on=completed_on,
+                                                   expires_on=expires_on, dbs_level=dbs_level,
+                                                   dbs_update_service=dbs_update_service, dbs_outcome=dbs_outcome),
+                                      reason=reason, seen=seen, user=by)
+            if changed:
+                audit("update", record, user=by,
+                      summary=f"{check_type.code} corrected for peer role {role.id}: "
+                              f"{', '.join(c['field'] for c in changed)}; reason: {reason.strip()}")
+    except pw.IntegrityError:
+        raise Refusal("The expiry date must be after the date completed") from None
+    return changed
 
 
 def tick_induction(role: PeerRole, item: InductionItem, *, by: User, done_on: dt.date | None = None,
@@ -398,16 +435,20 @@ def confirm_meeting(role: PeerRole, *, by: User, as_: str, today: dt.date | None
         audit("update", agreement, summary=f"team meeting arrangement confirmed by {as_}")
 
 
-def record_supervision(role: PeerRole, *, by: User, held_on: dt.date, duration_minutes: int,
-                       how_they_are: str, actions: str, next_on: dt.date | None,
-                       today: dt.date | None = None) -> Supervision:
-    today = today or clock.today()
+def _supervision_rules(role: PeerRole, by: User, held_on: dt.date, next_on: dt.date | None, today: dt.date) -> None:
     if not PeerLeadDesignation.is_lead(by, role.team):
         raise Refusal("Only a named peer lead of the team can record supervision")
     if held_on > today:
         raise Refusal("The supervision date cannot be in the future")
     if next_on is not None and next_on < held_on:
         raise Refusal("The next supervision cannot be before this one")
+
+
+def record_supervision(role: PeerRole, *, by: User, held_on: dt.date, duration_minutes: int,
+                       how_they_are: str, actions: str, next_on: dt.date | None,
+                       today: dt.date | None = None) -> Supervision:
+    today = today or clock.today()
+    _supervision_rules(role, by, held_on, next_on, today)
     with db.atomic():
         record = Supervision.create(role=role, held_on=held_on, duration_minutes=duration_minutes,
                                     how_they_are=how_they_are, actions=actions, next_on=next_on,
@@ -416,18 +457,59 @@ def record_supervision(role: PeerRole, *, by: User, held_on: dt.date, duration_m
     return record
 
 
-def record_debrief(role: PeerRole, *, by: User, held_on: dt.date, summary: str, wellbeing: str,
-                   today: dt.date | None = None) -> Debrief:
-    today = today or clock.today()
+def correct_supervision(record: Supervision, *, by: User, reason: str, seen: str | None, held_on: dt.date,
+                        duration_minutes: int, how_they_are: str, actions: str, next_on: dt.date | None,
+                        today: dt.date | None = None) -> list:
+    """Correct a supervision record under the rules of recording one. When supervision
+    is next due (and so overdue) is worked out from the records as they now stand
+    (``PeerRole.next_supervision_due``): nothing else to update. Field history with the
+    reason (the notes are free text: shown only to the record's readers); audited."""
+    role = record.role
+    _supervision_rules(role, by, held_on, next_on, today or clock.today())
+    if not reason.strip():
+        raise Refusal("Say why you are correcting it")
+    with db.atomic():
+        changed = history.correct(record, dict(held_on=held_on, duration_minutes=duration_minutes,
+                                               how_they_are=how_they_are, actions=actions, next_on=next_on),
+                                  reason=reason, seen=seen, user=by)
+        if changed:
+            audit("update", record, user=by, summary=f"supervision of peer role {role.id} corrected: "
+                                                     f"{', '.join(c['field'] for c in changed)}; reason: {reason.strip()}")
+    return changed
+
+
+def _debrief_rules(role: PeerRole, by: User, held_on: dt.date, today: dt.date) -> None:
     if not PeerLeadDesignation.is_lead(by, role.team):
         raise Refusal("Only a named peer lead of the team can record a debrief")
     if held_on > today:
         raise Refusal("The debrief date cannot be in the future")
+
+
+def record_debrief(role: PeerRole, *, by: User, held_on: dt.date, summary: str, wellbeing: str,
+                   today: dt.date | None = None) -> Debrief:
+    today = today or clock.today()
+    _debrief_rules(role, by, held_on, today)
     with db.atomic():
         record = Debrief.create(role=role, held_on=held_on, summary=summary, wellbeing=wellbeing,
                                 recorded_by=by, recorded_at=clock.now())
         audit("create", record, summary=f"debrief recorded for peer role {role.id}")
     return record
+
+
+def correct_debrief(record: Debrief, *, by: User, reason: str, seen: str | None, held_on: dt.date, summary: str,
+                    wellbeing: str, today: dt.date | None = None) -> list:
+    """Correct a debrief under the rules of recording one: field history with the reason; audited."""
+    role = record.role
+    _debrief_rules(role, by, held_on, today or clock.today())
+    if not reason.strip():
+        raise Refusal("Say why you are correcting it")
+    with db.atomic():
+        changed = history.correct(record, dict(held_on=held_on, summary=summary, wellbeing=wellbeing),
+                                  reason=reason, seen=seen, user=by)
+        if changed:
+            audit("update", record, user=by, summary=f"debrief of peer role {role.id} corrected: "
+                                                     f"{', '.join(c['field'] for c in changed)}; reason: {reason.strip()}")
+    return changed
 
 
 def declare_conflict(role: PeerRole, *, staff: User, by: User, today: dt.date | None = None) -> StaffConflict:

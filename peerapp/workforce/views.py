@@ -18,14 +18,17 @@ from ..db import db
 from ..forms import ActionForm, int_arg
 from ..models import User, UserRole
 from ..navigation import home_panel, nav_item
-from ..pages import render, render_form
+from ..changes import StaleEdit, record_version
+from ..pages import render, render_form, render_stale
 from ..training.models import Candidate
 from ..wrap.sharing import shared_early_warning_signs
 from . import services
-from .forms import (CheckForm, ConfirmForm, ConflictForm, DebriefForm, DeclareForm, LeadForm, MeetingForm, OfferForm,
-                    RoleDetailsForm, SettingsForm, StatusForm, SupervisionForm)
+from .forms import (CheckCorrectionForm, CheckForm, ConfirmForm, ConflictForm, DebriefCorrectionForm, DebriefForm,
+                    DeclareForm, LeadForm, MeetingForm, OfferForm, RoleDetailsForm, SettingsForm, StatusForm,
+                    SupervisionCorrectionForm, SupervisionForm)
 from .models import (DBS_LEVELS, DBS_OUTCOMES, STATUSES, CheckType, Debrief, InductionItem, InductionTick,
-                     PeerLeadDesignation, PeerRole, Refusal, StaffConflict, Supervision, TeamMeetingAgreement,
+                     PeerLeadDesignation, PeerRole, RecruitmentCheck, Refusal, StaffConflict, Supervision,
+                     TeamMeetingAgreement,
                      WorkforceSetting)
 
 # cli_group=None: the sweep is `flask --app peerapp workforce-sweep`.
@@ -347,6 +350,55 @@ def check_new(role_id: int):
     return render_form("workforce/check_form.html", form, role=role)
 
 
+
+def _correct(form, record, page: str, save, done: str, back: str, **context):
+    """The one shape of every "Correct this record" page here: the form made from the
+    record with its version on GET; on POST ``save()`` (a service's correct_...), a
+    stale page refused with 409 and the typed text kept, a refusal on the form."""
+    if request.method == "GET":
+        form.version.data = record_version(record)
+    if form.validate_on_submit():
+        try:
+            changed = save()
+        except StaleEdit:
+            form.version.data = record_version(type(record).get_by_id(record.id))
+            return render_stale(page, form, record=record, correcting=True, **context)
+        except Refusal as refusal:
+            form.form_errors.append(str(refusal))
+        else:
+            flash(done if changed else "Nothing was changed.", "success")
+            return redirect(back)
+    return render_form(page, form, record=record, correcting=True, **context)
+
+
+@bp.route("/roles/<int:role_id>/checks/<int:check_id>/correct", methods=["GET", "POST"])
+@allow(*STAFF)
+def check_correct(role_id: int, check_id: int):
+    """Peer leads and managers of the team (who record checks): correct a recorded check.
+    Whether the role is paused automatically follows from its checks as corrected."""
+    role = _role_or_404(role_id, staff_only=True)
+    record = RecruitmentCheck.get_or_none((RecruitmentCheck.id == check_id)
+                                          & (RecruitmentCheck.candidate == role.candidate_id)) or abort(404)
+    types = list(CheckType.select().where((CheckType.active == True) | (CheckType.id == record.check_type_id))  # noqa: E712
+                 .order_by(CheckType.position))
+    form = CheckCorrectionForm(obj=record if request.method == "GET" else None, check_types=types,
+                               lapses=record.check_type.lapses)
+    if request.method == "GET":
+        form.check_type.data = record.check_type_id
+        form.dbs_update_service.data = {True: "yes", False: "no"}.get(record.dbs_update_service, "")
+        with db.atomic():
+            audit("view", record, summary=f"check viewed to correct it, peer role {role.id}")
+
+    def save():
+        return services.correct_check(
+            role, record, reason=form.reason.data or "", seen=form.version.data, by=current_user._get_current_object(),
+            check_type=form.types[form.check_type.data], completed_on=form.completed_on.data,
+            expires_on=form.expires_on.data, dbs_level=form.dbs_level.data or "",
+            dbs_update_service={"yes": True, "no": False}.get(form.dbs_update_service.data or ""),
+            dbs_outcome=form.dbs_outcome.data or "")
+    return _correct(form, record, "workforce/check_form.html", save, "Check corrected.",
+                    url_for("workforce.role", role_id=role.id) + "#checks", role=role)
+
 @bp.post("/roles/<int:role_id>/induction/<int:item_id>")
 @allow(*STAFF)
 def induction_tick(role_id: int, item_id: int):
@@ -464,6 +516,35 @@ def supervision_new(role_id: int):
                        warning_signs=_shared_warning_signs(role))
 
 
+
+def _note_to_correct(model, record_id: int):
+    """A supervision or debrief record the signed-in named peer lead of its team may
+    read (and so correct), else 404."""
+    record = model.get_or_none(model.id == record_id) or abort(404)
+    if not (record.visible_to(current_user) and PeerLeadDesignation.is_lead(current_user, record.role.team)):
+        abort(404)
+    return record
+
+
+@bp.route("/supervision/<int:record_id>/correct", methods=["GET", "POST"])
+@allow("peer_lead")
+def supervision_correct(record_id: int):
+    """Named peer leads of the team who may read the record (those who record supervision):
+    correct it. The changed notes go in its history, shown only to its readers."""
+    record = _note_to_correct(Supervision, record_id)
+    form = SupervisionCorrectionForm(obj=record if request.method == "GET" else None)
+    if request.method == "GET":
+        with db.atomic():
+            audit("view", record, summary=f"supervision of peer role {record.role_id} read to correct it")
+
+    def save():
+        return services.correct_supervision(
+            record, by=current_user._get_current_object(), reason=form.reason.data or "", seen=form.version.data,
+            held_on=form.held_on.data, duration_minutes=form.duration_minutes.data,
+            how_they_are=form.how_they_are.data, actions=form.actions.data or "", next_on=form.next_on.data)
+    return _correct(form, record, "workforce/supervision_form.html", save, "Supervision corrected.",
+                    url_for("workforce.supervision", record_id=record.id), role=record.role, warning_signs=None)
+
 def _shared_warning_signs(role: PeerRole) -> str | None:
     """The early warning signs the peer chose to share with this supervisor (their
     work-WRAP decides, and audits the reading), so supervision can note them."""
@@ -483,6 +564,7 @@ def supervision(record_id: int):
     with db.atomic():
         audit("view", record, summary=f"supervision of peer role {record.role_id} read")
     return render_template("workforce/supervision.html", record=record, role=record.role,
+                           may_correct=PeerLeadDesignation.is_lead(current_user, record.role.team),
                            readers=AuditEvent.for_record("supervision", record.id)
                            .where(AuditEvent.action == "view").limit(20))
 
@@ -519,8 +601,27 @@ def debrief(record_id: int):
         abort(404)
     with db.atomic():
         audit("view", record, summary=f"debrief of peer role {record.role_id} read")
-    return render_template("workforce/debrief.html", record=record, role=record.role)
+    return render_template("workforce/debrief.html", record=record, role=record.role,
+                           may_correct=PeerLeadDesignation.is_lead(current_user, record.role.team))
 
+
+
+@bp.route("/debriefs/<int:record_id>/correct", methods=["GET", "POST"])
+@allow("peer_lead")
+def debrief_correct(record_id: int):
+    """Named peer leads of the team who may read the debrief (those who record them): correct it."""
+    record = _note_to_correct(Debrief, record_id)
+    form = DebriefCorrectionForm(obj=record if request.method == "GET" else None)
+    if request.method == "GET":
+        with db.atomic():
+            audit("view", record, summary=f"debrief of peer role {record.role_id} read to correct it")
+
+    def save():
+        return services.correct_debrief(
+            record, by=current_user._get_current_object(), reason=form.reason.data or "", seen=form.version.data,
+            held_on=form.held_on.data, summary=form.summary.data, wellbeing=form.wellbeing.data or "")
+    return _correct(form, record, "workforce/debrief_form.html", save, "Debrief corrected.",
+                    url_for("workforce.debrief", record_id=record.id), role=record.role)
 
 @bp.post("/roles/<int:role_id>/conflicts")
 @allow(*STAFF)
