@@ -298,3 +298,70 @@ def test_supervision_and_debriefs_are_corrected_only_by_a_named_lead_who_may_rea
         assert client.get(f"/workforce/debriefs/{debrief.id}/correct").status_code in (403, 404), key
         page = client.get(f"/workforce/supervision/{supervision.id}").get_data(as_text=True)
         assert "/correct" not in page, key
+
+
+# --- outcome measure responses -------------------------------------------------------------
+def _measure_pair(app):
+    """A service user's first scored measure, on a referral with two or more (a paired
+    change), and a demo login of its team who may enter measures."""
+    from peerapp.outcomes import change
+    from peerapp.outcomes.models import MeasureResponse
+    with app.app_context():
+        rows = list(MeasureResponse.select().where(MeasureResponse.subject == "service user",
+                                                   MeasureResponse.status == "completed"))
+        pair = change.pairs(rows)[0]
+        first = pair.first
+        team = first.team_id
+        key = next(k for k in ("lead", "lead2", "manager") if User.by_email(f"{k}@demo.peerapp").team_id == team)
+        db.close()
+    return first, key
+
+
+def test_a_corrected_measure_is_scored_again_and_paired_change_follows(app):
+    from peerapp.outcomes import change, scoring
+    from peerapp.outcomes.models import MeasureResponse
+    with app.app_context():
+        load_demo()
+        db.close()
+    first, key = _measure_pair(app)
+    client = _client(app, key)
+    url = f"/outcomes/responses/{first.id}/correct"
+    listing = client.get(f"/outcomes/referrals/{first.referral_id}").get_data(as_text=True)
+    assert url in listing and f"/rights/history/measure_response/{first.id}" in listing
+    page = client.get(url).get_data(as_text=True)
+    with app.app_context():
+        definition = MeasureResponse.get_by_id(first.id).version.definition
+        highest = {i.key: (min if i.reverse else max)(o.value for o in i.options) for i in definition.items}
+        lowest = {i.key: (max if i.reverse else min)(o.value for o in i.options) for i in definition.items}
+        answers = highest if scoring.score(definition, highest).total != first.total else lowest
+        expected_total = scoring.score(definition, answers).total
+        db.close()
+    data = {**_form(page), "occasion": first.occasion, "taken_on": first.taken_on.isoformat(), "status": "completed",
+            "reason": "", "mode": "page", "step": "0", "correction_reason": "zq answers mis-clicked"}
+    from peerapp.outcomes.forms import item_field_name
+    data.update({item_field_name(k): str(v) for k, v in answers.items()})
+    missing = client.post(url, data={**data, "correction_reason": ""})
+    assert missing.status_code == 422 and "Say why you are correcting it" in missing.get_data(as_text=True)
+    response = client.post(url, data=data)
+    assert response.status_code == 302, response.get_data(as_text=True)[:3000]
+    with app.app_context():
+        stored = MeasureResponse.get_by_id(first.id)
+        assert stored.total == expected_total
+        rows = list(MeasureResponse.select().where(MeasureResponse.referral == first.referral_id))
+        pair = change.pairs(rows)[0]
+        assert pair.first.id == first.id and pair.first.total == expected_total
+        db.close()
+    assert "zq answers mis-clicked" in client.get(f"/rights/history/measure_response/{first.id}").get_data(as_text=True)
+    stale = client.post(url, data={**data, "correction_reason": "zq second try"})  # the page before the first save
+    assert stale.status_code == 409 and "zq second try" in stale.get_data(as_text=True)
+
+
+def test_only_those_who_may_enter_measures_may_correct_them_and_the_viewer_never_sees_them(app):
+    with app.app_context():
+        load_demo()
+        db.close()
+    first, key = _measure_pair(app)
+    for other in ("viewer", "volunteer", "clinician", "facilitator", "admin"):
+        client = _client(app, other)
+        assert client.get(f"/outcomes/responses/{first.id}/correct").status_code in (403, 404), other
+        assert client.get(f"/rights/history/measure_response/{first.id}").status_code == 404, other

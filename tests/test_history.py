@@ -270,9 +270,35 @@ def correct_debrief(clock):
                                        "wellbeing": "zq corrected wellbeing", "reason for the correction": "zq wrong day"}
 
 
+
+def correct_measure(clock):
+    from peerapp.changes import record_version
+    from peerapp.outcomes import services as outcomes
+    from peerapp.outcomes.models import MeasureResponse
+    response = (MeasureResponse.select().where(MeasureResponse.subject == "service user",
+                                               MeasureResponse.status == "completed")
+                .order_by(MeasureResponse.id).first())
+    referral = response.referral
+    manager = User.select().where(User.email == "manager@demo.peerapp").first()
+    lead = next(u for u in (_user("lead"), _user("lead2"), manager) if u.team_id == referral.team_id)
+    from peerapp.outcomes import scoring
+    definition = response.version.definition
+    highest = {i.key: (min if i.reverse else max)(o.value for o in i.options) for i in definition.items}
+    lowest = {i.key: (max if i.reverse else min)(o.value for o in i.options) for i in definition.items}
+    answers = highest if scoring.score(definition, highest).total != response.total else lowest
+    day = response.taken_on - dt.timedelta(days=1)
+    outcomes.correct_for_referral(response, by=lead, correction_reason="zq answers mis-clicked",
+                                  seen=record_version(response), status="completed", answers=answers, taken_on=day,
+                                  reason="zq note")
+    return "measure_response", response.id, lead, {
+        "taken_on": day.isoformat(), "answers_json": None, "total": None, "reason": "zq note",
+        "reason for the correction": "zq answers mis-clicked"}
+
+
 EDITS = [screen, answer, end_assignment, first_meeting, close, induction_and_base_access, team_meetings,
          visit_start_and_extend, visit_late_and_resolved, visit_check_out, readiness_item, concern, reflective_meeting,
-         correct_contact, correct_check, correct_supervision, correct_debrief]
+         correct_contact, correct_check, correct_supervision, correct_debrief,
+         correct_measure]
 
 
 @pytest.mark.parametrize("edit", EDITS, ids=[e.__name__ for e in EDITS])

@@ -6,7 +6,7 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, HiddenField, RadioField
 from wtforms.validators import DataRequired, InputRequired, Optional
 
-from ..forms import VersionedForm, bounded_integer, long_text, not_in_future
+from ..forms import CorrectionForm, VersionedForm, bounded_integer, long_text, not_in_future
 from .models import COMPLETED, COULD_NOT, DECLINED, NOT_DONE
 
 STATUS_CHOICES = [(COMPLETED, "Completed"), (DECLINED, "Declined (no score)"),
@@ -17,7 +17,8 @@ def item_field_name(key: str) -> str:
     return f"item_{key}"
 
 
-def response_form(definition, occasions: list[tuple[str, str]], end_not_done: bool = False, formdata=None):
+def response_form(definition, occasions: list[tuple[str, str]], end_not_done: bool = False, formdata=None,
+                  correcting: bool = False, obj=None):
     class ResponseForm(FlaskForm):
         occasion = RadioField("Which occasion is this?", choices=occasions, validators=[InputRequired("Choose the occasion.")])
         taken_on = DateField("Date taken", validators=[DataRequired("Enter the date the measure was taken."),
@@ -33,7 +34,10 @@ def response_form(definition, occasions: list[tuple[str, str]], end_not_done: bo
         setattr(ResponseForm, item_field_name(item.key),
                 RadioField(item.text, choices=[(o.value, o.label) for o in item.options], coerce=int,
                            validators=[Optional()]))
-    return ResponseForm(formdata=formdata) if formdata is not None else ResponseForm()
+    if correcting:  # "reason" here is why a measure was not done: the correction's own is named apart
+        ResponseForm.version = CorrectionForm.version
+        ResponseForm.correction_reason = CorrectionForm.reason
+    return ResponseForm(formdata=formdata, obj=obj) if formdata is not None else ResponseForm(obj=obj)
 
 
 class DebriefForm(FlaskForm):

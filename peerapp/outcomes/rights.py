@@ -3,9 +3,13 @@ text goes; the scores stay (without a name they identify no one, and Impact's
 counts stay right)."""
 from __future__ import annotations
 
+from flask import url_for
+
+from .. import history
+from ..models import User
 from ..referrals.models import Referral
 from ..personal import Person, Record, account_of, record_of
-from .models import MeasureResponse
+from .models import SERVICE_USER, MeasureResponse
 
 AREA = "Outcomes"
 
@@ -32,3 +36,19 @@ def erase(person: Person) -> list[tuple[str, object]]:
     if ids:
         MeasureResponse.update(reason="").where(MeasureResponse.id.in_(ids)).execute()
     return [("measure_response", i) for i in ids]
+
+
+# --- who may read the history of a measure response ------------------------------------------
+def _may_read_response(user, record) -> bool:
+    """A service user's measure: those who may enter them for the referral. A peer's own:
+    themselves, and their supervisor while they share their scores."""
+    from . import services
+    if record.subject == SERVICE_USER:
+        referral = Referral.get_or_none(Referral.id == record.referral_id)
+        return referral is not None and services.may_work_with_referral(user, referral)
+    peer = User.get_or_none(User.id == record.peer_id)
+    return peer is not None and services.may_read_peer_scores(user, peer)
+
+
+history.readable("measure_response", MeasureResponse, "Measure response", may_read=_may_read_response,
+                 back=lambda r: url_for("outcomes.referral", referral_id=r.referral_id) if r.referral_id else None)

@@ -18,7 +18,7 @@ import json
 
 import peewee as pw
 
-from .. import clock
+from .. import clock, history
 from ..audit import audit
 from ..changes import Refusal, check_version, record_version, unique_violation
 from ..db import db
@@ -138,21 +138,55 @@ def may_enter_for_peer(actor: User, peer: User) -> bool:
 
 
 # --- responses ----------------------------------------------------------------
+def _scored(version: MeasureVersion, status: str, answers: dict | None, taken_on: dt.date):
+    """(total, subscales, answers kept) for a response as entered, or corrected; refuses
+    a date in the future and a completed measure with a question unanswered."""
+    if taken_on > clock.today():
+        raise Refusal("The date is in the future: record a measure once it has been taken.")
+    if status != COMPLETED:
+        return None, {}, {}
+    try:
+        result = scoring.score(version.definition, answers or {})
+    except scoring.Unanswered:
+        raise Refusal("Answer every question, or record that the measure was declined or could not be completed.") from None
+    return result.total, result.subscales, answers or {}
+
+
+def correct_for_referral(response: MeasureResponse, *, by: User, correction_reason: str, seen: str | None,
+                         status: str, answers: dict | None, taken_on: dt.date, reason: str = "") -> list:
+    """Correct a service user's measure (a mis-clicked answer, the wrong date), by those
+    who may enter it, under the rules of entering it. The score is worked out again by
+    the measure's own scoring; paired and reliable change are computed from the stored
+    scores (``change.pairs``), so they follow. Field history with the reason; audited."""
+    referral = Referral.get_or_none(Referral.id == response.referral_id)
+    if referral is None or not may_work_with_referral(by, referral):
+        raise Refusal("You cannot correct measures for this referral.")
+    if status not in STATUSES or (status == NOT_DONE and response.occasion != END):
+        raise Refusal("Choose whether the measure was completed, declined or could not be completed.")
+    if status == NOT_DONE and not (reason or "").strip():
+        raise Refusal("Say why the end measure was not done.")
+    if taken_on < referral.referred_on:
+        raise Refusal(f"The date is before the referral ({referral.referred_on:%-d %b %Y}).")
+    if not (correction_reason or "").strip():
+        raise Refusal("Say why you are correcting it")
+    total, subscales, answers = _scored(response.version, status, answers, taken_on)
+    with db.atomic():
+        changed = history.correct(response, dict(taken_on=taken_on, status=status, total=total,
+                                                 subscales_json=json.dumps(subscales),
+                                                 answers_json=json.dumps(answers),
+                                                 reason=(reason or "").strip()[:2000]),
+                                  reason=correction_reason, seen=seen, user=by)
+        if changed:
+            audit("update", response, user=by, summary=f"{response.occasion} measure corrected: "
+                  f"{', '.join(c['field'] for c in changed)}; reason: {correction_reason.strip()}")
+    return changed
+
+
 def _store(version: MeasureVersion, fields: dict, status: str, answers: dict | None, reason: str,
            taken_on: dt.date, by: User) -> MeasureResponse:
     if status not in STATUSES:
         raise Refusal("Choose whether the measure was completed, declined or could not be completed.")
-    if taken_on > clock.today():
-        raise Refusal("The date is in the future: record a measure once it has been taken.")
-    total, subscales = None, {}
-    if status == COMPLETED:
-        try:
-            result = scoring.score(version.definition, answers or {})
-        except scoring.Unanswered:
-            raise Refusal("Answer every question, or record that the measure was declined or could not be completed.") from None
-        total, subscales = result.total, result.subscales
-    else:
-        answers = {}
+    total, subscales, answers = _scored(version, status, answers, taken_on)
     try:
         with db.atomic():
             response = MeasureResponse.create(

@@ -23,7 +23,7 @@ from flask_login import current_user
 from .. import clock
 from ..access import allow, recent_login
 from ..audit import audit
-from ..changes import Refusal, StaleEdit
+from ..changes import Refusal, StaleEdit, record_version
 from ..db import db
 from ..disclosure import SUPPRESSED, disclose, disclose_line, disclose_rate
 from ..forms import ActionForm
@@ -193,7 +193,8 @@ def referral(referral_id):
     rows = list(_responses_query().where(MeasureResponse.referral == found.id))
     with db.atomic():
         audit("view", found, summary="outcome measures viewed")
-    return render("outcomes/referral.html", referral=found, history=_history(rows),
+    # Those who may enter a service user's measures (and so read this page) may correct them.
+    return render("outcomes/referral.html", referral=found, history=_history(rows), corrects=True,
                   schedules=services.scheduled(SERVICE_USER), measures=_current_versions())
 
 
@@ -292,6 +293,47 @@ def record(referral_id, version_id):
         back = url_for("referrals.close", referral_id=found.id)
     return _entry(version, occasions, save, back,
                   f"{version.measure.name}", f"Referral {found.label}", end_not_done=True, debrief=debrief)
+
+
+@bp.route("/responses/<int:response_id>/correct", methods=["GET", "POST"])
+@allow(*WORKERS)
+def correct_response(response_id):
+    """Those who may enter a service user's measures (the referral team's peer leads and
+    managers, the assigned paid peer): correct one. The score is worked out again."""
+    response = MeasureResponse.get_or_none((MeasureResponse.id == response_id)
+                                           & (MeasureResponse.subject == SERVICE_USER)) or abort(404)
+    found = _referral_or_404(response.referral_id)
+    version = response.version
+    definition = version.definition
+    form = response_form(definition, [(response.occasion, response.occasion.capitalize())],
+                         end_not_done=response.occasion == END, correcting=True,
+                         obj=response if request.method == "GET" else None)
+    if request.method == "GET":
+        form.version.data = record_version(response)
+        for key, value in response.answers.items():
+            if hasattr(form, item_field_name(key)):
+                getattr(form, item_field_name(key)).data = value
+        with db.atomic():
+            audit("view", response, summary="measure viewed to correct it")
+    back = url_for("outcomes.referral", referral_id=found.id)
+    context = dict(version=version, definition=definition, back_url=back, title=f"Correct this record: {version.measure.name}",
+                   subject_label=f"Referral {found.label}", debrief=None, item_field_name=item_field_name,
+                   step=0, step_mode=False, correcting=True)
+    if form.validate_on_submit():
+        try:
+            changed = services.correct_for_referral(
+                response, by=_me(), correction_reason=form.correction_reason.data or "", seen=form.version.data,
+                status=form.status.data, answers=_answers(form, definition), taken_on=form.taken_on.data,
+                reason=form.reason.data or "")
+        except StaleEdit:
+            form.version.data = record_version(MeasureResponse.get_by_id(response.id))
+            return render_stale("outcomes/record.html", form, **context)
+        except Refusal as refusal:
+            form.status.errors.append(str(refusal))
+        else:
+            flash("Measure corrected." if changed else "Nothing was changed.")
+            return redirect(back)
+    return render_form("outcomes/record.html", form, **context)
 
 
 @bp.app_template_global("end_measures")
