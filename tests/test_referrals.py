@@ -913,9 +913,10 @@ def test_a_volunteer_opens_only_the_caseload_and_catalogue_of_every_referrals_ur
     with inside():
         referral.record_contact(world.lead, contact_on=TODAY, attendance="attended", summary="CONTACT-NOTE-SECRET",
                                 debrief_on=TODAY)
+        contact = Contact.get(Contact.referral == referral.id)
     client = login(world.volunteer_user)
     ids = {"referral_id": referral.id, "service_user_id": referral.service_user_id,
-           "intervention_id": world.items["Phone check-ins"].id}
+           "intervention_id": world.items["Phone check-ins"].id, "contact_id": contact.id}
     opened = set()
     for rule in app.url_map.iter_rules():
         if not rule.endpoint.startswith("referrals."):

@@ -13,7 +13,7 @@ from peerapp.models import Team, User
 from peerapp.referrals.models import Intervention, Referral, ServiceUser
 from peerapp.training.models import Candidate
 from tests.test_referrals import inside, referral_form, world  # noqa: F401 (fixture)
-from tests.test_roles_walk import Forms
+from tests.dom import forms
 
 N = 6
 
@@ -106,11 +106,9 @@ def test_simultaneous_identical_nominations(login, users):
 # -- stale edits -------------------------------------------------------------------------
 
 def _form(client, url) -> dict:
-    parser = Forms()
-    parser.feed(client.get(url).get_data(as_text=True))
-    for form in parser.forms:
-        if "version" in form["data"]:
-            return {k: v for k, v in form["data"].items()}
+    for form in forms(client.get(url).get_data(as_text=True)):
+        if "version" in form.names():
+            return form.fields()
     raise AssertionError(f"no versioned form on {url}")
 
 
