@@ -45,7 +45,7 @@ def _seed(server):
 
 def _record_check(journey, role_url, code, completed, expires=None, dbs=False):
     page = journey.page
-    page.locator(f'tr[data-check="{code}"] a').click()
+    page.locator(f'tr[data-check="{code}"] a[href*="/checks/new"]').click()
     page.wait_for_url("**/checks/new**")
     journey.check_accessibility()
     page.get_by_label("Date completed").fill(completed)
