@@ -545,6 +545,7 @@ def supervision_correct(record_id: int):
     return _correct(form, record, "workforce/supervision_form.html", save, "Supervision corrected.",
                     url_for("workforce.supervision", record_id=record.id), role=record.role, warning_signs=None)
 
+
 def _shared_warning_signs(role: PeerRole) -> str | None:
     """The early warning signs the peer chose to share with this supervisor (their
     work-WRAP decides, and audits the reading), so supervision can note them."""
@@ -603,7 +604,6 @@ def debrief(record_id: int):
         audit("view", record, summary=f"debrief of peer role {record.role_id} read")
     return render_template("workforce/debrief.html", record=record, role=record.role,
                            may_correct=PeerLeadDesignation.is_lead(current_user, record.role.team))
-
 
 
 @bp.route("/debriefs/<int:record_id>/correct", methods=["GET", "POST"])
