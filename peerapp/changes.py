@@ -63,10 +63,14 @@ def record_version(record: pw.Model, *extra) -> str:
 
 def check_version(record: pw.Model, seen: str | None, extra=lambda record: ()) -> None:
     """Inside the saving transaction: refuse (``StaleEdit``) when the row as it is
-    now differs from the version the person's form was made from."""
+    now differs from the version the person's form was made from.
+
+    The row is read with :func:`hold`, so on PostgreSQL a second save of the same
+    record waits here until the first commits, then sees its version and is
+    refused: compare and set, not read then compare."""
     if not seen:
         return  # a post made without the edit page (a script, a page from before versions): nothing to compare
-    fresh = type(record).get_or_none(record._meta.primary_key == record._pk)
+    fresh = hold(type(record), record._pk)
     if fresh is None or record_version(fresh, *extra(fresh)) != seen:
         raise StaleEdit(STALE_EDIT)
 
