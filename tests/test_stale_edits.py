@@ -121,3 +121,84 @@ def test_readiness_meeting_record(leads, login, clock):
     with db.connection_context():
         saved = ReflectiveMeeting.get_by_id(meeting.id)
         assert (saved.summary, saved.held_on) == ("Lee's summary, a long paragraph", dt.date(2026, 11, 29))
+
+
+def test_two_saves_of_one_edit_page_at_the_same_moment_one_wins(make_user, login, monkeypatch):
+    """The version is compared with the row held inside the saving transaction
+    (``SELECT ... FOR UPDATE`` on PostgreSQL), not read and then compared: two
+    admins who press Save on the same page at the same moment cannot both win.
+    Each save pauses after its check until the other has checked too (or 1 s)."""
+    import threading
+
+    from peerapp.admin import views as admin_views
+    from peerapp.models import Team
+
+    admins = [make_user("admin", name=f"Admin {n}") for n in (1, 2)]
+    clients = [login(a) for a in admins]
+    team_id = admins[0].team_id
+    url = f"/admin/teams/{team_id}"
+    forms_seen = [edit_form(c.get(url)) for c in clients]
+    barrier = threading.Barrier(2, timeout=1)
+    original = admin_views.check_version
+
+    def check_then_wait(*args, **kwargs):
+        original(*args, **kwargs)
+        try:
+            barrier.wait()
+        except threading.BrokenBarrierError:  # the other save is held until this one commits
+            pass
+
+    monkeypatch.setattr(admin_views, "check_version", check_then_wait)
+    responses = [None, None]
+
+    def save(i):
+        responses[i] = clients[i].post(url, data={**forms_seen[i], "name": f"Renamed by admin {i + 1}"})
+
+    threads = [threading.Thread(target=save, args=(i,)) for i in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    codes = sorted(r.status_code for r in responses)
+    assert codes == [302, 409], codes
+    winner = [i for i, r in enumerate(responses) if r.status_code == 302][0]
+    with db.connection_context():
+        assert Team.get_by_id(team_id).name == f"Renamed by admin {winner + 1}"
+
+
+def test_readiness_sop_new_version(make_user, login):
+    """Two managers write version 2 of the same SOP: the second to publish is refused
+    (their text kept) instead of silently superseding the first's version unread."""
+    from peerapp.readiness.models import SopVersion
+    first, second = login(make_user("manager", name="Morgan")), login(make_user("manager", name="Mo"))
+    sop = {"title": "Peer support SOP", "effective_on": "2026-12-01", "changes": "First", "body": "# SOP\n\nV1.",
+           "roles": ["peer", "manager"]}
+    assert first.post("/readiness/sop/new", data=sop, content_type="multipart/form-data").status_code == 302
+    with db.connection_context():
+        document_id = SopVersion.get().document_id
+    url = f"/readiness/sop/{document_id}/versions/new"
+    first_form, second_form = edit_sop_form(first.get(url)), edit_sop_form(second.get(url))
+    assert first_form["based_on"] == second_form["based_on"] == "1"
+    assert first.post(url, data={**first_form, "roles": ["peer", "manager"], "body": "# SOP\n\nFirst's V2."},
+                      content_type="multipart/form-data").status_code == 302
+    typed = {"body": "# SOP\n\nSecond's long rewrite.", "changes": "Rewrote the lone-working part"}
+    refused = second.post(url, data={**second_form, "roles": ["peer", "manager"], **typed},
+                          content_type="multipart/form-data")
+    assert refused.status_code == 409 and STALE in parse(refused).text
+    shown = edit_sop_form(refused)
+    assert (shown["body"], shown["changes"], shown["based_on"]) == (typed["body"], typed["changes"], "2")
+    with db.connection_context():
+        assert [(v.number, v.body) for v in SopVersion.select().order_by(SopVersion.number)] == [
+            (1, "# SOP\n\nV1."), (2, "# SOP\n\nFirst's V2.")]
+    # Having read version 2, publishing again from the re-shown form makes version 3.
+    assert second.post(url, data={**shown, "roles": ["peer", "manager"]},
+                       content_type="multipart/form-data").status_code == 302
+    with db.connection_context():
+        assert SopVersion.select(SopVersion.number, SopVersion.body).order_by(SopVersion.number.desc()).first().body \
+            == typed["body"]
+
+
+def edit_sop_form(response):
+    found = [f for f in forms(parse(response)) if "based_on" in f.names()]
+    assert len(found) == 1, found
+    return {name: value for name, value in found[0].values() if name not in ("roles", "pdf")}

@@ -6,7 +6,7 @@ import datetime as dt
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import BooleanField, DateField, PasswordField, RadioField, SelectField
+from wtforms import BooleanField, DateField, HiddenField, PasswordField, RadioField, SelectField
 from wtforms.validators import DataRequired, InputRequired, Optional, ValidationError
 from wtforms.widgets import HiddenInput
 
@@ -105,6 +105,9 @@ class SopForm(FlaskForm):
     pdf = FileField("Or attach a PDF", description="Up to 10 MB.")
     roles = CheckboxesField("Who must read and sign it", choices=[(r, r) for r in SIGNING_ROLES],
                             validators=[DataRequired("Choose who must read and sign it")])
+    # The newest version number the manager's page showed: a version published by
+    # someone else meanwhile refuses this one instead of silently superseding it.
+    based_on = HiddenField()
 
 
 class SignForm(FlaskForm):

@@ -277,8 +277,12 @@ MAX_PDF_BYTES = 10 * 1024 * 1024
 
 
 def publish_version(team_id, *, document: SopDocument | None, title: str, effective_on: dt.date, changes: str,
-                    body: str, pdf: bytes | None, pdf_name: str, roles, by) -> SopVersion:
-    """A new SOP (version 1) or a new version of one: everyone asked signs it again."""
+                    body: str, pdf: bytes | None, pdf_name: str, roles, by, based_on: int | None = None) -> SopVersion:
+    """A new SOP (version 1) or a new version of one: everyone asked signs it again.
+
+    ``based_on`` is the newest version number the manager's page showed: when
+    someone has published since, nothing is saved (their version would otherwise
+    be superseded unread). The unique (document, number) index stands behind it."""
     roles = sorted(set(roles))
     if not roles or not set(roles) <= set(SIGNING_ROLES):
         raise Refusal("Choose who must read and sign it")
@@ -300,7 +304,11 @@ def publish_version(team_id, *, document: SopDocument | None, title: str, effect
                 if unique_violation(error):
                     raise Refusal("The team already has an SOP with this title: add a version to it") from error
                 raise
-        number = (SopVersion.select(pw.fn.MAX(SopVersion.number)).where(SopVersion.document == document).scalar() or 0) + 1
+        newest = SopVersion.select(pw.fn.MAX(SopVersion.number)).where(SopVersion.document == document).scalar() or 0
+        if based_on is not None and newest != based_on:
+            raise StaleEdit(f"Someone else has just published version {newest} of this SOP while you were writing. "
+                            "Nothing was saved: your text is below. Read their version, then publish yours again.")
+        number = newest + 1
         try:
             with db.atomic():
                 version = SopVersion.create(

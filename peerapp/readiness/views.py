@@ -529,6 +529,7 @@ def _sop_form_page(form, document=None, latest=None):
 
 
 def _publish(form, document):
+    based_on = int(form.based_on.data) if document is not None and (form.based_on.data or "").isdigit() else None
     pdf, pdf_name = None, ""
     upload = form.pdf.data
     if upload and getattr(upload, "filename", ""):
@@ -537,7 +538,7 @@ def _publish(form, document):
     return services.publish_version(_team_id(), document=document, title=form.title.data or "",
                                     effective_on=form.effective_on.data, changes=form.changes.data or "",
                                     body=form.body.data or "", pdf=pdf, pdf_name=pdf_name, roles=form.roles.data,
-                                    by=current_user._get_current_object())
+                                    by=current_user._get_current_object(), based_on=based_on)
 
 
 UPLOAD_LIMIT = services.MAX_PDF_BYTES + 1024 * 1024  # the PDF and the form around it
@@ -580,6 +581,7 @@ def sop_version_new(document_id: int):
     if request.method == "GET":
         form.title.data = document.title
         form.effective_on.data = clock.today()
+        form.based_on.data = str(latest.number if latest else 0)
         if latest:
             form.body.data = latest.body
             form.roles.data = latest.role_list()
@@ -588,6 +590,11 @@ def sop_version_new(document_id: int):
             version = _publish(form, document)
             flash(f"Version {version.number} published. Everyone asked must read and sign it again.", "success")
             return redirect(url_for("readiness.sop_version", version_id=version.id))
+        except StaleEdit:
+            latest = (SopVersion.select().where(SopVersion.document == document)
+                      .order_by(SopVersion.number.desc()).first())
+            form.based_on.data = str(latest.number)  # publishing again, having read it, goes ahead
+            return render_stale("readiness/sop_form.html", form, document=document, latest=latest)
         except Refusal as refusal:
             form.body.errors.append(str(refusal))
     return _sop_form_page(form, document, latest)
