@@ -444,7 +444,70 @@ class ScoreTable:
     peer_ids: tuple[int, ...]
     eligible: np.ndarray          # bool, (referrals, peers)
     scores: np.ndarray            # float64, 0 where ineligible
-    main_reason: np.ndarray       # uint8 hard-rule code of the first rule broken, 0 if eligible
+    _main_reason: Any = field(default=None, repr=False, compare=False)
+
+    @property
+    def main_reason(self) -> np.ndarray:
+        """uint8 hard-rule code of the first rule broken, 0 if eligible: worked out
+        when first asked (a stored run never needs it)."""
+        if callable(self._main_reason):
+            self._main_reason = self._main_reason()
+        return self._main_reason
+
+
+# --- sets as bits ------------------------------------------------------------------
+# Shared interests, languages, slots, requested interventions and preferences are
+# counted for every (referral, peer) pair with bitwise AND and a population count on
+# uint64 words: no Python loop per pair and no BLAS (whose threads only spin on a
+# busy 2-core machine for matrices this thin).
+
+def _incidence(sets, index: Mapping, width: int):
+    """Boolean (len(sets), width): True where an item's set holds word ``index[k]``
+    (words not in ``index`` are ignored)."""
+    import numpy as np
+    from itertools import chain
+
+    cols = [[index[k] for k in s if k in index] for s in sets]
+    counts = np.fromiter(map(len, cols), np.int64, len(cols))
+    flat = np.fromiter(chain.from_iterable(cols), np.int64, int(counts.sum()))
+    out = np.zeros((len(cols), width), bool)
+    out[np.repeat(np.arange(len(cols)), counts), flat] = True
+    return out
+
+
+def _bits(matrix):
+    """A boolean (n, c) matrix as uint64 words (n, ceil(c / 64)): column c is bit c % 64 of word c // 64."""
+    import numpy as np
+
+    packed = np.packbits(matrix, axis=1, bitorder="little")
+    padding = (-packed.shape[1]) % 8 or (8 if packed.shape[1] == 0 else 0)
+    if padding:
+        packed = np.pad(packed, ((0, 0), (0, padding)))
+    return np.ascontiguousarray(packed).view("<u8")
+
+
+def _shared_count(a, b):
+    """How many bits each row of ``a`` shares with each row of ``b``: uint16 (len(a), len(b))."""
+    import numpy as np
+
+    out = np.zeros((a.shape[0], b.shape[0]), np.uint16)
+    both = np.empty((a.shape[0], b.shape[0]), np.uint64)
+    for w in range(a.shape[1]):
+        np.bitwise_and(a[:, w, None], b[None, :, w], out=both)
+        out += np.bitwise_count(both)
+    return out
+
+
+def _share_any(a, b):
+    """Whether each row of ``a`` shares a bit with each row of ``b``: bool (len(a), len(b))."""
+    import numpy as np
+
+    out = np.zeros((a.shape[0], b.shape[0]), bool)
+    both = np.empty((a.shape[0], b.shape[0]), np.uint64)
+    for w in range(a.shape[1]):
+        np.bitwise_and(a[:, w, None], b[None, :, w], out=both)
+        out |= both != 0
+    return out
 
 
 class _Tables:
@@ -480,7 +543,6 @@ class _Tables:
         # Interventions: referral-level rules, then peer x intervention rules.
         iv_ids = list(cat)
         iv_col = {iid: k for k, iid in enumerate(iv_ids)}
-        requested = np.zeros((n_r, len(iv_ids)), np.float32)
         missing = np.zeros(n_r, bool)
         unsuited = np.zeros(n_r, bool)
         risk_keys = {iid: {_key(x) for x in iv.risk_levels} for iid, iv in cat.items()}
@@ -488,9 +550,7 @@ class _Tables:
             for iid in r.interventions:
                 if iid not in cat:
                     missing[i] = True
-                    continue
-                requested[i, iv_col[iid]] = 1
-                if r.risk not in risk_keys[iid]:
+                elif r.risk not in risk_keys[iid]:
                     unsuited[i] = True
         rules.append((NOT_IN_CATALOGUE, missing[:, None]))
         rules.append((INTERVENTION_RISK, unsuited[:, None]))
@@ -516,15 +576,16 @@ class _Tables:
         rules.append((NOT_A_GOOD_FIT, not_fit))
 
         if iv_ids:
-            offers_limited = np.zeros((n_p, len(iv_ids)), np.float32)
+            requested = _bits(_incidence([r.interventions for r in refs], iv_col, len(iv_ids)))
+            offers_limited = np.zeros((n_p, len(iv_ids)), bool)
             for j, p in enumerate(peers):
                 if p.peer.interventions:
                     offers_limited[j] = [iid not in p.peer.interventions for iid in iv_ids]
             no_volunteers = np.array([not cat[iid].volunteers_allowed for iid in iv_ids], bool)
-            vol_blocked = (volunteer[:, None] & no_volunteers[None, :]).astype(np.float32)
-            rules.append((DOES_NOT_OFFER, (requested @ offers_limited.T) > 0))
-            rules.append((VOLUNTEER_INTERVENTION, (requested @ vol_blocked.T) > 0))
-            cannot = (offers_limited > 0) | (vol_blocked > 0)
+            vol_blocked = volunteer[:, None] & no_volunteers[None, :]
+            rules.append((DOES_NOT_OFFER, _share_any(requested, _bits(offers_limited))))
+            rules.append((VOLUNTEER_INTERVENTION, _share_any(requested, _bits(vol_blocked))))
+            cannot = offers_limited | vol_blocked
             self.can_deliver = {iid: ~cannot[:, k] for k, iid in enumerate(iv_ids)}
         else:
             self.can_deliver = {}
@@ -539,13 +600,10 @@ class _Tables:
         self._has_cache: dict[tuple[str, str], np.ndarray] = {}
         must_cols = sorted({(kind, k) for r in refs for kind, k, _ in r.must})
         if must_cols:
-            wants = np.zeros((n_r, len(must_cols)), np.float32)
             col = {c: k for k, c in enumerate(must_cols)}
-            for i, r in enumerate(refs):
-                for kind, k, _ in r.must:
-                    wants[i, col[(kind, k)]] = 1
-            lacks = np.stack([~self.peers_with(*c) for c in must_cols], axis=1).astype(np.float32)
-            rules.append((MUST, (wants @ lacks.T) > 0))
+            wants = _incidence([[(kind, k) for kind, k, _ in r.must] for r in refs], col, len(must_cols))
+            lacks = np.stack([~self.peers_with(*c) for c in must_cols], axis=1)
+            rules.append((MUST, _share_any(_bits(wants), _bits(lacks))))
         self.rules = rules
 
         blocked = np.zeros((n_r, n_p), bool)
@@ -553,46 +611,42 @@ class _Tables:
             blocked |= mask
         self.eligible = ~blocked
 
-        # Soft score, for every pair, then zeroed where ineligible.
+        # Soft score, for every pair, then zeroed where ineligible. Each term is added
+        # in place, in the documented order, in float64 (the same sums as score_pair).
         w = self.weights
         score = np.full((n_r, n_p), MATCH_BASE)
+        term = np.empty((n_r, n_p))
+
+        def add(weight, counts):
+            np.multiply(counts, weight, out=term, dtype=np.float64)
+            np.add(score, term, out=score)
 
         def shared(ref_attr, peer_attr, cap):
             vocab = sorted({k for x in refs for k in getattr(x, ref_attr)})
             if not vocab or n_p == 0:
-                return np.zeros((n_r, n_p))
+                return np.zeros((n_r, n_p), np.uint16)
             index = {k: c for c, k in enumerate(vocab)}
-            a = np.zeros((n_r, len(vocab)), np.float32)
-            b = np.zeros((n_p, len(vocab)), np.float32)
-            for i, x in enumerate(refs):
-                a[i, [index[k] for k in getattr(x, ref_attr)]] = 1
-            for j, x in enumerate(peers):
-                cols = [index[k] for k in getattr(x, peer_attr) if k in index]
-                b[j, cols] = 1
-            return np.minimum(a @ b.T, cap).astype(np.float64)
+            a = _bits(_incidence([getattr(x, ref_attr) for x in refs], index, len(vocab)))
+            b = _bits(_incidence([getattr(x, peer_attr) for x in peers], index, len(vocab)))
+            return np.minimum(_shared_count(a, b), cap)
 
-        score += w["languages"] * shared("languages", "languages", settings.language_cap)
-        score += w["interests"] * shared("interests", "interests", settings.interest_cap)
-        score += w["availability"] * shared("availability", "availability", settings.availability_cap)
+        add(w["languages"], shared("languages", "languages", settings.language_cap))
+        add(w["interests"], shared("interests", "interests", settings.interest_cap))
+        add(w["availability"], shared("availability", "availability", settings.availability_cap))
 
         areas = sorted({r.area for r in refs if r.area})
         if areas and n_p:
             area_index = {k: c for c, k in enumerate(areas)}
-            peer_in = np.zeros((n_p, len(areas) + 1), bool)  # last column: "no area"
-            for j, p in enumerate(peers):
-                peer_in[j, [area_index[k] for k in p.areas if k in area_index]] = True
-            ref_area = np.fromiter((area_index.get(r.area, len(areas)) for r in refs), np.int64, n_r)
-            score += w["area"] * peer_in[:, ref_area].T
+            ref_in = _bits(_incidence([(r.area,) for r in refs], area_index, len(areas)))
+            peer_in = _bits(_incidence([p.areas for p in peers], area_index, len(areas)))
+            add(w["area"], _share_any(ref_in, peer_in))
 
         would_cols = sorted({(kind, k) for r in refs for kind, k, _ in r.would_like})
         if would_cols and n_p:
-            wants = np.zeros((n_r, len(would_cols)), np.float32)
             col = {c: k for k, c in enumerate(would_cols)}
-            for i, r in enumerate(refs):
-                for kind, k, _ in r.would_like:
-                    wants[i, col[(kind, k)]] = 1
-            has = np.stack([self.peers_with(*c) for c in would_cols], axis=1).astype(np.float32)
-            score += w["preferences"] * (wants @ has.T).astype(np.float64)
+            wants = _incidence([[(kind, k) for kind, k, _ in r.would_like] for r in refs], col, len(would_cols))
+            has = np.stack([self.peers_with(*c) for c in would_cols], axis=1)
+            add(w["preferences"], _shared_count(_bits(wants), _bits(has)))
 
         maxc = np.fromiter((p.peer.max_caseload for p in peers), np.float64, n_p)
         active = np.fromiter((p.active for p in peers), np.float64, n_p)
@@ -602,7 +656,8 @@ class _Tables:
         waited = np.fromiter((min(max(0, r.referral.waiting_days), settings.waiting_cap_days)
                               for r in refs), np.float64, n_r)
         score += w["waiting"] * waited[:, None]
-        self.scores = np.where(self.eligible, score, 0.0)
+        np.copyto(score, 0.0, where=blocked)
+        self.scores = score
 
     def peers_with(self, kind: str, key: str):
         """Boolean vector: which peers have this gender / age band / background / language."""
@@ -637,15 +692,17 @@ class _Tables:
         col_peer = np.repeat(np.arange(len(self.peers)), per_peer)
         if len(rows) == 0 or len(col_peer) == 0:
             return []
-        ok = E[np.ix_(rows, col_peer)]
-        value = S[np.ix_(rows, col_peer)]
+        # Worked out on each peer's column once, then repeated for their places.
+        used = np.flatnonzero(per_peer > 0)
+        value = S[np.ix_(rows, used)]
         if self.settings.most_matches_first:
             # Worth more than any difference in total score: the solver first
             # maximises how many referrals are matched, then the total score.
             bonus = min(len(rows), len(col_peer)) * float(value.max()) + 1.0
-            value = np.where(ok, value + bonus, 0.0)
+            value = np.where(E[np.ix_(rows, used)], value + bonus, 0.0)
+        value = value[:, np.repeat(np.arange(len(used)), per_peer[used])]
         r_idx, c_idx = linear_sum_assignment(value, maximize=True)
-        keep = ok[r_idx, c_idx]
+        keep = E[rows[r_idx], col_peer[c_idx]]
         return [(int(rows[r]), int(col_peer[c])) for r, c in zip(r_idx[keep], c_idx[keep])]
 
     def solve_greedy(self) -> list[tuple[int, int]]:
@@ -727,12 +784,19 @@ class _Tables:
             chosen = np.array([j for _, j in pairs])
             sub = np.where(self.eligible[rows], self.scores[rows], -np.inf)
             sub[np.arange(len(rows)), chosen] = -np.inf
-            top = min(k, sub.shape[1])
-            # Best first; equal scores in peer-id order (stable sort).
-            order = np.argsort(-sub, axis=1, kind="stable")[:, :top]
-            best = np.take_along_axis(sub, order, axis=1)
+            # The best ``k`` of each row, best first, equal scores in peer-id order: the
+            # first of the highest (argmax), taken out, ``k`` times (as a stable sort would).
+            picked, best = [], []
+            for _ in range(min(k, sub.shape[1])):
+                j = np.argmax(sub, axis=1)
+                picked.append(j)
+                best.append(sub[np.arange(len(rows)), j])
+                sub[np.arange(len(rows)), j] = -np.inf
+            order = np.stack(picked, axis=1)
+            best = np.stack(best, axis=1)
+            peer_ids = [p.peer.id for p in self.peers]
             for n, i in enumerate(rows.tolist()):
-                alternatives[i] = [(self.peers[j].peer.id, float(s))
+                alternatives[i] = [(peer_ids[j], float(s))
                                    for j, s in zip(order[n].tolist(), best[n].tolist()) if s > -np.inf]
 
         proposals = []
@@ -770,7 +834,7 @@ class _Tables:
         return ScoreTable(
             referral_ids=tuple(r.referral.id for r in self.refs),
             peer_ids=tuple(p.peer.id for p in self.peers),
-            eligible=self.eligible, scores=self.scores, main_reason=self.main_reason(),
+            eligible=self.eligible, scores=self.scores, _main_reason=self.main_reason,
         )
 
 

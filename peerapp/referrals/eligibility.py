@@ -104,13 +104,20 @@ def key(text: str) -> str:
     return " ".join(str(text).split()).casefold()
 
 
+@lru_cache(maxsize=8192)
+def _spelling(text: str) -> tuple[str, str]:
+    """(key, display text) of one value: a run reads the same words thousands of times."""
+    shown = " ".join(str(text).split())
+    return shown.casefold(), shown
+
+
 def keyed(values: Iterable[str]) -> dict[str, str]:
     """Normalised key -> display text (the first spelling in sorted order)."""
     out: dict[str, str] = {}
     for value in sorted(values, key=str):
-        k = key(value)
+        k, shown = _spelling(value)
         if k and k not in out:
-            out[k] = " ".join(str(value).split())
+            out[k] = shown
     return out
 
 
