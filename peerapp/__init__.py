@@ -5,13 +5,25 @@ import datetime as dt
 import logging
 import os
 import secrets
+import sys
 from pathlib import Path
+
+# peewee imports PostgreSQL's driver as it is imported (psycopg: ~70 modules,
+# 0.2 s of every start), even to serve SQLite. Its import is refused for that
+# moment only; peerapp.db.open_database hands psycopg to peewee when the
+# configured database is a postgresql:// URL.
+if "peewee" not in sys.modules and "psycopg" not in sys.modules:
+    sys.modules["psycopg"] = None  # `import psycopg` raises ImportError while this stands
+    try:
+        import peewee  # noqa: F401
+    finally:
+        del sys.modules["psycopg"]
 
 from flask import Flask, Request, request, session
 from flask_login import LoginManager
 from flask_wtf import CSRFProtect
 from werkzeug.exceptions import RequestEntityTooLarge
-from werkzeug.routing import IntegerConverter
+from werkzeug.routing import IntegerConverter, Rule
 
 from . import clock
 
@@ -19,6 +31,21 @@ class BoundedInt(IntegerConverter):
     def __init__(self, map, *args, **kwargs):
         kwargs.setdefault("max", 2**63 - 1)
         super().__init__(map, *args, **kwargs)
+
+
+class LazyRule(Rule):
+    """Werkzeug writes and compiles two URL builders for every rule as it is added
+    (0.2 s of every start for ~200 rules), though a worker builds URLs of few of
+    them: each builder is compiled the first time a URL of its rule is built."""
+
+    def _compile_builder(self, append_unknown: bool = True):
+        compile_now = super()._compile_builder
+
+        def build(rule, **values):
+            compiled = compile_now(append_unknown).__get__(rule, None)
+            setattr(rule, "_build_unknown" if append_unknown else "_build", compiled)
+            return compiled(**values)
+        return build
 
 
 class LimitedRequest(Request):
@@ -121,6 +148,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.request_class = LimitedRequest
     # An id too large for SQLite's integers is simply not a route (404), never a 500.
     app.url_map.converters["int"] = BoundedInt
+    app.url_rule_class = LazyRule
     instance = Path(app.instance_path)
     instance.mkdir(parents=True, exist_ok=True)
 

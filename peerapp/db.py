@@ -10,7 +10,6 @@ import os
 
 import peewee
 from flask import Flask
-from playhouse.db_url import connect as connect_url
 
 # Models bind to this proxy; create_app points it at the configured database.
 db = peewee.DatabaseProxy()
@@ -28,6 +27,8 @@ SQLITE_PRAGMAS = (
 def open_database(target: str) -> peewee.Database:
     """A file path means SQLite; a URL (postgresql://...) means that server."""
     if "://" in target and not target.startswith("sqlite"):
+        _give_peewee_psycopg()
+        from playhouse.db_url import connect as connect_url
         return connect_url(target)
     path = target.split("://", 1)[1].lstrip("/") if target.startswith("sqlite") else target
     if target.startswith("sqlite:////"):
@@ -39,6 +40,21 @@ def open_database(target: str) -> peewee.Database:
         timeout=10,
         check_same_thread=False,
     )
+
+
+def _give_peewee_psycopg() -> None:
+    """peewee was imported without psycopg (peerapp/__init__.py: SQLite needs no
+    PostgreSQL driver at start-up): set what its own import would have set."""
+    if peewee.psycopg is not None:
+        return
+    import psycopg
+    from psycopg.pq import TransactionStatus
+    from psycopg.types.json import Json, Jsonb
+    peewee.psycopg, peewee.TransactionStatus = psycopg, TransactionStatus
+    peewee.Json_pg3, peewee.Jsonb_pg3 = Json, Jsonb
+    adapter = peewee.Psycopg3Adapter
+    adapter.txn_idle, adapter.txn_inerror, adapter.txn_unknown = (
+        TransactionStatus.IDLE, TransactionStatus.INERROR, TransactionStatus.UNKNOWN)
 
 
 def is_sqlite(database: peewee.Database | None = None) -> bool:

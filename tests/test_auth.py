@@ -45,6 +45,14 @@ def test_wrong_password_and_unknown_email_get_the_same_answer(anon, peer_lead):
     assert failed == 2
 
 
+def test_an_unknown_email_costs_a_full_hash_like_a_known_one():
+    # The written-out dummy hash must have today's parameters, or an unknown email
+    # would answer faster (or slower) than a wrong password and tell which is which.
+    from peerapp import passwords
+    assert not passwords.hasher.check_needs_rehash(passwords.DUMMY_HASH)
+    assert passwords.hasher.verify(passwords.DUMMY_HASH, "not a real password, only for timing")
+
+
 def test_five_failures_make_that_address_wait_a_growing_time(anon, peer_lead, clock):
     clock.freeze(T0)
     for _ in range(5):

@@ -38,6 +38,18 @@ def test_a_database_url_selects_postgresql_through_the_same_models():
     assert open_database("/tmp/x.sqlite3").__class__ is pw.SqliteDatabase
 
 
+def test_a_server_on_sqlite_starts_without_loading_the_postgresql_driver(tmp_path):
+    # psycopg is 70 modules and 0.2 s of every start (peerapp/__init__.py, cold start < 0.5 s).
+    import subprocess
+    import sys
+    script = ("import sys\nfrom peerapp import create_app\n"
+              f"app = create_app({{'DATABASE': {str(tmp_path / 'a.sqlite3')!r}, 'SECRET_KEY': 'x'}})\n"
+              "assert app.test_client().get('/healthz').status_code == 200\n"
+              "print(sorted(m for m in sys.modules if m.startswith(('psycopg', 'markdown_it'))))\n")
+    found = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert found.stdout.strip() == "[]", found.stdout
+
+
 def _writer(path: str, rounds: int, queue) -> None:
     database = open_database(path)
     failures = 0

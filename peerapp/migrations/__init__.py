@@ -13,7 +13,6 @@ import importlib
 import pkgutil
 
 import peewee as pw
-from playhouse.migrate import PostgresqlMigrator, SqliteMigrator
 
 
 def available() -> list[str]:
@@ -59,6 +58,9 @@ def applied(database: pw.Database) -> list[str]:
 
 def upgrade(database: pw.Database, target: str | None = None) -> list[str]:
     """Apply every migration not yet applied, up to and including ``target``."""
+    # Here, not at the top: playhouse.migrate imports PostgreSQL's driver, which a
+    # server on SQLite never needs (cold start, peerapp/__init__.py).
+    from playhouse.migrate import PostgresqlMigrator, SqliteMigrator
     ledger = _ledger(database)
     database.create_tables([ledger], safe=True)
     done = set(applied(database))

@@ -8,19 +8,24 @@ dropped, and every link gets ``rel="noopener noreferrer"``.
 """
 from __future__ import annotations
 
+import functools
+
 import nh3
-from markdown_it import MarkdownIt
 
 TAGS = {"p", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "li", "strong", "em", "a", "blockquote",
         "code", "pre", "hr", "br", "table", "thead", "tbody", "tr", "th", "td"}
 ATTRIBUTES = {"a": {"href", "title"}, "ol": {"start"}, "th": {"scope"}}
 SCHEMES = {"http", "https", "mailto"}
 
-_parser = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False}).enable("table")
+@functools.cache
+def _parser():
+    # Imported here: markdown-it is 60 modules, needed only by pages showing an SOP.
+    from markdown_it import MarkdownIt
+    return MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False}).enable("table")
 
 
 def to_html(markdown: str) -> str:
     """Safe HTML for a page (mark it safe in the template only through this)."""
-    rendered = _parser.render(markdown or "")
+    rendered = _parser().render(markdown or "")
     return nh3.clean(rendered, tags=TAGS, attributes=ATTRIBUTES, url_schemes=SCHEMES,
                      link_rel="noopener noreferrer", strip_comments=True)
