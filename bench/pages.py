@@ -1,7 +1,7 @@
 """Every page at two data sizes: p50/p95 time, bytes and queries, and what grows.
 
     python bench/pages.py [--small-scale 0.05] [--large-scale 1.0] [--repeat 30]
-                          [--throughput] [--seconds 10]
+                          [--only REGEX] [--throughput] [--seconds 10]
 
 Seeds (once, cached under bench/.data/) a database at each scale with
 bench/seed.py, signs in as every demo login through the login form, then
@@ -23,6 +23,7 @@ benchmark run by hand; the suite keeps the deterministic part
 from __future__ import annotations
 
 import argparse
+import itertools
 import os
 import re
 import shutil
@@ -116,7 +117,7 @@ def sign_in(app, email: str):
     return client
 
 
-def measure(database: Path, repeat: int) -> dict[tuple[str, str], dict]:
+def measure(database: Path, repeat: int, only: str | None = None) -> dict[tuple[str, str], dict]:
     from peerapp import create_app
     from peerapp.access import may
     from peerapp.cli import upgrade_schema
@@ -133,6 +134,8 @@ def measure(database: Path, repeat: int) -> dict[tuple[str, str], dict]:
     found = {}
 
     def run(key, label, call):
+        if only and not re.search(only, label):
+            return
         client = logins[key][0]
         times, cpu = [], []
         for _ in range(repeat):
@@ -324,6 +327,43 @@ def _rate(url: str, seconds: float, clients: int, make_request) -> float:
     return sum(done) / (time.perf_counter() - started)
 
 
+def _open_referral(database: Path) -> int:
+    """The first referral the demo peer lead may record a contact on (active, in their team)."""
+    import sqlite3
+
+    from peerapp.referrals.states import ACTIVE
+    with sqlite3.connect(database) as connection:
+        return connection.execute(
+            "SELECT r.id FROM referral r JOIN user u ON u.team_id = r.team_id "
+            "WHERE u.email = 'lead@demo.peerapp' AND r.state = ? ORDER BY r.id LIMIT 1", (ACTIVE,)).fetchone()[0]
+
+
+def _prefilled(page: str) -> dict[str, str]:
+    """Every text, date, number and hidden input's value as the page offers it."""
+    found = {}
+    for tag in re.findall(r"<input\b[^>]*>", page):
+        attributes = dict(re.findall(r'([\w-]+)="([^"]*)"', tag))
+        if attributes.get("name") and attributes.get("type", "text") in ("text", "date", "number", "hidden"):
+            found[attributes["name"]] = attributes.get("value", "")
+    return found
+
+
+def _check_saved(url: str, path: str, body: str, cookie: str) -> None:
+    """One contact POST must save (303/302 to the next page), or the rate below measures a refusal."""
+    import http.client
+    from urllib.parse import urlsplit
+    host = urlsplit(url)
+    connection = http.client.HTTPConnection(host.hostname, host.port, timeout=30)
+    connection.request("POST", path, body=body, headers={
+        "Cookie": cookie, "Content-Type": "application/x-www-form-urlencoded", "Referer": url + path})
+    response = connection.getresponse()
+    page = response.read().decode()
+    connection.close()
+    if response.status not in (302, 303):
+        errors = re.findall(r'error-message[^>]*>(?:<span[^>]*>[^<]*</span>)?\s*([^<]+)', page)
+        raise RuntimeError(f"the contact POST answers {response.status}: {errors or page[:300]}")
+
+
 def throughput(database: Path, seconds: float, busiest: str) -> list[str]:
     import http.cookiejar
     import urllib.parse
@@ -339,20 +379,26 @@ def throughput(database: Path, seconds: float, busiest: str) -> list[str]:
         opener.open(url + "/login", urllib.parse.urlencode(
             {"email": "lead@demo.peerapp", "password": DEMO_PASSWORD, "csrf_token": token}).encode()).read()
         cookie = "; ".join(f"{c.name}={c.value}" for c in jar)
-        form = opener.open(url + "/referrals/1/contacts/new").read().decode()
-        token = TOKEN.search(form).group(1)
+        contact_path = f"/referrals/{_open_referral(database)}/contacts/new"
+        form = opener.open(url + contact_path).read().decode()
         options = re.findall(r'<option value="(\d+)"', form)
-        contact = urllib.parse.urlencode({
-            "csrf_token": token, "contact_on": "2026-11-30", "minutes": "30", "attendance": "attended",
-            "setting": "community", "summary": "Bench write.", "cancelled_by": "",
-            "intervention": options[1] if len(options) > 1 else "0"})
+        # What the page fills in itself (the token, the contact's date, and the debrief's
+        # date when the peer is a volunteer), then what a peer lead chooses.
+        written = itertools.count(1)
+
+        def contact() -> str:  # each a new contact: the same one twice is kept once (a double tap)
+            return urllib.parse.urlencode({
+                **_prefilled(form), "minutes": "30", "attendance": "attended", "setting": "community",
+                "summary": f"Bench write {next(written)}.", "cancelled_by": "",
+                "intervention": options[1] if len(options) > 1 else "0"})
 
         def get(path):
             return lambda: ("GET", path, None, {"Cookie": cookie})
 
         def post(path, body):
-            return lambda: ("POST", path, body, {"Cookie": cookie, "Content-Type": "application/x-www-form-urlencoded",
-                                                 "Referer": url + path})
+            return lambda: ("POST", path, body() if callable(body) else body,
+                            {"Cookie": cookie, "Content-Type": "application/x-www-form-urlencoded",
+                             "Referer": url + path})
         hello = _rate(url, seconds, 2, get("/healthz"))
         lines = [f"cold start to first response (gunicorn, 2 workers): {cold:.2f} s",
                  f"hello world /healthz: {hello:.0f} req/s"]
@@ -360,8 +406,9 @@ def throughput(database: Path, seconds: float, busiest: str) -> list[str]:
             rate = _rate(url, seconds, 2, get(path))
             lines.append(f"{path}: {rate:.0f} req/s = {rate / hello:.3f} of hello world")
         try:  # the reads stand on their own when the write form has moved on
+            _check_saved(url, contact_path, contact(), cookie)
             bare = _rate(url, seconds, 2, post("/bench/insert", "x=1"))
-            writes = _rate(url, seconds, 2, post("/referrals/1/contacts/new", contact))
+            writes = _rate(url, seconds, 2, post(contact_path, contact))
             lines.append(f"bare insert route: {bare:.0f} req/s; contact POST: {writes:.0f} req/s "
                          f"= {writes / bare:.2f} of the bare insert")
         except Exception as error:
@@ -385,6 +432,8 @@ def main() -> None:
     parser.add_argument("--throughput", action="store_true")
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--busiest", default="/referrals/,/referrals/screening")
+    parser.add_argument("--only", help="measure only the pages whose URL matches this regular expression "
+                                       "(e.g. '^/reports/$|^/workforce/roles/1$')")
     parser.add_argument("--out", help="also write the table to this file")
     parser.add_argument("--plans", action="store_true", help="only EXPLAIN every page's queries (large size)")
     args = parser.parse_args()
@@ -398,8 +447,8 @@ def main() -> None:
             Path(args.out).write_text(text + "\n")
         return
     small_db, large_db = seeded(args.small_scale), seeded(args.large_scale)
-    small = measure(small_db, args.repeat)
-    large = measure(large_db, args.repeat)
+    small = measure(small_db, args.repeat, args.only)
+    large = measure(large_db, args.repeat, args.only)
     lines = table(small, large, (f"x{args.small_scale:g}", f"x{args.large_scale:g}"))
     print("\n".join(lines), flush=True)
     if args.out:
