@@ -20,7 +20,7 @@ import peewee as pw
 
 from .. import clock
 from ..referrals import states
-from ..referrals.facts import catalogue, engine_peer, engine_referral
+from ..referrals.facts import catalogue, engine_peer, referral_facts
 from ..referrals.models import (DeclaredConflict, Intervention, PeerPreference, Referral, ReferralEvent,
                                 ReferralIntervention, ServiceUser, not_a_good_fit_pairs)
 from ..workforce.models import PeerRole
@@ -33,7 +33,6 @@ class TeamInputs:
     referrals: list[engine.Referral]
     catalogue: list[engine.Intervention]
     roles: dict[int, PeerRole] = field(default_factory=dict)
-    waiting: dict[int, Referral] = field(default_factory=dict)
 
 
 def _accepted_at(referral_ids) -> dict[int, dt.datetime]:
@@ -68,47 +67,52 @@ def open_roles(team):
 
 def for_team(team, today: dt.date | None = None) -> TeamInputs:
     """Everything one matching run of this team needs, in a handful of queries (the
-    waiting list is named by a subquery, not by 2,000 ids in every statement)."""
+    waiting list is named by a subquery, not by 2,000 ids in every statement).
+    Referrals, preferences and conflicts are read as rows of plain values: a Trust
+    team's 2,000 waiting referrals as model instances cost more to load than the
+    engine takes to run."""
     today = today or clock.today()
-    # Only the columns the engine reads: a Trust team's 2,000 waiting referrals as
-    # whole rows (with their notes) cost more to load than the engine takes to run.
     waiting = list(Referral.awaiting_match(team).select(
-        Referral.id, Referral.service_user, Referral.team, Referral.risk_level, Referral.volunteer_allowed,
-        Referral.created_at, Referral.state, Referral.state_changed_at, ServiceUser.id, ServiceUser.interests,
-        ServiceUser.languages, ServiceUser.area, ServiceUser.availability))
+        Referral.id, ServiceUser.id, Referral.risk_level, Referral.volunteer_allowed, Referral.created_at,
+        ServiceUser.interests, ServiceUser.languages, ServiceUser.area, ServiceUser.availability).tuples())
     waiting_ids = Referral.awaiting_match(team).select(Referral.id).order_by()
     su_ids = Referral.awaiting_match(team).select(Referral.service_user).order_by()
     roles = open_roles(team)
     role_ids = [r.id for r in roles]
 
-    conflicts = list(DeclaredConflict.select().where(
-        DeclaredConflict.service_user.in_(su_ids) | DeclaredConflict.peer_role.in_(role_ids))) if (waiting or role_ids) else []
     su_side: dict[int, set[int]] = {}
     peer_side: dict[int, set[int]] = {}
-    for c in conflicts:
-        if c.declared_by_side == "service user":
-            su_side.setdefault(c.service_user_id, set()).add(c.peer_role_id)
-        else:
-            peer_side.setdefault(c.peer_role_id, set()).add(c.service_user_id)
+    if waiting or role_ids:
+        for su, role, side in (DeclaredConflict
+                               .select(DeclaredConflict.service_user, DeclaredConflict.peer_role,
+                                       DeclaredConflict.declared_by_side)
+                               .where(DeclaredConflict.service_user.in_(su_ids)
+                                      | DeclaredConflict.peer_role.in_(role_ids)).tuples()):
+            if side == "service user":
+                su_side.setdefault(su, set()).add(role)
+            else:
+                peer_side.setdefault(role, set()).add(su)
     not_fit: dict[int, set[int]] = {}
     for su, role in not_a_good_fit_pairs():
         not_fit.setdefault(su, set()).add(role)
-    prefs: dict[int, list[PeerPreference]] = {}
-    for p in PeerPreference.select().where(PeerPreference.service_user.in_(su_ids)).order_by(PeerPreference.id):
-        prefs.setdefault(p.service_user_id, []).append(p)
+    prefs: dict[int, list] = {}
+    for p in (PeerPreference.select(PeerPreference.service_user, PeerPreference.kind, PeerPreference.value,
+                                    PeerPreference.must)
+              .where(PeerPreference.service_user.in_(su_ids)).order_by(PeerPreference.id).namedtuples()):
+        prefs.setdefault(p.service_user, []).append(p)
     accepted = _accepted_at(waiting_ids) if waiting else {}
     requested = _requested(waiting_ids) if waiting else {}
     names = {" ".join(i.name.split()).casefold(): i.id for i in Intervention.select()}
 
     peers = [engine_peer(role, today, names=names, excluded=frozenset(peer_side.get(role.id, ())))
              for role in roles]
-    referrals = [engine_referral(r, today, accepted_at=accepted.get(r.id), requested=requested.get(r.id, frozenset()),
-                                 excluded=frozenset(su_side.get(r.service_user_id, ())),
-                                 not_fit=frozenset(not_fit.get(r.service_user_id, ())),
-                                 preferences=prefs.get(r.service_user_id, []))
-                 for r in waiting]
-    return TeamInputs(peers=peers, referrals=referrals, catalogue=catalogue(),
-                      roles={r.id: r for r in roles}, waiting={r.id: r for r in waiting})
+    referrals = [referral_facts(rid, su, today, risk_level=risk, volunteer_allowed=volunteers,
+                                since=accepted.get(rid) or created, interests=interests, languages=languages,
+                                area=area, availability=availability, requested=requested.get(rid, frozenset()),
+                                excluded=frozenset(su_side.get(su, ())), not_fit=frozenset(not_fit.get(su, ())),
+                                preferences=prefs.get(su, ()))
+                 for rid, su, risk, volunteers, created, interests, languages, area, availability in waiting]
+    return TeamInputs(peers=peers, referrals=referrals, catalogue=catalogue(), roles={r.id: r for r in roles})
 
 
 def live_problems(referral: Referral, role: PeerRole, settings: engine.Settings | None = None,

@@ -59,7 +59,6 @@ def engine_referral(referral: Referral, today: dt.date | None = None, *, accepte
                     requested: frozenset[int] | None = None, excluded: frozenset[int] | None = None,
                     not_fit: frozenset[int] | None = None, preferences=None) -> engine.Referral:
     """One referral as the engine sees it (its label, never a name or an NHS number)."""
-    today = today or clock.today()
     su = referral.service_user
     if requested is None:
         requested = frozenset(i.id for i in referral.requested_interventions())
@@ -70,13 +69,26 @@ def engine_referral(referral: Referral, today: dt.date | None = None, *, accepte
         not_fit = frozenset(r.id for r in referral.not_a_good_fit_peers())
     if preferences is None:
         preferences = su.preferences
-    since = accepted_at or referral.created_at
+    return referral_facts(referral.id, su.id, today, risk_level=referral.risk_level,
+                          volunteer_allowed=referral.volunteer_allowed, since=accepted_at or referral.created_at,
+                          interests=su.interests, languages=su.languages, area=su.area,
+                          availability=su.availability, requested=requested, excluded=excluded, not_fit=not_fit,
+                          preferences=preferences)
+
+
+def referral_facts(referral_id: int, service_user_id: int, today: dt.date | None = None, *, risk_level, volunteer_allowed,
+                   since: dt.datetime | None, interests, languages, area, availability, requested: frozenset[int],
+                   excluded: frozenset[int], not_fit: frozenset[int], preferences) -> engine.Referral:
+    """:func:`engine_referral` from plain values (a matching run reads 2,000 referrals as
+    rows of values, not as models). ``since``: when it was last accepted, else made;
+    ``preferences``: anything with ``kind``, ``value`` and ``must``."""
+    today = today or clock.today()
     waited = max(0, (today - since.date()).days) if since else 0
     prefs = tuple(engine.Preference(p.kind, p.value, bool(p.must)) for p in preferences
                   if p.kind in engine.PREFERENCE_KINDS and p.value.strip())
     return engine.Referral(
-        id=referral.id, service_user_id=su.id, label=referral.label, waiting_days=waited,
-        risk_level=referral.risk_level or "low", interventions=requested,
-        volunteer_allowed=bool(referral.volunteer_allowed), interests=frozenset(su.interests),
-        languages=frozenset(su.languages), area=su.area or "", availability=frozenset(su.availability),
+        id=referral_id, service_user_id=service_user_id, label=Referral.label_for(referral_id), waiting_days=waited,
+        risk_level=risk_level or "low", interventions=requested,
+        volunteer_allowed=bool(volunteer_allowed), interests=frozenset(interests),
+        languages=frozenset(languages), area=area or "", availability=frozenset(availability),
         preferences=prefs, excluded_peers=excluded, not_a_good_fit_peers=not_fit)

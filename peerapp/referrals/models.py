@@ -259,7 +259,11 @@ class Referral(BaseModel):
     @property
     def label(self) -> str:
         """A safe name for the referral: no personal data."""
-        return f"R-{self.id:04d}"
+        return self.label_for(self.id)
+
+    @staticmethod
+    def label_for(referral_id: int) -> str:
+        return f"R-{referral_id:04d}"
 
     # --- queries other areas use -------------------------------------------------
     @classmethod
