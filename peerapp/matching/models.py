@@ -261,6 +261,31 @@ def _lines(items) -> str:
     return "\n".join(" ".join(str(x).split()) for x in items if str(x).strip())
 
 
+def _insert_all(model, rows: list[dict], chunk: int = 500) -> None:
+    """Many rows of one model in a few multi-row INSERTs, with the model's columns,
+    conversions and (Python-side) defaults. ``insert_many`` builds a query node for
+    every value: a Trust-size run's 2,000 rows took longer to write than to work out."""
+    if not rows:
+        return
+    names = list(rows[0])
+    defaults = {name: (f.default() if callable(f.default) else f.default)
+                for name, f in model._meta.fields.items() if name not in names and f.default is not None}
+    fields = [model._meta.fields[n] for n in [*names, *defaults]]
+    convert = [f.db_value for f in fields[:len(names)]]
+    tail = [model._meta.fields[n].db_value(v) for n, v in defaults.items()]
+    param = db.obj.param  # ? on SQLite, %s on PostgreSQL
+    head = (f'INSERT INTO "{model._meta.table_name}" ('
+            + ", ".join(f'"{f.column_name}"' for f in fields) + ") VALUES ")
+    one = "(" + ", ".join([param] * len(fields)) + ")"
+    for start in range(0, len(rows), chunk):
+        part = rows[start:start + chunk]
+        values = []
+        for row in part:
+            values.extend(f(row[n]) for f, n in zip(convert, names))
+            values.extend(tail)
+        db.execute_sql(head + ", ".join([one] * len(part)), values)
+
+
 def start_run(team, by_user: User, today=None) -> MatchingRun:
     """Run the engine over the team's whole waiting list and store what it proposed
     and why, the referrals it could not match, and its inputs, from which "why not
@@ -278,13 +303,15 @@ def start_run(team, by_user: User, today=None) -> MatchingRun:
     names = {p.id: p.name for p in data.peers}
     col = {pid: j for j, pid in enumerate(table.peer_ids)}
     row = {rid: i for i, rid in enumerate(table.referral_ids)}
-
-    def eligible_positions(referral_id: int, proposed: int) -> bytes:
-        i = row[referral_id]
-        found = np.flatnonzero(table.eligible[i])
-        found = found[found != col[proposed]]
-        best_first = found[np.argsort(-table.scores[i, found], kind="stable")]
-        return snapshot.pack_positions(best_first.tolist())
+    # Which other peers were eligible for each proposal, best first (equal scores in
+    # peer order), for all proposals at once: ineligible peers sort last.
+    rows = np.array([row[p.referral_id] for p in result.proposals], np.int64)
+    chosen = np.array([col[p.peer_id] for p in result.proposals], np.int64)
+    eligible = table.eligible[rows]
+    eligible[np.arange(len(rows)), chosen] = False
+    best_first = np.argsort(np.where(eligible, -table.scores[rows], np.inf), axis=1, kind="stable")
+    how_many = eligible.sum(axis=1).tolist()
+    positions = [snapshot.pack_positions(best_first[n, :k].tolist()) for n, k in enumerate(how_many)]
 
     with db.atomic():
         supersede_open_proposals(team)
@@ -299,13 +326,12 @@ def start_run(team, by_user: User, today=None) -> MatchingRun:
                       "score": round(p.score, 4), "reasons": _lines(p.reasons),
                       "alternatives": _lines(f"{names.get(pid, pid)} (score {score:.2f})"
                                              for pid, score in p.alternatives),
-                      "eligible_peers": eligible_positions(p.referral_id, p.peer_id)}
-                     for p in result.proposals]
+                      "eligible_peers": positions[n]}
+                     for n, p in enumerate(result.proposals)]
         unmatched = [{"run": run.id, "referral": rid, "reason": result.unmatched[rid]}
                      for rid in sorted(result.unmatched)]
-        for model, rows in ((RunProposal, proposals), (RunUnmatched, unmatched)):
-            for start in range(0, len(rows), 500):
-                model.insert_many(rows[start:start + 500]).execute()
+        _insert_all(RunProposal, proposals)
+        _insert_all(RunUnmatched, unmatched)
         audit("create", run, user=by_user,
               summary=f"matching run: {run.referral_count} referral(s), {run.peer_count} peer(s), "
                       f"{run.proposal_count} proposed, {run.unmatched_count} unmatched")

@@ -19,15 +19,22 @@ from . import engine
 
 
 
+_COMPACT = json.JSONEncoder(separators=(",", ":"))  # one encoder for the 2,500 items of a run
+_NAMES: dict[type, tuple[str, ...]] = {}
+
+
 def _plain(item) -> dict:
+    names = _NAMES.get(type(item))
+    if names is None:
+        names = _NAMES[type(item)] = tuple(f.name for f in fields(item))
     out = {}
-    for f in fields(item):
-        value = getattr(item, f.name)
+    for name in names:
+        value = getattr(item, name)
         if isinstance(value, frozenset):
             value = sorted(value, key=str)
-        elif f.name == "preferences":
+        elif name == "preferences":
             value = [[p.kind, p.value, p.must] for p in value]
-        out[f.name] = value
+        out[name] = value
     return out
 
 
@@ -54,7 +61,7 @@ def pack(peers, referrals, catalogue, settings: engine.Settings) -> bytes:
         "peers": [_plain(p) for p in peers],
         # Each referral as its own JSON text: opening one referral's "why not" decodes
         # the peers and that one referral, not all 2,000.
-        "referrals": {str(r.id): json.dumps(_plain(r), separators=(",", ":")) for r in referrals},
+        "referrals": {str(r.id): _COMPACT.encode(_plain(r)) for r in referrals},
         "catalogue": [_plain(i) for i in catalogue],
         "settings": {"weights": dict(settings.weights),
                      "volunteer_risk_levels": sorted(settings.volunteer_risk_levels),
@@ -63,7 +70,7 @@ def pack(peers, referrals, catalogue, settings: engine.Settings) -> bytes:
                      "waiting_cap_days": settings.waiting_cap_days,
                      "most_matches_first": settings.most_matches_first},
     }
-    return zlib.compress(json.dumps(document, separators=(",", ":")).encode(), 6)
+    return zlib.compress(_COMPACT.encode(document).encode(), 6)
 
 
 def without_referrals(blob: bytes, referral_ids) -> bytes:
