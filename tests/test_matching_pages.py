@@ -390,10 +390,25 @@ def test_override_with_another_eligible_peer(app, w, client_for):
     lead = client_for("peer_lead")
     run = start(lead)
     proposal, other = _override_target(run, w.tomek, w)
-    page = parse(lead.get(f"/matching/runs/{run.id}"))
-    select = page.select_one(f"#override-{proposal.id}-peer")
-    offered = {int(o["value"]) for o in select.select("option") if o["value"] != "0"}
+    # The run page's row carries no choices: opening "Choose another peer" loads them
+    # (htmx), and without JavaScript its link opens the same form as a page.
+    row = parse(lead.get(f"/matching/runs/{run.id}")).select_one(f"#proposal-{proposal.id}")
+    override_url = f"/matching/proposals/{proposal.id}/override"
+    details = row.select_one("details.matching-override")
+    assert not row.select("select") and not details.has("open")
+    assert details["hx-get"] == override_url and details.select_one("a")["href"] == override_url
+    fragment = parse(lead.htmx("get", override_url))
+    assert not fragment.select("html") and not fragment.select("tr")
+    label = fragment.select_one(f"label[for='override-{proposal.id}-peer']")
+    assert label.text == "Peer to assign instead"
+    offered = {int(o["value"]) for o in fragment.select_one(f"#override-{proposal.id}-peer").select("option")
+               if o["value"] != "0"}
     assert other in offered and proposal.peer_role_id not in offered
+    form = fragment.select_one("form")
+    assert form["method"] == "post" and form["hx-target"] == f"#proposal-{proposal.id}"
+    assert form.select_one("button[type=submit]").text.startswith("Assign this peer instead")
+    page = parse(lead.get(override_url))
+    assert page.select_one(f"#override-{proposal.id}-peer") and page.select_one("details.matching-override").has("open")
     response = lead.htmx("post", f"/matching/proposals/{proposal.id}/override",
                          data={"peer_role": str(other), "reason": "They met at the allotment group and got on."})
     assert response.status_code == 200

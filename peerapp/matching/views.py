@@ -104,9 +104,6 @@ def room_now(team_id: int, ids=None) -> dict[int, tuple[Room, int]]:
             for rid, kind, limit, preferred, name in rows}
 
 
-INLINE_CHOICES = 5  # a run page row offers the best few; the override page offers them all
-
-
 def override_choices(proposal: RunProposal, room: dict | None = None, limit: int | None = None
                      ) -> list[tuple[int, str]]:
     """Peers the engine found eligible for this referral in the run who still have room
@@ -132,10 +129,10 @@ def override_choices(proposal: RunProposal, room: dict | None = None, limit: int
 
 
 def _row_context(proposal: RunProposal, form: OverrideForm | None = None, problem: str = "",
-                 done: str = "", room: dict | None = None) -> dict:
+                 done: str = "") -> dict:
+    """A row's context; ``form`` (choose another peer) only when it is shown open: a run
+    page's rows load it when "Choose another peer" is opened."""
     may_act = _is_lead() and proposal.is_open
-    if may_act and form is None:
-        form = OverrideForm(formdata=None, choices=override_choices(proposal, room, limit=INLINE_CHOICES))
     return {"proposal": proposal, "run": proposal.run, "referral": proposal.referral,
             "first_name": proposal.referral.service_user.first_name, "form": form if may_act else None,
             "may_act": may_act, "problem": problem, "done": done}
@@ -184,26 +181,33 @@ def start():
     return redirect(url_for("matching.run", run_id=run.id), 303)
 
 
+RUN_PAGE_ROWS = 25  # a row carries two forms and two disclosures: 25 keep the page light
+
+
 @bp.get("/runs/<int:run_id>")
 @allow(*LEADS_AND_MANAGERS)
 def run(run_id: int):
     """Peer leads and managers of the team: a run's proposals with their reasons and the
-    next best peers, 50 a page, then the first 50 referrals it could not match. Why
-    every other peer was not proposed is worked out when a row's "Why not" is opened."""
+    next best peers, 25 a page, then the first 25 referrals it could not match. Why
+    every other peer was not proposed, and whom else to choose, are worked out when a
+    row's "Why not" or "Choose another peer" is opened."""
     found = _run_or_404(run_id)
-    page = paged(found.proposals(), RunProposal.id)
+    page = paged(found.proposals(), RunProposal.id, size=RUN_PAGE_ROWS, count=False)
     proposals = page.rows
     for proposal in proposals:
         proposal.run = found  # the run is known: no query per row
-    unmatched_page = paged(found.unmatched(), RunUnmatched.id, after=0)
+    unmatched_page = paged(found.unmatched(), RunUnmatched.id, size=RUN_PAGE_ROWS, count=False, after=0)
     unmatched = unmatched_page.rows
     for item in unmatched:
         item.run = found
+    # Totals from the run's rows alone (an index walk), not the joined page query.
+    counts = found.counts()
+    page.total = sum(counts.values())
+    unmatched_page.total = RunUnmatched.select().where(RunUnmatched.run == found.id).count()
     audit("view", found, summary=f"matching run: {len(proposals)} proposal(s), {len(unmatched)} unmatched shown")
     latest = MatchingRun.for_team(found.team_id).first()
-    room = room_now(found.team_id) if _is_lead() and any(p.is_open for p in proposals) else {}
-    rows = [_row_context(p, room=room) for p in proposals]
-    open_count = found.proposals().where(RunProposal.status == PROPOSED).count()
+    rows = [_row_context(p) for p in proposals]
+    open_count = counts[PROPOSED]
     return render("matching/run.html", run=found, rows=rows, page=page, unmatched=unmatched,
                   unmatched_page=unmatched_page, is_lead=_is_lead(), open_count=open_count, latest=latest,
                   settings=found.settings_used, weight_labels=_weight_labels(), form=ActionForm())
@@ -306,10 +310,12 @@ def override(proposal_id: int):
     elif request.method == "POST" and not proposal.is_open:
         return _respond(proposal, problem=f"This proposal is already {proposal.status_text.lower()}, "
                                           "so nothing was changed.", status=409)
-    if is_fragment_request():
-        return render("matching/_proposal_row.html", **_row_context(proposal, form=form))
     if request.method == "GET":
         audit("view", proposal, summary=f"{proposal.referral.label}: choosing another peer")
+        if is_fragment_request():  # the row's "Choose another peer", opened
+            return render("matching/_override_form.html", **_row_context(proposal, form=form))
+    if is_fragment_request():
+        return render("matching/_proposal_row.html", **_row_context(proposal, form=form))
     context = _row_context(proposal, form=form)
     context.pop("form")
     return render_form("matching/override.html", form, **context)

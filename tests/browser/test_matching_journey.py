@@ -44,12 +44,16 @@ def test_a_peer_lead_runs_matching_approves_two_and_overrides_one(make_journey, 
         box = target.bounding_box()
         assert box and box["height"] >= 44, box
 
-    # The row to override later: one with another eligible peer to choose.
+    # The row to override later: one with another eligible peer to choose. A row's
+    # choices load in place when its "Choose another peer" is opened.
     def has_choices(row) -> bool:
+        row.locator("details.matching-override summary").click()
+        expect(row.locator(".matching-override__body").locator("form, .matching-no-choice")).to_have_count(1)
         return row.locator("select option").count() > 1
     ids = [row.get_attribute("id") for row in rows.all()]
     override_id = next(i for i in reversed(ids) if has_choices(page.locator(f"#{i}")))
     to_approve = [i for i in ids if i != override_id][:2]
+    journey.check_accessibility()
 
     # Approve two proposals; htmx swaps each row in place, without a page load.
     page.evaluate("window.__same_page = true")
@@ -66,6 +70,7 @@ def test_a_peer_lead_runs_matching_approves_two_and_overrides_one(make_journey, 
     row = page.locator(f"#{override_id}")
     proposed = row.locator(".matching-row__peer strong").inner_text()
     row.locator("details.matching-override summary").click()
+    expect(row.locator(".matching-override__body form")).to_have_count(1)
     select = row.get_by_label("Peer to assign instead")
     options = [o for o in select.locator("option").all_inner_texts() if not o.startswith("Choose")]
     assert options and not any(o.startswith(proposed + " –") for o in options), options
