@@ -133,20 +133,22 @@ def delivery(start: dt.date, end: dt.date, team_ids: list[int], today: dt.date |
 
     by_setting = (contacts.select(C.setting, pw.fn.COUNT(C.id))
                   .where(in_scope, C.attendance == "attended").group_by(C.setting).order_by(C.setting).tuples())
-    # Contacts with each intervention, and per referral (to compare with the planned number).
-    per_referral = (C.select(Intervention.name, Intervention.typical_sessions, C.referral, pw.fn.COUNT(C.id))
+    # Contacts with each intervention, and per referral (to compare with the planned number):
+    # counted per referral, then per intervention, both in the database.
+    per_referral = (C.select(C.intervention.alias("intervention"), C.referral, pw.fn.COUNT(C.id).alias("n"))
                     .join(Referral, on=(C.referral == Referral.id))
-                    .switch(C).join(Intervention, pw.JOIN.LEFT_OUTER, on=(C.intervention == Intervention.id))
                     .where(in_scope, C.attendance == "attended")
-                    .group_by(Intervention.name, Intervention.typical_sessions, C.referral).tuples())
-    plan: dict[str, dict] = {}
-    for name, planned, _referral, n in per_referral:
-        entry = plan.setdefault(name or "No intervention recorded",
-                                {"planned": planned, "referrals": 0, "sessions": 0, "reached": 0})
-        entry["referrals"] += 1
-        entry["sessions"] += n
-        entry["reached"] += bool(planned) and n >= planned
-    plan_rows = [(name, [e["referrals"], e["sessions"], e["reached"]]) for name, e in sorted(plan.items())]
+                    .group_by(C.intervention, C.referral)).alias("per_referral")
+    sessions = per_referral.c.n
+    reached = pw.Case(None, [((Intervention.typical_sessions > 0) & (sessions >= Intervention.typical_sessions),
+                              pw.SQL("1"))], pw.SQL("0"))
+    plan = (Intervention.select(Intervention.name, pw.fn.COUNT(per_referral.c.referral_id),
+                                pw.fn.SUM(sessions), pw.fn.SUM(reached))
+            .from_(per_referral)
+            .join(Intervention, pw.JOIN.LEFT_OUTER, on=(per_referral.c.intervention == Intervention.id))
+            .group_by(Intervention.name).tuples())
+    plan_rows = sorted((name or "No intervention recorded", [referrals, int(n), int(hit)])
+                       for name, referrals, n, hit in plan)
 
     # Caseload now: open assignments of roles in post, counted per role.
     roles = dict(PeerRole.select(PeerRole.id, PeerRole.max_caseload)
