@@ -8,6 +8,7 @@ peer lead who wrote the note); every reading is audited. Viewers see nothing her
 from __future__ import annotations
 
 import click
+import peewee as pw
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
@@ -16,7 +17,7 @@ from ..access import allow, require_role
 from ..audit import AuditEvent, audit
 from ..db import db
 from ..forms import ActionForm, int_arg
-from ..models import User, UserRole
+from ..models import Team, User, UserRole
 from ..navigation import home_panel, nav_item
 from ..changes import StaleEdit, record_version
 from ..pages import render, render_form, render_stale
@@ -207,21 +208,30 @@ def _role_page(role: PeerRole, fragment: str | None = None, audit_summary: str =
         with db.atomic():
             audit("view", role, summary=audit_summary)
     staff = _staff_of(role.team_id)
-    ticks = {t.item_id: t for t in InductionTick.select().where(InductionTick.role == role)}
-    supervisions = list(Supervision.select().where(Supervision.role == role)
+    # Readiness, checks, supervision due and caseload are asked several times below:
+    # their facts are fetched once (the lists' way), and each list brings the people it names.
+    PeerRole.gather([role])
+    ticks = {t.item_id: t for t in _with_user(InductionTick.select().where(InductionTick.role == role),
+                                               InductionTick.ticked_by)}
+    supervisions = list(_with_user(Supervision.select().where(Supervision.role == role), Supervision.recorded_by)
                         .order_by(Supervision.held_on.desc(), Supervision.id.desc()))
-    debriefs = list(Debrief.select().where(Debrief.role == role).order_by(Debrief.held_on.desc(), Debrief.id.desc()))
-    conflicts = list(StaffConflict.select().where(StaffConflict.role == role)) if staff else []
-    history = list(PeerRole.of_candidate(role.candidate_id)) if staff else [role]
+    debriefs = list(_with_user(Debrief.select().where(Debrief.role == role), Debrief.recorded_by)
+                    .order_by(Debrief.held_on.desc(), Debrief.id.desc()))
+    for row in supervisions + debriefs:
+        row.role = role
+    conflicts = list(_with_user(StaffConflict.select().where(StaffConflict.role == role), StaffConflict.staff)) \
+        if staff else []
+    history = list(PeerRole.of_candidate(role.candidate_id).select_extend(Team).join(Team)) if staff else [role]
     changes = list(AuditEvent.for_record("peer_role", role.id).where(AuditEvent.action != "view").limit(30)) \
         if staff else []
+    agreement = TeamMeetingAgreement.get_or_none(TeamMeetingAgreement.role == role)
     context = dict(
         role=role, today=today, staff=staff, is_lead=_lead_of(role), is_peer=role.is_peer(current_user),
         role_status=role.effective_status(today), reason=role.effective_reason(today),
         problems=role.readiness_problems(today), checks=role.checks(today),
         checks_problems=role.checks_problems(today),
         induction_items=list(InductionItem.checklist()), ticks=ticks, supervisions=supervisions, debriefs=debriefs,
-        agreement=TeamMeetingAgreement.get_or_none(TeamMeetingAgreement.role == role),
+        agreement=agreement,
         conflicts=conflicts, history=history, changes=changes, statuses=STATUSES, dbs_levels=DBS_LEVELS,
         dbs_outcomes=DBS_OUTCOMES, next_due=role.next_supervision_due(),
         overdue=role.supervision_overdue(today), caseload=role.active_caseload(),
@@ -230,16 +240,20 @@ def _role_page(role: PeerRole, fragment: str | None = None, audit_summary: str =
         supervisor_problem=services.supervisor_problem(role.supervisor, role.team, role=role)
         if staff and role.is_open else None,
         status_form=extra.pop("status_form", None) or StatusForm(formdata=None),
-        meeting_form=extra.pop("meeting_form", None) or _meeting_form(role),
+        meeting_form=extra.pop("meeting_form", None) or _meeting_form(agreement),
         conflict_form=extra.pop("conflict_form", None) or ConflictForm(formdata=None, staff=_team_staff(role)),
     )
     context.update(extra)
     return render("workforce/role.html", fragment, **context)
 
 
-def _meeting_form(role):
+def _with_user(query, field):
+    """``query`` with the user ``field`` names joined in (a page shows their names)."""
+    return query.select_extend(User).join(User, pw.JOIN.LEFT_OUTER, on=(field == User.id), attr=field.name)
+
+
+def _meeting_form(agreement: TeamMeetingAgreement | None):
     form = MeetingForm(formdata=None)
-    agreement = TeamMeetingAgreement.get_or_none(TeamMeetingAgreement.role == role)
     if agreement:
         form.attends.data = "yes" if agreement.attends else "no"
         form.arrangement.data = agreement.arrangement
