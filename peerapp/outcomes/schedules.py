@@ -41,8 +41,9 @@ def due_for_referrals(referrals, schedules, today: dt.date | None = None) -> lis
     schedules = [s for s in schedules if s.subject == SERVICE_USER]
     if not referrals or not schedules:
         return []
-    responses = list(MeasureResponse.select().where(MeasureResponse.referral.in_([r.id for r in referrals]),
-                                                    MeasureResponse.occasion != END))
+    R = MeasureResponse
+    responses = list(R.select(R.id, R.referral, R.measure, R.taken_on)
+                     .where(R.referral.in_([r.id for r in referrals]), R.occasion != END))
     latest = _latest_by(responses, lambda r: r.referral_id)
     found = []
     for referral in referrals:
@@ -64,7 +65,8 @@ def due_for_peers(roles, schedules, today: dt.date | None = None) -> list[Due]:
     schedules = [s for s in schedules if s.subject == PEER]
     if not roles or not schedules:
         return []
-    responses = list(MeasureResponse.select().where(MeasureResponse.peer.in_([r.user_id for r in roles])))
+    R = MeasureResponse
+    responses = list(R.select(R.id, R.peer, R.measure, R.taken_on).where(R.peer.in_([r.user_id for r in roles])))
     latest = _latest_by(responses, lambda r: r.peer_id)
     found = []
     for role in roles:

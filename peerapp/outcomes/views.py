@@ -83,7 +83,10 @@ def _my_role():
 def _caseload_referrals():
     me = _me()
     if me.has_role(*LEADS) and me.team_id:
-        return list(Referral.select(Referral, ServiceUser).join(ServiceUser)
+        # The whole team's open referrals: only what the due list reads (when the
+        # referral started, the service user's name), not every field of each.
+        return list(Referral.select(Referral.id, Referral.service_user, Referral.state_changed_at,
+                                    ServiceUser.id, ServiceUser.name).join(ServiceUser)
                     .where(Referral.team == me.team_id, Referral.state.in_(services.OPEN_STATES))
                     .order_by(Referral.id))
     role = _my_role()
