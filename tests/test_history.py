@@ -14,6 +14,7 @@ from peerapp.db import db
 from peerapp.demo import load_demo
 from peerapp.history import FieldChange
 from peerapp.models import LoginSession, User
+from peerapp.referrals import services as referrals
 
 
 def _user(key: str) -> User:
@@ -29,7 +30,7 @@ def _referral(state: str):
 def screen(clock):
     from peerapp.referrals.models import Intervention
     referral, lead = _referral("screening"), _user("lead")
-    referral.screen(lead, "accepted", reasons="zq reasons", risk_considerations="zq risks",
+    referrals.screen(referral, "accepted", by=lead, reasons="zq reasons", risk_considerations="zq risks",
                     interventions=list(Intervention.select().limit(1)), volunteer_allowed=not referral.volunteer_allowed,
                     risk_level="high" if referral.risk_level != "high" else "low", safety_note="zq safety")
     return "referral", referral.id, lead, {"screening_reasons": "zq reasons", "risk_considerations": "zq risks",
@@ -39,21 +40,22 @@ def screen(clock):
 
 def answer(clock):
     referral, clinician = _referral("more information requested"), _user("clinician")
-    referral.answer_questions(clinician, "zq the answer")
+    referrals.answer_questions(referral, "zq the answer", by=clinician)
     return "referral", referral.id, clinician, {"questions: answer": "zq the answer",
                                                "questions: answered_by": str(clinician.id), "state": "screening"}
 
 
 def end_assignment(clock):
     referral, lead = _referral("matched"), _user("lead")
-    referral.end_assignment(lead, "zq peer off sick")
+    referrals.end_assignment(referral, "zq peer off sick", by=lead)
     return "referral", referral.id, lead, {"assignment: ended_reason": "zq peer off sick",
                                           "assignment: ended_by": str(lead.id), "state": "awaiting match"}
 
 
 def first_meeting(clock):
     referral, lead = _referral("first meeting"), _user("lead")
-    referral.record_first_meeting(lead, True, "zq went well", meeting_on=referral.referred_on + dt.timedelta(days=3),
+    referrals.record_first_meeting(referral, True, "zq went well", by=lead,
+                                  meeting_on=referral.referred_on + dt.timedelta(days=3),
                                   place="zq library", attendees="zq both")
     return "referral", referral.id, lead, {
         "first meeting: outcome": "go ahead", "first meeting: outcome_reason": "zq went well",
@@ -63,7 +65,7 @@ def first_meeting(clock):
 
 def close(clock):
     referral, lead = _referral("active"), _user("lead")
-    referral.close(lead, "goals met", "zq closing summary")
+    referrals.close(referral, "goals met", "zq closing summary", by=lead)
     return "referral", referral.id, lead, {"outcome": "goals met", "closing_summary": "zq closing summary",
                                           "closed_on": None, "state": "closed",
                                           "assignment: ended_reason": "referral closed"}
@@ -191,7 +193,7 @@ def reflective_meeting(clock):
 # --- corrections of records that are otherwise only created: every editable field ---------
 def correct_contact(clock):
     from peerapp.changes import record_version
-    from peerapp.referrals.models import Contact, Intervention, correct_contact as correct
+    from peerapp.referrals.models import Contact, Intervention
     contact = (Contact.select().where(Contact.debrief_on.is_null(False)).order_by(Contact.id).first()
                or Contact.select().order_by(Contact.id).first())
     lead = _user("lead")
@@ -202,7 +204,7 @@ def correct_contact(clock):
                   cancelled_by="team" if contact.cancelled_by != "team" else "peer", summary="zq corrected summary")
     if contact.debrief_on:
         fields["debrief_on"] = contact.debrief_on + dt.timedelta(days=1)
-    correct(contact, lead, reason="zq wrong day entered", seen=record_version(contact), **fields)
+    referrals.correct_contact(contact, by=lead, reason="zq wrong day entered", seen=record_version(contact), **fields)
     expected = {"contact_on": day.isoformat(), "minutes": str(fields["minutes"]), "intervention": str(other.id),
                 "setting": fields["setting"], "attendance": "cancelled", "cancelled_by": fields["cancelled_by"],
                 "summary": "zq corrected summary", "reason for the correction": "zq wrong day entered"}
@@ -364,7 +366,7 @@ def test_history_pages_are_for_those_who_may_read_the_record_and_hide_notes_from
     with app.app_context():
         load_demo()
         referral = _referral("active")
-        referral.close(_user("lead"), "goals met", "zq private closing words")
+        referrals.close(referral, "goals met", "zq private closing words", by=_user("lead"))
         visit = _visit("planned")
         supervision = Supervision.select().order_by(Supervision.id).first()
         FieldChange.create(record_type="supervision", record_id=str(supervision.id), field="how_they_are",
@@ -397,7 +399,7 @@ def test_history_rows_are_gathered_for_subject_access_and_blanked_by_erasure(app
     with app.app_context():
         load_demo()
         referral = _referral("active")
-        referral.close(_user("lead"), "goals met", canary)
+        referrals.close(referral, "goals met", canary, by=_user("lead"))
         Visit.update(referral=referral.id).where(Visit.id == _visit("planned").id).execute()
         visit = _visit("planned")
         lead = _user("lead") if services.leads_team(_user("lead"), visit.team_id) else _user("manager")

@@ -18,7 +18,7 @@ from peerapp.matching import inputs
 from peerapp.matching.models import (APPROVED, OVERRIDDEN, PROPOSED, SUPERSEDED, MatchingRun, MatchingSettings,
                                      RunProposal, RunUnmatched)
 from peerapp.models import Team
-from peerapp.referrals import states
+from peerapp.referrals import services, states
 from peerapp.referrals.demo import ready_peer, seed_catalogue
 from peerapp.referrals.models import (Assignment, DeclaredConflict, PeerPreference, Referral, ServiceUser)
 from peerapp.training.models import Candidate, EquivalentTraining
@@ -53,8 +53,8 @@ def waiting(w, name, *, risk="low", wanted=("1:1 recovery conversations",), volu
         PeerPreference.create(service_user=su, kind=kind, value=value, must=must)
     referral = Referral.create(service_user=su, team=team, referrer=w.clinician, referred_on=TODAY - dt.timedelta(days=10),
                                own_words="OWN-WORDS", risk_level=risk, last_risk_review_on=TODAY)
-    referral.set_interventions([w.items[n] for n in wanted])
-    referral.screen(w.lead, states.ACCEPTED, interventions=referral.requested_interventions(),
+    services.set_interventions(referral, [w.items[n] for n in wanted])
+    services.screen(referral, states.ACCEPTED, by=w.lead, interventions=referral.requested_interventions(),
                     volunteer_allowed=volunteer, reasons="fits")
     return referral
 
@@ -298,7 +298,7 @@ def test_a_stale_approval_is_refused_and_nothing_changes(app, w, client_for):
     with app.app_context(), db.connection_context():
         for name in ("Extra One", "Extra Two"):
             extra = waiting(w, name, prefs=[("gender", "woman", True)])
-            extra.assign(w.pat, w.lead, how="by hand")
+            services.assign(extra, w.pat, by=w.lead, how="by hand")
     response = client_for("peer_lead").htmx("post", f"/matching/proposals/{amira.id}/approve")
     assert response.status_code == 409
     text = parse(response).text
@@ -316,7 +316,7 @@ def test_a_referral_matched_since_the_run_is_refused(app, w, client_for):
     run = start(client_for("peer_lead"))
     tomek = proposal_for(run, w.tomek)
     with app.app_context(), db.connection_context():
-        Referral.get_by_id(w.tomek.id).assign(w.val if tomek.peer_role_id != w.val.id else w.robin, w.lead)
+        services.assign(Referral.get_by_id(w.tomek.id), w.val if tomek.peer_role_id != w.val.id else w.robin, by=w.lead)
     response = client_for("peer_lead").htmx("post", f"/matching/proposals/{tomek.id}/approve")
     assert response.status_code == 409
     assert "matched with a peer now" in response.get_data(as_text=True)
@@ -355,7 +355,7 @@ def test_approve_all_approves_what_still_fits_and_lists_what_was_refused(app, w,
     # Since the run, Pat was assigned two other referrals by hand: no capacity left.
     with app.app_context(), db.connection_context():
         for name in ("Extra One", "Extra Two"):
-            waiting(w, name, prefs=[("gender", "woman", True)]).assign(w.pat, w.lead, how="by hand")
+            services.assign(waiting(w, name, prefs=[("gender", "woman", True)]), w.pat, by=w.lead, how="by hand")
     response = lead.post(f"/matching/runs/{run.id}/approve", data={"scope": "all"}, follow_redirects=True)
     text = parse(response).text
     assert f"Approved {len(others)}:" in text

@@ -7,7 +7,7 @@ import pytest
 
 from peerapp.changes import Refusal
 from peerapp.db import db
-from peerapp.referrals import states
+from peerapp.referrals import services, states
 from peerapp.referrals.models import Assignment, FirstMeeting, InformationRequest, Referral, ReferralEvent
 from peerapp.referrals.views import casework
 from race import outcome, race
@@ -33,9 +33,9 @@ def test_two_copies_of_one_referral_cannot_both_be_assigned(world):
     with inside():
         advance(world, world.referral, states.AWAITING_MATCH)
         first, second = Referral.get_by_id(world.referral.id), Referral.get_by_id(world.referral.id)
-        first.assign(world.paid, world.lead)
+        services.assign(first, world.paid, by=world.lead)
         with pytest.raises(Refusal, match=STALE):
-            second.assign(world.volunteer, world.lead)
+            services.assign(second, world.volunteer, by=world.lead)
         assert Assignment.select().where(Assignment.referral == first.id, Assignment.ended_at.is_null()).count() == 1
         assert _events(first.id, states.MATCHED) == 1
 
@@ -77,7 +77,8 @@ REFERRAL_RACES = [
 def test_racing_a_referral_change_one_wins(world, login, monkeypatch, before, action, form, loader, after):
     if before == states.MORE_INFO:
         with inside():
-            Referral.get_by_id(world.referral.id).screen(world.lead, states.MORE_INFO, questions="Why now?")
+            services.screen(Referral.get_by_id(world.referral.id), states.MORE_INFO, by=world.lead,
+                            questions="Why now?")
         referral = world.referral
     elif before == states.SUBMITTED:
         referral = world.referral

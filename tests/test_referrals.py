@@ -12,10 +12,11 @@ import pytest
 from peerapp.audit import AuditEvent
 from peerapp.db import db
 from peerapp.models import Team
-from peerapp.referrals import states
+from peerapp.referrals import services, states
 from peerapp.referrals.demo import ready_peer, seed_catalogue
-from peerapp.referrals.models import (AssignmentRefused, Contact, DeclaredConflict, Referral, ReferralError,
-                                      ReferralEvent, ServiceUser, caseload, not_a_good_fit_pairs)
+from peerapp.referrals.models import (Contact, DeclaredConflict, Referral, ReferralEvent, ServiceUser, caseload,
+                                      not_a_good_fit_pairs)
+from peerapp.referrals.services import AssignmentRefused, ReferralError
 from peerapp.training.models import Candidate, EquivalentTraining
 from peerapp.workforce.models import RecruitmentCheck
 
@@ -72,7 +73,7 @@ def make_referral(w, name="Test Person", risk="low", wanted=("1:1 recovery conve
                                    own_words="OWN-WORDS-SECRET I want someone who gets it.", goals="Go out more",
                                    risk_summary="RISK-SUMMARY no current concerns", risk_level=risk,
                                    last_risk_review_on=referred_on)
-        referral.set_interventions([w.items[n] for n in wanted])
+        services.set_interventions(referral, [w.items[n] for n in wanted])
     return referral
 
 
@@ -83,17 +84,18 @@ def advance(w, referral, to, peer=None, volunteer_allowed=True):
         lead = w.lead
         order = [states.AWAITING_MATCH, states.MATCHED, states.FIRST_MEETING, states.ACTIVE]
         if referral.state in (states.SUBMITTED, states.SCREENING):
-            referral.screen(lead, states.ACCEPTED, interventions=referral.requested_interventions(),
+            services.screen(referral, states.ACCEPTED, by=lead, interventions=referral.requested_interventions(),
                             volunteer_allowed=volunteer_allowed, reasons="fits")
         if to == states.AWAITING_MATCH:
             return referral
-        referral.assign(peer or w.paid, lead)
+        services.assign(referral, peer or w.paid, by=lead)
         if to == states.MATCHED:
             return referral
-        referral.arrange_first_meeting(lead, TODAY, "Team base", "everyone")
+        services.arrange_first_meeting(referral, by=lead, meeting_on=TODAY, place="Team base",
+                                       attendees="everyone")
         if to == states.FIRST_MEETING:
             return referral
-        referral.record_first_meeting(lead, True)
+        services.record_first_meeting(referral, True, by=lead)
         assert to in order
         return referral
 
@@ -115,13 +117,13 @@ def test_accepting_goes_straight_on_to_awaiting_match_with_history(world):
 def test_questions_go_back_to_the_referrer_and_return_to_screening(world):
     with inside():
         referral = Referral.get_by_id(world.referral.id)
-        referral.screen(world.lead, states.MORE_INFO, questions="Is there a dog at home?")
+        services.screen(referral, states.MORE_INFO, by=world.lead, questions="Is there a dog at home?")
         assert referral.state == states.MORE_INFO
         assert referral.open_questions().questions == "Is there a dog at home?"
-        referral.answer_questions(world.clinician, "No dog.")
+        services.answer_questions(referral, "No dog.", by=world.clinician)
         assert referral.state == states.SCREENING
         assert referral.open_questions() is None
-        referral.screen(world.lead, states.DECLINED, reasons="Not wanted now")
+        services.screen(referral, states.DECLINED, by=world.lead, reasons="Not wanted now")
         assert referral.state == states.DECLINED and referral.decline_reason == "Not wanted now"
 
 
@@ -129,7 +131,7 @@ def test_screening_refuses_a_referral_already_decided(world):
     with inside():
         referral = advance(world, world.referral, states.AWAITING_MATCH)
         with pytest.raises(states.TransitionRefused):
-            referral.screen(world.lead, states.DECLINED, reasons="late")
+            services.screen(referral, states.DECLINED, by=world.lead, reasons="late")
         assert Referral.get_by_id(referral.id).state == states.AWAITING_MATCH
 
 
@@ -137,24 +139,24 @@ def test_assign_checks_readiness_capacity_and_volunteer_rules(world):
     with inside():
         referral = advance(world, world.referral, states.AWAITING_MATCH, volunteer_allowed=False)
         with pytest.raises(AssignmentRefused, match="screening decided a volunteer may not"):
-            referral.assign(world.volunteer, world.lead)
+            services.assign(referral, world.volunteer, by=world.lead)
         # Not ready: the DBS check lapsed.
         dbs = RecruitmentCheck.select().where(RecruitmentCheck.candidate == world.paid.candidate_id).first()
         old_expiry = dbs.expires_on
         RecruitmentCheck.update(expires_on=TODAY - dt.timedelta(days=1), completed_on=TODAY - dt.timedelta(days=800)
                                 ).where(RecruitmentCheck.candidate == world.paid.candidate_id).execute()
         with pytest.raises(AssignmentRefused, match="not ready to practise"):
-            referral.assign(world.paid, world.lead)
+            services.assign(referral, world.paid, by=world.lead)
         RecruitmentCheck.update(expires_on=old_expiry, completed_on=TODAY - dt.timedelta(days=90)).where(
             RecruitmentCheck.candidate == world.paid.candidate_id).execute()
         assert referral.state == states.AWAITING_MATCH
-        referral.assign(world.paid, world.lead)
+        services.assign(referral, world.paid, by=world.lead)
         assert referral.state == states.MATCHED and caseload(world.paid) == 1
         # Capacity: two places, both taken -> refused with the numbers.
         advance(world, make_referral(world, "Second"), states.MATCHED)
         third = advance(world, make_referral(world, "Third"), states.AWAITING_MATCH)
         with pytest.raises(AssignmentRefused, match=r"no capacity left \(2 of 2"):
-            third.assign(world.paid, world.lead)
+            services.assign(third, world.paid, by=world.lead)
         assert Referral.get_by_id(third.id).state == states.AWAITING_MATCH
 
 
@@ -167,7 +169,7 @@ def test_volunteers_only_for_allowed_interventions_and_risk(world, risk, wanted,
     referral = advance(world, make_referral(world, "Risky", risk=risk, wanted=wanted), states.AWAITING_MATCH)
     with inside():
         with pytest.raises(AssignmentRefused, match=words):
-            referral.assign(world.volunteer, world.lead)
+            services.assign(referral, world.volunteer, by=world.lead)
 
 
 def test_declared_conflict_blocks_the_pair(world):
@@ -176,13 +178,13 @@ def test_declared_conflict_blocks_the_pair(world):
         DeclaredConflict.create(service_user=referral.service_user_id, peer_role=world.paid, declared_by_side="peer",
                                 recorded_by=world.lead)
         with pytest.raises(AssignmentRefused, match="declared conflict"):
-            referral.assign(world.paid, world.lead)
+            services.assign(referral, world.paid, by=world.lead)
 
 
 def test_not_a_good_fit_ends_the_assignment_and_is_remembered(world):
     referral = advance(world, world.referral, states.FIRST_MEETING)
     with inside():
-        referral.record_first_meeting(world.lead, False, "They knew each other")
+        services.record_first_meeting(referral, False, "They knew each other", by=world.lead)
         assert referral.state == states.AWAITING_MATCH
         ended = referral.assignments.get()
         assert ended.ended_reason == "not a good fit" and ended.ended_at is not None
@@ -190,8 +192,8 @@ def test_not_a_good_fit_ends_the_assignment_and_is_remembered(world):
         assert (referral.service_user_id, world.paid.id) in not_a_good_fit_pairs()
         assert caseload(world.paid) == 0
         with pytest.raises(AssignmentRefused, match="ended as not a good fit"):
-            referral.assign(world.paid, world.lead)
-        referral.assign(world.volunteer, world.lead)
+            services.assign(referral, world.paid, by=world.lead)
+        services.assign(referral, world.volunteer, by=world.lead)
         assert referral.peer_role.id == world.volunteer.id
 
 
@@ -199,13 +201,15 @@ def test_contacts_need_a_date_within_the_referral(world):
     referral = advance(world, world.referral, states.ACTIVE)
     with inside():
         with pytest.raises(ReferralError, match="before the referral date"):
-            referral.record_contact(world.paid.user, contact_on=referral.referred_on - dt.timedelta(days=1),
+            services.record_contact(referral, by=world.paid.user, contact_on=referral.referred_on - dt.timedelta(days=1),
                                     attendance="attended")
         with pytest.raises(ReferralError, match="future"):
-            referral.record_contact(world.paid.user, contact_on=TODAY + dt.timedelta(days=1), attendance="attended")
-        contact = referral.record_contact(world.paid.user, contact_on=TODAY, attendance="attended", summary="ok")
+            services.record_contact(referral, by=world.paid.user, contact_on=TODAY + dt.timedelta(days=1),
+                                    attendance="attended")
+        contact = services.record_contact(referral, by=world.paid.user, contact_on=TODAY, attendance="attended",
+                                          summary="ok")
         assert contact.peer_role_id == world.paid.id
-        referral.close(world.lead, "goals met", "Done")
+        services.close(referral, "goals met", "Done", by=world.lead)
         assert referral.state == states.CLOSED and referral.current_assignment() is None
         assert caseload(world.paid) == 0
 
@@ -239,8 +243,8 @@ def test_volunteer_is_refused_every_notes_url_even_for_their_own_referral(world,
     # The caseload card: first name, how to contact, agreed intervention, the risk level and the
     # peer lead's safety note; no notes, and not the clinician's risk summary (a record).
     with inside():
-        referral.record_contact(world.lead, contact_on=TODAY, attendance="attended", summary="CONTACT-NOTE-SECRET",
-                                debrief_on=TODAY)
+        services.record_contact(referral, by=world.lead, contact_on=TODAY, attendance="attended",
+                                summary="CONTACT-NOTE-SECRET", debrief_on=TODAY)
     page = client.get("/referrals/caseload").get_data(as_text=True)
     assert "Zebedee" in page and "Text first please" in page and "1:1 recovery conversations" in page
     assert "RISK-SUMMARY" not in page and "Staying safe" in page
@@ -499,7 +503,8 @@ def test_a_first_meeting_before_the_referral_date_is_refused(world, login):
     with inside():
         assert Referral.get_by_id(referral.id).state == states.MATCHED
         with pytest.raises(ReferralError, match="before the referral date"):
-            Referral.get_by_id(referral.id).arrange_first_meeting(world.lead, dt.date(2026, 4, 1), "x", "y")
+            services.arrange_first_meeting(Referral.get_by_id(referral.id), by=world.lead,
+                                           meeting_on=dt.date(2026, 4, 1), place="x", attendees="y")
         assert Referral.get_by_id(referral.id).state == states.MATCHED
 
 
@@ -535,7 +540,8 @@ def test_a_peer_who_filled_up_since_the_page_was_shown_is_refused_with_the_reaso
 
 def test_clinician_answers_questions(world, login):
     with inside():
-        Referral.get_by_id(world.referral.id).screen(world.lead, states.MORE_INFO, questions="Any pets?")
+        services.screen(Referral.get_by_id(world.referral.id), states.MORE_INFO, by=world.lead,
+                            questions="Any pets?")
     client = login(world.clinician)
     assert "Any pets?" in client.get(f"/referrals/{world.referral.id}/answer").get_data(as_text=True)
     assert client.post(f"/referrals/{world.referral.id}/answer", data={"answer": "A cat"}).status_code == 302
@@ -547,10 +553,10 @@ def test_the_screening_page_shows_the_whole_conversation_with_the_referrer(world
     """The lead decides where they read: every question asked, each answer, and who said it."""
     with inside():
         referral = Referral.get_by_id(world.referral.id)
-        referral.screen(world.lead, states.MORE_INFO, questions="Any pets at home?")
-        referral.answer_questions(world.clinician, "A cat, friendly.")
-        referral.screen(world.lead, states.MORE_INFO, questions="Who else lives there?")
-        referral.answer_questions(world.clinician, "Their brother.")
+        services.screen(referral, states.MORE_INFO, by=world.lead, questions="Any pets at home?")
+        services.answer_questions(referral, "A cat, friendly.", by=world.clinician)
+        services.screen(referral, states.MORE_INFO, by=world.lead, questions="Who else lives there?")
+        services.answer_questions(referral, "Their brother.", by=world.clinician)
     page = login(world.lead).get(f"/referrals/{world.referral.id}/screen").get_data(as_text=True)
     conversation = page[page.index('id="questions"'):page.index('id="screening-form"')]
     said = ["Any pets at home?", "A cat, friendly.", "Who else lives there?", "Their brother."]
@@ -650,7 +656,7 @@ def test_double_taps_make_one_row(world, login):
         assert Referral.get_by_id(matched.id).first_meetings().count() == 1
     # Referring again needs the earlier referral closed: one open referral per person per team.
     with inside():
-        Referral.get_by_id(referral.id).close(world.lead, states.CLOSING_OUTCOMES[0], "Goals met")
+        services.close(Referral.get_by_id(referral.id), states.CLOSING_OUTCOMES[0], "Goals met", by=world.lead)
     again = {"own_words": "Again please", "goals": "g", "risk_summary": "r", "risk_level": "low",
              "last_risk_review_on": "2026-04-30", "interventions": [str(world.items["Phone check-ins"].id)]}
     url = f"/referrals/service-users/{referral.service_user_id}/refer"
@@ -841,7 +847,8 @@ AUDITED_PAGES = [
 def test_every_page_showing_a_record_audits_the_view(world, login, who, state, pattern, record_type):
     if state == states.MORE_INFO:
         with inside():
-            Referral.get_by_id(world.referral.id).screen(world.lead, states.MORE_INFO, questions="Any pets?")
+            services.screen(Referral.get_by_id(world.referral.id), states.MORE_INFO, by=world.lead,
+                            questions="Any pets?")
         referral = world.referral
     else:
         referral = advance(world, world.referral, state) if state != states.SUBMITTED else world.referral
@@ -869,7 +876,7 @@ def test_every_list_of_referrals_is_audited(world, login, who, url):
     advance(world, world.referral, states.ACTIVE, peer=world.volunteer)
     with inside():
         closed = advance(world, make_referral(world, "Closed Person"), states.AWAITING_MATCH)
-        Referral.get_by_id(closed.id).close(world.lead, "moved", "Moved away")
+        services.close(Referral.get_by_id(closed.id), "moved", "Moved away", by=world.lead)
     user = {"lead": world.lead, "clinician": world.clinician, "volunteer": world.volunteer_user}[who]
     client = login(user)
     before = _last_audit_id()
@@ -888,7 +895,7 @@ def test_a_clinician_sees_referrals_they_made_or_care_coordinate_and_no_others(w
         su = ServiceUser.create(name="Yannick Splitcare", team=world.team, care_coordinator=coordinator)
         referral = Referral.create(service_user=su, team=world.team, referrer=referrer, referred_on=TODAY,
                                    own_words="SPLIT-OWN-WORDS", goals="g", risk_summary="r", risk_level="low")
-        referral.set_interventions([world.items["1:1 recovery conversations"]])
+        services.set_interventions(referral, [world.items["1:1 recovery conversations"]])
     for user in (referrer, coordinator):
         client = login(user)
         assert "SPLIT-OWN-WORDS" in client.get(f"/referrals/{referral.id}").get_data(as_text=True), user.name
@@ -911,8 +918,8 @@ def test_a_volunteer_opens_only_the_caseload_and_catalogue_of_every_referrals_ur
     """Walks the blueprint, so a notes page added later is covered too."""
     referral = advance(world, world.referral, states.ACTIVE, peer=world.volunteer)
     with inside():
-        referral.record_contact(world.lead, contact_on=TODAY, attendance="attended", summary="CONTACT-NOTE-SECRET",
-                                debrief_on=TODAY)
+        services.record_contact(referral, by=world.lead, contact_on=TODAY, attendance="attended",
+                                summary="CONTACT-NOTE-SECRET", debrief_on=TODAY)
         contact = Contact.get(Contact.referral == referral.id)
     client = login(world.volunteer_user)
     ids = {"referral_id": referral.id, "service_user_id": referral.service_user_id,
@@ -939,9 +946,9 @@ def test_a_volunteer_opens_only_the_caseload_and_catalogue_of_every_referrals_ur
 def test_closed_referrals_filter_by_state_and_team(world, login):
     with inside():
         declined = make_referral(world, "Declined Dora")
-        Referral.get_by_id(declined.id).screen(world.lead, states.DECLINED, reasons="Not now")
+        services.screen(Referral.get_by_id(declined.id), states.DECLINED, by=world.lead, reasons="Not now")
         closed = advance(world, make_referral(world, "Closed Clara"), states.AWAITING_MATCH)
-        Referral.get_by_id(closed.id).close(world.lead, "moved", "Moved away")
+        services.close(Referral.get_by_id(closed.id), "moved", "Moved away", by=world.lead)
         other = Team.create(name="Another Team")
     lead = login(world.lead)
     page = lead.get("/referrals/closed").get_data(as_text=True)

@@ -347,7 +347,7 @@ def decide(proposal: RunProposal, by_user: User, role: PeerRole | None = None, r
     a conflict was declared), ApprovalRefused says what, and nothing is changed.
     """
     from ..audit import audit
-    from ..referrals import states
+    from ..referrals import services as referrals, states
     from . import inputs
 
     if overriding := role is not None:
@@ -377,9 +377,9 @@ def decide(proposal: RunProposal, by_user: User, role: PeerRole | None = None, r
                             decided_at=clock.now(), assigned_role=target,
                             override_reason=reason.strip() if overriding else "",
                             refused="Someone else has just decided this proposal, so nothing was changed.")
-            referral.assign(target, by_user, how="matching run",
-                            overriding=fresh.peer_role if overriding else None,
-                            override_reason=reason if overriding else "")
+            referrals.assign(referral, target, by=by_user, how="matching run",
+                             overriding=fresh.peer_role if overriding else None,
+                             override_reason=reason if overriding else "")
             fresh = RunProposal.get_by_id(fresh.id)
             if overriding:
                 audit("override", fresh, user=by_user,

@@ -1,12 +1,12 @@
 """Service users, the intervention catalogue, referrals and everything that happens to them.
 
-Service users never log in: they are records kept by the team. The answers other
+Service users never log in: they are records kept by the team. This module holds
+fields and queries; every change is a function of ``services.py``. The answers other
 areas need (matching above all) are methods here:
 
     Referral.awaiting_match(team=None)        referral.requested_interventions()
     referral.volunteer_allowed                referral.risk_level
-    referral.assign(role, by_user, how=...)   raises AssignmentRefused (plain English)
-    referral.assignment_problems(role)        [] when the peer may take it
+    referral.assignment_problems(role)        [] when the peer may take it (services.assign asks it)
     referral.not_a_good_fit_peers()           not_a_good_fit_pairs() -> {(service user id, role id)}
     referral.waiting_days()                   referral.excluded_peers()
     caseload(role) -> int                     (workforce asks it for a role page's caseload)
@@ -24,9 +24,7 @@ import hashlib
 
 import peewee as pw
 
-from .. import clock, history
-from ..changes import Refusal, compare_and_set
-from ..db import db, is_sqlite
+from .. import clock
 from ..models import BaseModel, Team, User
 from ..workforce.models import PeerRole
 from . import states
@@ -51,20 +49,6 @@ CONFLICT_SIDES = ("peer", "service user")
 ASSIGNMENT_HOW = ("by hand", "matching run")
 NOT_A_GOOD_FIT = "not a good fit"
 DOUBLE_TAP = dt.timedelta(minutes=2)  # identical submissions this close together are one
-
-
-class ReferralError(Refusal):
-    """A domain rule said no; the message is plain English for the person."""
-
-
-class AssignmentRefused(ReferralError):
-    pass
-
-
-def stale_message(seen_state: str) -> str:
-    """What a person is told when someone else changed the referral after they read it."""
-    return (f"Someone else has just changed this referral: it is no longer {states.describe(seen_state)}. "
-            "Nothing was saved. Open the referral again to see what they did.")
 
 
 class ListField(pw.TextField):
@@ -156,13 +140,6 @@ class ServiceUser(BaseModel):
             allowed = allowed | (cls.care_coordinator == user.id) | cls.id.in_(
                 Referral.select(Referral.service_user).where(Referral.referrer == user.id))
         return cls.select().where(allowed)
-
-    def set_preferences(self, rows: list[tuple[str, str, bool]]) -> None:
-        with db.atomic():
-            PeerPreference.delete().where(PeerPreference.service_user == self).execute()
-            for kind, value, must in rows:
-                if value.strip():
-                    PeerPreference.create(service_user=self, kind=kind, value=value.strip(), must=must)
 
 
 class PeerPreference(BaseModel):
@@ -388,14 +365,6 @@ class Referral(BaseModel):
                            ReferralIntervention.chosen_at_screening == False)  # noqa: E712
                     .order_by(Intervention.name))
 
-    def set_interventions(self, interventions, at_screening: bool = False) -> None:
-        with db.atomic():
-            ReferralIntervention.delete().where(
-                ReferralIntervention.referral == self,
-                ReferralIntervention.chosen_at_screening == at_screening).execute()
-            for item in interventions:
-                ReferralIntervention.create(referral=self, intervention=item, chosen_at_screening=at_screening)
-
     def current_assignment(self) -> "Assignment | None":
         return (Assignment.select().where(Assignment.referral == self, Assignment.ended_at.is_null())
                 .order_by(Assignment.assigned_at.desc()).first())
@@ -438,81 +407,6 @@ class Referral(BaseModel):
     def next_states(self, roles) -> list[str]:
         return states.next_states(self.state, roles)
 
-    # --- changes -----------------------------------------------------------------
-    def move_to(self, target: str, by_user: User, reason: str = "", roles=None) -> "ReferralEvent":
-        """Change state through the state machine, recording who, when and why.
-
-        Compare-and-set: the row moves only if it is still in the state this object
-        was read in, so of two people acting on one referral only the first wins and
-        the other is refused (nothing else in their transaction is kept).
-        """
-        states.check(self.state, target, roles if roles is not None else by_user.roles, reason)
-        with db.atomic():
-            now = clock.now()
-            compare_and_set(Referral, self.id, {"state": self.state}, state=target, state_changed_at=now,
-                            refused=stale_message(self.state))
-            event = ReferralEvent.create(referral=self, from_state=self.state, to_state=target,
-                                         by_user=by_user, at=now, reason=(reason or "").strip())
-            self.state = target
-            self.state_changed_at = now
-        return event
-
-    def screen(self, by_user: User, decision: str, *, reasons: str = "", risk_considerations: str = "",
-               interventions=(), volunteer_allowed: bool = False, questions: str = "",
-               risk_level: str | None = None, safety_note: str = "") -> None:
-        """A peer lead's screening decision: accepted (then straight on to awaiting match),
-        declined with reasons, or questions back to the referrer. ``safety_note`` is
-        written for the peer who takes it (volunteers see it instead of the risk summary)."""
-        with db.atomic(), history.tracked(self, user=by_user):
-            if self.state == states.SUBMITTED:
-                self.move_to(states.SCREENING, by_user)
-            if self.state != states.SCREENING:
-                raise states.TransitionRefused(
-                    f"This referral is {states.describe(self.state)}, so it cannot be screened now.")
-            self.screening_reasons = reasons.strip()
-            self.risk_considerations = risk_considerations.strip()
-            self.safety_note = safety_note.strip()
-            self.screened_by = by_user
-            self.screened_on = clock.today()
-            if risk_level:
-                self.risk_level = risk_level
-            if decision == states.ACCEPTED:
-                if not list(interventions):
-                    raise ReferralError("Choose at least one suitable intervention before accepting.")
-                self.move_to(states.ACCEPTED, by_user, reasons)
-                self.volunteer_allowed = bool(volunteer_allowed)
-                self.set_interventions(interventions, at_screening=True)
-                self.save()
-                self.move_to(states.AWAITING_MATCH, by_user)
-            elif decision == states.DECLINED:
-                self.move_to(states.DECLINED, by_user, reasons)
-                self.decline_reason = reasons.strip()
-                self.save()
-            elif decision == states.MORE_INFO:
-                if not questions.strip():
-                    raise ReferralError("Write the questions for the referrer.")
-                self.move_to(states.MORE_INFO, by_user, questions)
-                InformationRequest.create(referral=self, questions=questions.strip(), asked_by=by_user,
-                                          asked_at=clock.now())
-            else:
-                raise ReferralError("Choose a screening decision.")
-
-    def answer_questions(self, by_user: User, answer: str) -> None:
-        if self.state != states.MORE_INFO:
-            # Without this a peer lead's stale answer page would move a submitted referral
-            # on to screening (a move peer leads may make), with the "answer" as its reason.
-            raise states.TransitionRefused(f"This referral is {states.describe(self.state)}: "
-                                           "there are no questions waiting for an answer.")
-        with db.atomic():
-            request = self.open_questions()
-            with history.tracked(self, history.Part(request, self, "questions"), user=by_user):
-                self.move_to(states.SCREENING, by_user, answer)
-                if request is not None:
-                    request.answer = answer.strip()
-                    request.answered_by = by_user
-                    request.answered_at = clock.now()
-                    request.save()
-
     def assignment_problems(self, role: PeerRole, today: dt.date | None = None,
                             volunteer_risk_levels=None) -> list[str]:
         """Why this peer may not take this referral (empty when they may): the one
@@ -524,154 +418,6 @@ class Referral(BaseModel):
         found = eligibility.problems(facts.engine_peer(role, today), facts.engine_referral(self, today), catalogue,
                                      volunteer_risk_levels or VOLUNTEER_RISK_LEVELS)
         return problems + [sentence for _, sentence in found]
-
-    def assign(self, peer_role: PeerRole, by_user: User, how: str = "by hand", *,
-               overriding: PeerRole | None = None, override_reason: str = "") -> "Assignment":
-        """Assign a peer: awaiting match -> matched. Raises AssignmentRefused (plain English).
-        ``overriding``: the peer a matching run proposed, when the lead chose another (with a reason)."""
-        if how not in ASSIGNMENT_HOW:
-            raise AssignmentRefused(f"Unknown way of assigning: {how}")
-        if self.state != states.AWAITING_MATCH:
-            raise AssignmentRefused(f"This referral is {states.describe(self.state)}, "
-                                    "so a peer cannot be assigned now.")
-        with db.atomic():
-            if not is_sqlite():
-                # Capacity is a rule across rows: hold the peer's role row until commit, so two
-                # referrals cannot both take a peer's last place (SQLite's IMMEDIATE lock already does).
-                PeerRole.select().where(PeerRole.id == peer_role.id).for_update().get()
-            problems = self.assignment_problems(peer_role)
-            if problems:
-                raise AssignmentRefused(f"{peer_role.display_name} cannot be assigned: " + "; ".join(problems) + ".")
-            if overriding is not None:
-                said = (f"{peer_role.display_name} assigned by overriding the matching run's proposal of "
-                        f"{overriding.display_name}. Reason: {override_reason.strip()}")
-            else:
-                said = f"{peer_role.display_name} assigned {how}"
-            self.move_to(states.MATCHED, by_user, said)
-            return Assignment.create(referral=self, peer_role=peer_role, assigned_by=by_user,
-                                     assigned_at=clock.now(), how=how,
-                                     overrode_peer=overriding.display_name if overriding else "",
-                                     override_reason=override_reason.strip() if overriding else "")
-
-    def end_assignment(self, by_user: User, reason: str, target: str = states.AWAITING_MATCH) -> None:
-        """End a match before the first meeting is arranged (once it is, its outcome says
-        how the match ends: record_first_meeting)."""
-        if self.state != states.MATCHED:
-            raise states.TransitionRefused(f"This referral is {states.describe(self.state)}: only a match "
-                                           "waiting for its first meeting can be ended here.")
-        with db.atomic():
-            current = self.current_assignment()
-            with history.tracked(self, history.Part(current, self, "assignment"), user=by_user):
-                self.move_to(target, by_user, reason)
-                if current is not None:
-                    current.ended_at = clock.now()
-                    current.ended_reason = reason.strip()[:200]
-                    current.ended_by = by_user
-                    current.save()
-
-    def arrange_first_meeting(self, by_user: User, meeting_on: dt.date, place: str, attendees: str) -> "FirstMeeting":
-        if meeting_on < self.referred_on:
-            raise ReferralError(f"The first meeting cannot be before the referral date "
-                                f"({self.referred_on:%-d %b %Y}).")
-        with db.atomic(), history.tracked(self, user=by_user):
-            self.move_to(states.FIRST_MEETING, by_user, f"first meeting arranged for {meeting_on:%-d %b %Y}")
-            return FirstMeeting.create(referral=self, assignment=self.current_assignment(),
-                                       meeting_on=meeting_on, place=place.strip(), attendees=attendees.strip(),
-                                       facilitated_by=by_user, recorded_at=clock.now())
-
-    def record_first_meeting(self, by_user: User, go_ahead: bool, reason: str = "", *,
-                             meeting_on: dt.date | None = None, place: str | None = None,
-                             attendees: str | None = None) -> "FirstMeeting":
-        """The outcome: go ahead (active), or not a good fit (back to awaiting match;
-        the assignment ends with "not a good fit")."""
-        if self.state != states.FIRST_MEETING:
-            raise states.TransitionRefused(f"This referral is {states.describe(self.state)}: "
-                                           "there is no first meeting waiting for an outcome.")
-        with db.atomic():
-            meeting = self.first_meetings().first() or FirstMeeting(
-                referral=self, assignment=self.current_assignment(), facilitated_by=by_user)
-            with history.tracked(self, history.Part(meeting, self, "first meeting"),
-                                 history.Part(self.current_assignment(), self, "assignment"), user=by_user):
-                if meeting_on:
-                    meeting.meeting_on = meeting_on
-                if place is not None:
-                    meeting.place = place.strip()
-                if attendees is not None:
-                    meeting.attendees = attendees.strip()
-                meeting.outcome = "go ahead" if go_ahead else NOT_A_GOOD_FIT
-                meeting.outcome_reason = (reason or "").strip()
-                meeting.recorded_at = clock.now()
-                if go_ahead:
-                    self.move_to(states.ACTIVE, by_user, reason or "go ahead after the first meeting")
-                else:
-                    states.check(self.state, states.AWAITING_MATCH, by_user.roles, reason)
-                    current = self.current_assignment()
-                    self.move_to(states.AWAITING_MATCH, by_user, reason)
-                    if current is not None:
-                        current.ended_at = clock.now()
-                        current.ended_reason = NOT_A_GOOD_FIT
-                        current.ended_by = by_user
-                        current.save()
-                meeting.save()
-                return meeting
-
-    def close(self, by_user: User, outcome: str, summary: str) -> None:
-        if outcome not in states.CLOSING_OUTCOMES:
-            raise ReferralError("Choose an outcome.")
-        with db.atomic():
-            current = self.current_assignment()
-            with history.tracked(self, history.Part(current, self, "assignment"), user=by_user):
-                self.move_to(states.CLOSED, by_user, f"{outcome}: {summary}".strip())
-                self.outcome = outcome
-                self.closing_summary = summary.strip()
-                self.closed_on = clock.today()
-                self.save()
-                if current is not None:
-                    current.ended_at = clock.now()
-                    current.ended_reason = "not a good fit" if outcome == NOT_A_GOOD_FIT else "referral closed"
-                    current.ended_by = by_user
-                    current.save()
-
-    def record_contact(self, by_user: User, **fields) -> "Contact":
-        """A contact with the service user. Refused before the referral date, in the future,
-        or when no peer is working with the referral."""
-        if self.state not in (states.FIRST_MEETING, states.ACTIVE):
-            raise ReferralError(f"Contacts are recorded once the first meeting is arranged; "
-                                f"this referral is {states.describe(self.state)}.")
-        contact_on = fields["contact_on"]
-        if contact_on < self.referred_on:
-            raise ReferralError(f"The contact date is before the referral date ({self.referred_on:%-d %b %Y}).")
-        if contact_on > clock.today():
-            raise ReferralError("The contact date is in the future: record contacts once they have happened.")
-        assignment = self.current_assignment()
-        with db.atomic():
-            # A double tap on a slow tablet sends the same contact twice: keep one.
-            twin = (Contact.select().where(
-                Contact.referral == self, Contact.recorded_by == by_user,
-                Contact.recorded_at >= clock.now() - DOUBLE_TAP,
-                *[getattr(Contact, name) == value for name, value in fields.items()]).first())
-            if twin is not None:
-                return twin
-            return Contact.create(referral=self, peer_role=assignment.peer_role if assignment else None,
-                                  recorded_by=by_user, recorded_at=clock.now(), **fields)
-
-
-def correct_contact(contact: "Contact", by_user: User, *, reason: str, seen: str | None, **fields) -> list:
-    """Correct a recorded contact (a wrong date, duration, setting, attendance or summary),
-    in any state of its referral: the same date rules as recording it, field history
-    with the reason, one guarded UPDATE. Call inside the view's transaction with its audit."""
-    referral = Referral.get_by_id(contact.referral_id)
-    contact_on = fields["contact_on"]
-    if contact_on < referral.referred_on:
-        raise ReferralError(f"The contact date is before the referral date ({referral.referred_on:%-d %b %Y}).")
-    if contact_on > clock.today():
-        raise ReferralError("The contact date is in the future: record contacts once they have happened.")
-    if fields.get("debrief_on") is not None and fields["debrief_on"] < contact_on:
-        raise ReferralError("The debrief cannot be before the contact.")
-    if not reason.strip():
-        raise ReferralError("Say why the record is corrected.")
-    with db.atomic():
-        return history.correct(contact, fields, reason=reason, seen=seen, user=by_user)
 
 
 class ReferralIntervention(BaseModel):

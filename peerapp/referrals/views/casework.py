@@ -8,17 +8,16 @@ from flask_login import current_user
 from ... import clock, history
 from ...access import allow
 from ...audit import audit
-from ...db import db
 from ...forms import ActionForm
 from ...models import Team, User
 from ...changes import StaleEdit, record_version
 from ...pages import render, render_form, render_stale
 from ...paging import paged
 from ...workforce.models import PeerRole
-from .. import states
+from .. import services, states
 from ..forms import (AnswerForm, ArrangeMeetingForm, AssignForm, CloseForm, ContactCorrectionForm, ContactForm, ListFilterForm,
                      MeetingOutcomeForm, ScreeningForm)
-from ..models import Contact, Intervention, Referral, caseload, correct_contact
+from ..models import Contact, Intervention, Referral, caseload
 from . import bp
 from .common import (REFUSED, audit_list, is_lead_of, lead_referral_or_404, not_now, peer_role,
                      referral_or_404, refused, visible)
@@ -169,16 +168,13 @@ def screen(referral_id: int):
         form.safety_note.data = referral.safety_note
     if form.validate_on_submit():
         try:
-            with db.atomic():
-                before = referral.state
-                referral.screen(current_user._get_current_object(), form.decision.data,
-                                reasons=form.reasons.data or "", questions=form.questions.data or "",
-                                risk_considerations=form.risk_considerations.data or "",
-                                interventions=list(Intervention.select().where(
-                                    Intervention.id.in_(form.interventions.data or []))),
-                                volunteer_allowed=form.volunteer_allowed.data, risk_level=form.risk_level.data,
-                                safety_note=form.safety_note.data or "")
-                audit("screen", referral, summary=f"{before} -> {referral.state}")
+            services.screen(referral, form.decision.data, by=current_user._get_current_object(),
+                            reasons=form.reasons.data or "", questions=form.questions.data or "",
+                            risk_considerations=form.risk_considerations.data or "",
+                            interventions=list(Intervention.select().where(
+                                Intervention.id.in_(form.interventions.data or []))),
+                            volunteer_allowed=form.volunteer_allowed.data, risk_level=form.risk_level.data,
+                            safety_note=form.safety_note.data or "")
         except REFUSED as error:
             referral = Referral.get_by_id(referral.id)
             refused(form, error)
@@ -208,9 +204,7 @@ def answer(referral_id: int):
     request_ = referral.open_questions()
     if form.validate_on_submit():
         try:
-            with db.atomic():
-                referral.answer_questions(current_user._get_current_object(), form.answer.data)
-                audit("answer", referral, summary="questions answered; back to screening")
+            services.answer_questions(referral, form.answer.data, by=current_user._get_current_object())
         except REFUSED as error:
             refused(form, error)
         else:
@@ -243,9 +237,7 @@ def assign(referral_id: int):
     if form.validate_on_submit():
         role = PeerRole.get_or_none(PeerRole.id == form.peer_role.data) or abort(404)
         try:
-            with db.atomic():
-                assignment = referral.assign(role, current_user._get_current_object(), how="by hand")
-                audit("assign", referral, summary=f"peer role #{role.id} assigned by hand")
+            assignment = services.assign(referral, role, by=current_user._get_current_object(), how="by hand")
         except REFUSED as error:
             referral = Referral.get_by_id(referral.id)
             refused(form, error)
@@ -272,9 +264,7 @@ def end_assignment(referral_id: int):
     reason = (request.form.get("reason") or "").strip()[:200]
     if ActionForm().validate_on_submit():
         try:
-            with db.atomic():
-                referral.end_assignment(current_user._get_current_object(), reason)
-                audit("unassign", referral, summary="assignment ended before the first meeting")
+            services.end_assignment(referral, reason, by=current_user._get_current_object())
             flash(f"{referral.label} is back on the waiting list.", "success")
         except REFUSED as error:
             flash(str(error), "error")
@@ -301,10 +291,9 @@ def first_meeting_arrange(referral_id: int):
                                f"{current_user.name}")
     if form.validate_on_submit():
         try:
-            with db.atomic():
-                referral.arrange_first_meeting(current_user._get_current_object(), form.meeting_on.data,
-                                               form.place.data, form.attendees.data)
-                audit("first_meeting", referral, summary="first meeting arranged")
+            services.arrange_first_meeting(referral, by=current_user._get_current_object(),
+                                           meeting_on=form.meeting_on.data, place=form.place.data,
+                                           attendees=form.attendees.data)
         except REFUSED as error:
             refused(form, error)
         else:
@@ -330,11 +319,8 @@ def first_meeting_outcome(referral_id: int):
     if form.validate_on_submit():
         go_ahead = form.outcome.data == "go ahead"
         try:
-            with db.atomic():
-                referral.record_first_meeting(current_user._get_current_object(), go_ahead,
-                                              form.reason.data or "", attendees=form.attendees.data)
-                audit("first_meeting", referral,
-                      summary="first meeting: go ahead" if go_ahead else "first meeting: not a good fit")
+            services.record_first_meeting(referral, go_ahead, form.reason.data or "",
+                                          by=current_user._get_current_object(), attendees=form.attendees.data)
         except REFUSED as error:
             refused(form, error)
         else:
@@ -373,16 +359,13 @@ def contact_new(referral_id: int):
             form.debrief_on.errors = ["The debrief cannot be before the contact"]
         else:
             try:
-                with db.atomic():
-                    contact = referral.record_contact(
-                        current_user._get_current_object(), contact_on=form.contact_on.data,
-                        minutes=form.minutes.data, intervention=form.intervention.data or None,
-                        setting=form.setting.data, attendance=form.attendance.data,
-                        cancelled_by=form.cancelled_by.data if form.attendance.data == "cancelled" else "",
-                        summary=(form.summary.data or "").strip(),
-                        debrief_on=form.debrief_on.data if debrief else None)
-                    audit("create", contact, summary=f"contact on {referral.label}"
-                          + (" entered at debrief" if debrief else ""))
+                services.record_contact(
+                    referral, by=current_user._get_current_object(), contact_on=form.contact_on.data,
+                    minutes=form.minutes.data, intervention=form.intervention.data or None,
+                    setting=form.setting.data, attendance=form.attendance.data,
+                    cancelled_by=form.cancelled_by.data if form.attendance.data == "cancelled" else "",
+                    summary=(form.summary.data or "").strip(),
+                    debrief_on=form.debrief_on.data if debrief else None)
             except REFUSED as error:
                 refused(form, error)
             else:
@@ -414,19 +397,14 @@ def contact_correct(referral_id: int, contact_id: int):
             form.debrief_on.errors = ["Enter the date of the debrief"]
         else:
             try:
-                with db.atomic():
-                    changed = correct_contact(
-                        contact, current_user._get_current_object(), reason=form.reason.data or "",
-                        seen=form.version.data, contact_on=form.contact_on.data, minutes=form.minutes.data,
-                        intervention=form.intervention.data or None, setting=form.setting.data,
-                        attendance=form.attendance.data,
-                        cancelled_by=form.cancelled_by.data if form.attendance.data == "cancelled" else "",
-                        summary=(form.summary.data or "").strip(),
-                        **({"debrief_on": form.debrief_on.data} if debrief else {}))
-                    if changed:
-                        audit("update", contact, summary=f"contact on {referral.label} corrected: "
-                                                         f"{', '.join(c['field'] for c in changed)}; "
-                                                         f"reason: {form.reason.data.strip()}")
+                changed = services.correct_contact(
+                    contact, by=current_user._get_current_object(), reason=form.reason.data or "",
+                    seen=form.version.data, contact_on=form.contact_on.data, minutes=form.minutes.data,
+                    intervention=form.intervention.data or None, setting=form.setting.data,
+                    attendance=form.attendance.data,
+                    cancelled_by=form.cancelled_by.data if form.attendance.data == "cancelled" else "",
+                    summary=(form.summary.data or "").strip(),
+                    **({"debrief_on": form.debrief_on.data} if debrief else {}))
             except StaleEdit:
                 contact = Contact.get_by_id(contact.id)
                 form.version.data = record_version(contact)
@@ -462,9 +440,7 @@ def close(referral_id: int):
     form = CloseForm()
     if form.validate_on_submit():
         try:
-            with db.atomic():
-                referral.close(current_user._get_current_object(), form.outcome.data, form.summary.data)
-                audit("close", referral, summary=f"closed: {form.outcome.data}")
+            services.close(referral, form.outcome.data, form.summary.data, by=current_user._get_current_object())
         except REFUSED as error:
             referral = Referral.get_by_id(referral.id)
             refused(form, error)

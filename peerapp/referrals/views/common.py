@@ -12,7 +12,7 @@ from ..models import Referral, ServiceUser, caseload
 from . import bp
 
 STAFF = ("peer_lead", "manager", "clinician")
-# Every rule's refusal (ReferralError, TransitionRefused, a lost compare-and-set) is a Refusal.
+# Every rule's refusal (services.ReferralError, states.TransitionRefused, a lost compare-and-set) is a Refusal.
 REFUSED = (Refusal,)
 
 

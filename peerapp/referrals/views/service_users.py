@@ -12,6 +12,7 @@ from ...db import db
 from ...changes import unique_violation
 from ...pages import render, render_form
 from ...workforce.models import PeerRole
+from .. import services
 from ..forms import ConflictForm, ExistingReferralForm, ReferralForm, ServiceUserForm, ServiceUserSearchForm
 from ..models import DOUBLE_TAP, DeclaredConflict, Intervention, Referral, ServiceUser
 from ..nhs_number import normalise
@@ -72,7 +73,7 @@ def _save_service_user(su: ServiceUser, form) -> None:
     if not form.consent_sharing.data:
         su.consent_sharing_on = None
     su.save()
-    su.set_preferences(form.preference_rows())
+    services.set_preferences(su, form.preference_rows())
 
 
 def _save_referral(referral: Referral, form) -> None:
@@ -83,7 +84,7 @@ def _save_referral(referral: Referral, form) -> None:
     referral.last_risk_review_on = form.last_risk_review_on.data
     referral.consent_override_reason = (form.consent_override_reason.data or "").strip()
     referral.save()
-    referral.set_interventions(Intervention.select().where(Intervention.id.in_(form.interventions.data)))
+    services.set_interventions(referral, Intervention.select().where(Intervention.id.in_(form.interventions.data)))
 
 
 def _new_referral_form_defaults(form) -> None:
