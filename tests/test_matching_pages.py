@@ -325,6 +325,29 @@ def test_a_referral_matched_since_the_run_is_refused(app, w, client_for):
         assert RunProposal.get_by_id(tomek.id).status == PROPOSED
 
 
+def test_run_page_reads_decided_rows_without_a_query_each(app, w, client_for, users):
+    """Who approved, and whom an override assigned, are read for the page at once: a
+    page of decided rows sends the same queries as a page of open ones."""
+    from peerapp.db import counting_queries
+    lead = client_for("peer_lead")
+    run = start(lead)
+    assert lead.get(f"/matching/runs/{run.id}").status_code == 200  # the connection's own setup, once
+    with counting_queries() as undecided:
+        assert lead.get(f"/matching/runs/{run.id}").status_code == 200
+    proposal, other = _override_target(run, w.tomek, w)
+    lead.post(f"/matching/proposals/{proposal.id}/override", data={"peer_role": str(other), "reason": "Knows them"})
+    lead.post(f"/matching/runs/{run.id}/approve", data={"scope": "all"})
+    with counting_queries() as decided:
+        page = parse(lead.get(f"/matching/runs/{run.id}"))
+    assert decided.n == undecided.n, (undecided.sql, decided.sql)
+    with db.connection_context():
+        chosen = PeerRole.get_by_id(other).display_name
+    approved = page.select_one(f"#proposal-{proposal_for(run, w.amira).id}")
+    assert approved["data-status"] == APPROVED and f"by {users['peer_lead'].name}" in approved.text
+    overridden = page.select_one(f"#proposal-{proposal.id}")
+    assert overridden["data-status"] == OVERRIDDEN and f"{chosen} assigned instead" in overridden.text
+
+
 def test_approve_selected_and_approve_all(app, w, client_for):
     lead = client_for("peer_lead")
     run = start(lead)

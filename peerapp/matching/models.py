@@ -118,15 +118,36 @@ class MatchingRun(BaseModel):
 
     def proposals(self):
         """With the referral, its service user and the proposed peer's person joined:
-        a run page of 60 rows would otherwise load each of them row by row."""
-        return (RunProposal.select(RunProposal, Referral, ServiceUser, PeerRole, Candidate)
+        a run page of 25 rows would otherwise load each of them row by row. Only the
+        columns a row shows of the people (names), not whole records."""
+        return (RunProposal.select(RunProposal, Referral.id, Referral.state, ServiceUser.id, ServiceUser.name,
+                                   ServiceUser.preferred_name, PeerRole.id, PeerRole.candidate, Candidate.id,
+                                   Candidate.name, Candidate.preferred_name)
                 .join(Referral).join(ServiceUser)
                 .switch(RunProposal).join(PeerRole, on=(RunProposal.peer_role == PeerRole.id))
                 .join(Candidate, on=(PeerRole.candidate == Candidate.id))
                 .where(RunProposal.run == self).order_by(RunProposal.id))
 
+    @staticmethod
+    def with_decisions(proposals: list["RunProposal"]) -> list["RunProposal"]:
+        """Who decided each proposal and the peer assigned instead, for a page of them in
+        two queries (the rows show them; read one by one they were a query per row)."""
+        deciders = {u.id: u for u in User.select(User.id, User.name)
+                    .where(User.id.in_(sorted({p.decided_by_id for p in proposals if p.decided_by_id})))}
+        assigned = {r.id: r for r in PeerRole.select(PeerRole.id, PeerRole.candidate, Candidate.id, Candidate.name,
+                                                     Candidate.preferred_name)
+                    .join(Candidate, on=(PeerRole.candidate == Candidate.id))
+                    .where(PeerRole.id.in_(sorted({p.assigned_role_id for p in proposals if p.assigned_role_id})))}
+        for p in proposals:
+            if p.decided_by_id in deciders:
+                p.decided_by = deciders[p.decided_by_id]
+            if p.assigned_role_id in assigned:
+                p.assigned_role = assigned[p.assigned_role_id]
+        return proposals
+
     def unmatched(self):
-        return (RunUnmatched.select(RunUnmatched, Referral, ServiceUser).join(Referral).join(ServiceUser)
+        return (RunUnmatched.select(RunUnmatched, Referral.id, Referral.state, ServiceUser.id, ServiceUser.name,
+                                    ServiceUser.preferred_name).join(Referral).join(ServiceUser)
                 .where(RunUnmatched.run == self).order_by(RunUnmatched.id))
 
     def inputs(self):

@@ -193,7 +193,7 @@ def run(run_id: int):
     row's "Why not" or "Choose another peer" is opened."""
     found = _run_or_404(run_id)
     page = paged(found.proposals(), RunProposal.id, size=RUN_PAGE_ROWS, count=False)
-    proposals = page.rows
+    proposals = found.with_decisions(page.rows)
     for proposal in proposals:
         proposal.run = found  # the run is known: no query per row
     unmatched_page = paged(found.unmatched(), RunUnmatched.id, size=RUN_PAGE_ROWS, count=False, after=0)
