@@ -662,9 +662,9 @@ def test_demo_leaves_referrals_for_a_live_run(tmp_path):
             runs = list(MatchingRun.for_team(team))
             assert len(runs) == 1 and runs[0].proposal_count >= 3
             assert Referral.awaiting_match(team).count() >= 5
-            from peerapp.matching.models import start_run
+            from peerapp.matching.services import start_run
             from peerapp.models import User
-            live = start_run(team, User.by_email("lead@demo.peerapp"))
+            live = start_run(team, by=User.by_email("lead@demo.peerapp"))
             assert live.proposal_count >= 3 and live.unmatched_count >= 1
             assert {p.status for p in runs[0].proposals()} == {SUPERSEDED}
 

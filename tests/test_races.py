@@ -13,6 +13,7 @@ from peerapp.referrals.views import casework
 from race import outcome, race
 from test_referrals import advance, inside
 from test_referrals import world  # noqa: F401 - the fixture
+from test_matching_pages import w  # noqa: F401 - the fixture
 
 N = 4
 STALE = "Someone else has just changed this referral"
@@ -108,3 +109,26 @@ def test_racing_a_referral_change_one_wins(world, login, monkeypatch, before, ac
         assert InformationRequest.select().where(InformationRequest.referral == referral.id,
                                                  InformationRequest.answered_at.is_null()).count() == 0 \
             or action != "answer"
+
+
+def test_racing_an_approval_assigns_the_referral_once(w, login, client_for, monkeypatch):
+    """Four tabs of a peer lead approve one matching proposal at once: one assignment, one
+    "awaiting match -> matched" event, one approve audit row; the others are told, with
+    nothing changed, and nobody gets a 500."""
+    from peerapp.audit import AuditEvent
+    from peerapp.matching import views as matching
+    from peerapp.matching.models import APPROVED, RunProposal
+    from test_matching_pages import proposal_for, start
+
+    proposal = proposal_for(start(client_for("peer_lead")), w.amira)
+    clients, tokens = _clients(login, w.lead)
+    responses = race(monkeypatch, matching, "_proposal_or_404", [
+        (lambda c=c, t=t: c.htmx("post", f"/matching/proposals/{proposal.id}/approve", data={"csrf_token": t}))
+        for c, t in zip(clients, tokens)])
+    winners, refused = outcome(responses, "nothing was changed")
+    assert (winners, refused) == (1, N - 1), [r.status_code for r in responses]
+    with db.connection_context():
+        assert RunProposal.get_by_id(proposal.id).status == APPROVED
+        assert Assignment.select().where(Assignment.referral == w.amira.id).count() == 1
+        assert _events(w.amira.id, states.MATCHED) == 1
+        assert AuditEvent.for_record("run_proposal", proposal.id).where(AuditEvent.action == "approve").count() == 1

@@ -12,7 +12,8 @@ from .. import clock
 from ..db import db
 from ..training.models import Candidate, EquivalentTraining
 from ..workforce.models import RecruitmentCheck, PeerRole
-from .models import MatchingRun, MatchingSettings, start_run
+from .models import MatchingRun, MatchingSettings
+from .services import start_run
 
 # name, kind, max caseload, details. The workforce demo may already have given some of
 # them a role (then theirs is kept); the last two are this demo's own, so a live run always
@@ -80,6 +81,6 @@ def seed(demo) -> None:
                 role.save()
 
         # An earlier run, yesterday: opened, read, never decided (the live run supersedes it).
-        run = start_run(demo.team, lead, today=today - dt.timedelta(days=1))
+        run = start_run(demo.team, by=lead, today=today - dt.timedelta(days=1))
         yesterday = dt.datetime.combine(today - dt.timedelta(days=1), dt.time(16, 30))
         MatchingRun.update(started_at=yesterday).where(MatchingRun.id == run.id).execute()

@@ -3,7 +3,8 @@ settings it used, its proposals (and what became of them) and the referrals it
 could not match, each with the reasons, so a run can be reopened and explained later.
 
 The engine (``engine.py``) knows nothing of the database; ``inputs.py`` builds its
-inputs from the other areas' answers, and this module stores what it said.
+inputs from the other areas' answers, and this module holds what it said (fields and
+queries); starting a run and deciding its proposals are ``services.py``.
 """
 from __future__ import annotations
 
@@ -14,7 +15,6 @@ import zlib
 import peewee as pw
 
 from .. import clock
-from ..changes import Refusal, compare_and_set
 from ..db import db
 from ..models import BaseModel, Team, User
 from ..referrals.models import VOLUNTEER_RISK_LEVELS, Referral, ServiceUser
@@ -274,155 +274,7 @@ class RunUnmatched(_Explained):
         indexes = ((("run", "referral"), True),)
 
 
-class ApprovalRefused(Refusal):
-    """Something changed since the run; the message is plain English for the peer lead."""
-
-
-def _lines(items) -> str:
-    return "\n".join(" ".join(str(x).split()) for x in items if str(x).strip())
-
-
-def _insert_all(model, rows: list[dict], chunk: int = 500) -> None:
-    """Many rows of one model in a few multi-row INSERTs, with the model's columns,
-    conversions and (Python-side) defaults. ``insert_many`` builds a query node for
-    every value: a Trust-size run's 2,000 rows took longer to write than to work out."""
-    if not rows:
-        return
-    names = list(rows[0])
-    defaults = {name: (f.default() if callable(f.default) else f.default)
-                for name, f in model._meta.fields.items() if name not in names and f.default is not None}
-    fields = [model._meta.fields[n] for n in [*names, *defaults]]
-    convert = [f.db_value for f in fields[:len(names)]]
-    tail = [model._meta.fields[n].db_value(v) for n, v in defaults.items()]
-    param = db.obj.param  # ? on SQLite, %s on PostgreSQL
-    head = (f'INSERT INTO "{model._meta.table_name}" ('
-            + ", ".join(f'"{f.column_name}"' for f in fields) + ") VALUES ")
-    one = "(" + ", ".join([param] * len(fields)) + ")"
-    for start in range(0, len(rows), chunk):
-        part = rows[start:start + chunk]
-        values = []
-        for row in part:
-            values.extend(f(row[n]) for f, n in zip(convert, names))
-            values.extend(tail)
-        db.execute_sql(head + ", ".join([one] * len(part)), values)
-
-
-def start_run(team, by_user: User, today=None) -> MatchingRun:
-    """Run the engine over the team's whole waiting list and store what it proposed
-    and why, the referrals it could not match, and its inputs, from which "why not
-    this peer?" is worked out when a peer lead asks. Earlier open proposals are superseded."""
-    import numpy as np
-
-    from ..audit import audit
-    from . import inputs
-    from .engine import run_matching_with_table
-
-    settings_row = MatchingSettings.for_team(team)
-    settings = settings_row.engine_settings()
-    data = inputs.for_team(team, today)
-    result, table = run_matching_with_table(data.peers, data.referrals, data.catalogue, settings)
-    names = {p.id: p.name for p in data.peers}
-    col = {pid: j for j, pid in enumerate(table.peer_ids)}
-    row = {rid: i for i, rid in enumerate(table.referral_ids)}
-    # Which other peers were eligible for each proposal, best first (equal scores in
-    # peer order), for all proposals at once: ineligible peers sort last.
-    rows = np.array([row[p.referral_id] for p in result.proposals], np.int64)
-    chosen = np.array([col[p.peer_id] for p in result.proposals], np.int64)
-    eligible = table.eligible[rows]
-    eligible[np.arange(len(rows)), chosen] = False
-    best_first = np.argsort(np.where(eligible, -table.scores[rows], np.inf), axis=1, kind="stable")
-    how_many = eligible.sum(axis=1).tolist()
-    positions = [snapshot.pack_positions(best_first[n, :k].tolist()) for n, k in enumerate(how_many)]
-
-    with db.atomic():
-        supersede_open_proposals(team)
-        run = MatchingRun.create(team=team, started_by=by_user, started_at=clock.now(),
-                                 settings_json=json.dumps(settings_row.as_dict(), sort_keys=True),
-                                 method=result.method, total_score=round(result.total_score, 4),
-                                 referral_count=len(data.referrals), peer_count=len(data.peers),
-                                 proposal_count=len(result.proposals), unmatched_count=len(result.unmatched))
-        RunInputs.create(run=run, peer_ids=snapshot.pack_ids(table.peer_ids),
-                         data=snapshot.pack(data.peers, data.referrals, data.catalogue, settings))
-        proposals = [{"run": run.id, "referral": p.referral_id, "peer_role": p.peer_id,
-                      "score": round(p.score, 4), "reasons": _lines(p.reasons),
-                      "alternatives": _lines(f"{names.get(pid, pid)} (score {score:.2f})"
-                                             for pid, score in p.alternatives),
-                      "eligible_peers": positions[n]}
-                     for n, p in enumerate(result.proposals)]
-        unmatched = [{"run": run.id, "referral": rid, "reason": result.unmatched[rid]}
-                     for rid in sorted(result.unmatched)]
-        _insert_all(RunProposal, proposals)
-        _insert_all(RunUnmatched, unmatched)
-        audit("create", run, user=by_user,
-              summary=f"matching run: {run.referral_count} referral(s), {run.peer_count} peer(s), "
-                      f"{run.proposal_count} proposed, {run.unmatched_count} unmatched")
-    return run
-
-
-def decide(proposal: RunProposal, by_user: User, role: PeerRole | None = None, reason: str = "") -> RunProposal:
-    """Approve the proposal (``role`` None) or override it with another peer and a reason.
-
-    The referral is assigned through the referrals area (awaiting match -> matched,
-    how="matching run"). If anything changed since the run (the proposal was decided
-    or superseded, the referral matched or closed, the peer lost capacity or readiness,
-    a conflict was declared), ApprovalRefused says what, and nothing is changed.
-    """
-    from ..audit import audit
-    from ..referrals import services as referrals, states
-    from . import inputs
-
-    if overriding := role is not None:
-        if not reason.strip():
-            raise ApprovalRefused("Write why you chose another peer.")
-    try:
-        with db.atomic():
-            fresh = RunProposal.get_by_id(proposal.id)
-            if fresh.status != PROPOSED:
-                raise ApprovalRefused(f"This proposal is already {fresh.status_text.lower()}, "
-                                      "so nothing was changed.")
-            referral = Referral.get_by_id(proposal.referral_id)
-            target = role or fresh.peer_role
-            if referral.state != states.AWAITING_MATCH:
-                raise ApprovalRefused(f"{referral.label} is {states.describe(referral.state)} now, not awaiting "
-                                      "a match, so nothing was changed.")
-            settings = MatchingSettings.for_team(referral.team_id).engine_settings()
-            problems = inputs.live_problems(referral, target, settings)
-            if problems:
-                raise ApprovalRefused(f"{target.display_name} cannot take {referral.label} now: "
-                                      f"{'; '.join(problems)}. Nothing was changed; start a new run to see "
-                                      "the best fit today.")
-            # Compare-and-set on both rows: the proposal is decided once, and the referral
-            # (awaiting match -> matched) is assigned once, on SQLite and PostgreSQL alike.
-            compare_and_set(RunProposal, fresh.id, {"status": PROPOSED},
-                            status=OVERRIDDEN if overriding else APPROVED, decided_by=by_user,
-                            decided_at=clock.now(), assigned_role=target,
-                            override_reason=reason.strip() if overriding else "",
-                            refused="Someone else has just decided this proposal, so nothing was changed.")
-            referrals.assign(referral, target, by=by_user, how="matching run",
-                             overriding=fresh.peer_role if overriding else None,
-                             override_reason=reason if overriding else "")
-            fresh = RunProposal.get_by_id(fresh.id)
-            if overriding:
-                audit("override", fresh, user=by_user,
-                      summary=f"{referral.label}: peer role #{target.id} instead of #{fresh.peer_role_id}")
-            else:
-                audit("approve", fresh, user=by_user, summary=f"{referral.label}: peer role #{target.id}")
-    except ApprovalRefused:
-        raise
-    except Refusal as error:
-        text = str(error)
-        raise ApprovalRefused(text if "Nothing was" in text else f"{text} Nothing was changed.") from error
-    return fresh
-
-
-def supersede_open_proposals(team) -> int:
-    """A new run replaces what earlier runs proposed and nobody decided."""
-    earlier = MatchingRun.select(MatchingRun.id).where(MatchingRun.team == team)
-    return (RunProposal.update(status=SUPERSEDED)
-            .where(RunProposal.run.in_(earlier), RunProposal.status == PROPOSED).execute())
-
-
 MODELS = [MatchingSettings, MatchingRun, RunInputs, RunProposal, RunUnmatched]
 
-__all__ = ["ApprovalRefused", "decide", "start_run", "MatchingSettings", "MatchingRun", "RunInputs", "RunProposal", "RunUnmatched", "MODELS", "db", "STATUSES",
-           "PROPOSED", "APPROVED", "OVERRIDDEN", "SUPERSEDED", "supersede_open_proposals", "clean_weights"]
+__all__ = ["MatchingSettings", "MatchingRun", "RunInputs", "RunProposal", "RunUnmatched", "MODELS", "db", "STATUSES",
+           "PROPOSED", "APPROVED", "OVERRIDDEN", "SUPERSEDED", "clean_weights"]

@@ -15,10 +15,8 @@ from dataclasses import dataclass
 from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_login import current_user
 
-from .. import clock
 from ..access import allow
 from ..audit import audit
-from ..db import db
 from ..forms import ActionForm
 from ..navigation import home_panel, nav_item
 from ..models import User
@@ -27,10 +25,10 @@ from ..paging import paged
 from ..referrals.models import Referral, caseloads
 from ..training.models import Candidate
 from ..workforce.models import KINDS, PeerRole
-from . import inputs
+from . import inputs, services
 from .forms import OverrideForm, SettingsForm
-from .models import (PROPOSED, ApprovalRefused, MatchingRun, MatchingSettings, RunProposal, RunUnmatched,
-                     decide, start_run)
+from .models import PROPOSED, MatchingRun, MatchingSettings, RunProposal, RunUnmatched
+from .services import ApprovalRefused
 
 bp = Blueprint("matching", __name__, url_prefix="/matching")
 nav_item("Matching", "matching.index", order=50,
@@ -175,7 +173,7 @@ def start():
     if not Referral.awaiting_match(_team_id()).exists():
         flash("No referrals are awaiting a match, so there is nothing to run.", "info")
         return redirect(url_for("matching.index"), 303)
-    run = start_run(_team_id(), current_user._get_current_object())
+    run = services.start_run(_team_id(), by=current_user._get_current_object())
     flash(f"{run.label}: {run.proposal_count} proposed, {run.unmatched_count} not matched. "
           "Check each proposal, then approve or choose another peer.", "success")
     return redirect(url_for("matching.run", run_id=run.id), 303)
@@ -271,7 +269,7 @@ def approve(proposal_id: int):
     if not ActionForm().validate_on_submit():
         abort(400)
     try:
-        decide(proposal, current_user._get_current_object())
+        services.approve(proposal, by=current_user._get_current_object())
     except ApprovalRefused as error:
         return _respond(proposal, problem=str(error), status=409)
     return _respond(proposal, done=f"{proposal.referral.label} matched with {proposal.peer_role.display_name}. "
@@ -302,7 +300,7 @@ def override(proposal_id: int):
     if request.method == "POST" and proposal.is_open and form.validate_on_submit():
         role = PeerRole.get_by_id(form.peer_role.data)
         try:
-            decide(proposal, current_user._get_current_object(), role=role, reason=form.reason.data)
+            services.override(proposal, role, form.reason.data, by=current_user._get_current_object())
         except ApprovalRefused as error:
             return _respond(proposal, problem=str(error), status=409)
         return _respond(proposal, done=f"{proposal.referral.label} matched with {role.display_name} "
@@ -329,23 +327,15 @@ def approve_many(run_id: int):
     found = _run_or_404(run_id)
     if not _is_lead() or not ActionForm().validate_on_submit():
         abort(400 if _is_lead() else 404)
-    scope = request.form.get("scope", "selected")
-    query = found.proposals().where(RunProposal.status == PROPOSED)
-    if scope != "all":
+    wanted = None
+    if request.form.get("scope", "selected") != "all":
         # ASCII digits only: "²".isdigit() is true but int("²") raises.
         wanted = {int(x) for x in request.form.getlist("proposal")
                   if x.isascii() and x.isdigit() and len(x) < 12}
         if not wanted:
             flash("Tick the proposals to approve first, or use Approve all.", "error")
             return redirect(url_for("matching.run", run_id=found.id), 303)
-        query = query.where(RunProposal.id.in_(wanted))
-    approved, refused = [], []
-    for proposal in list(query):
-        try:
-            decide(proposal, current_user._get_current_object())
-            approved.append(proposal.referral.label)
-        except ApprovalRefused as error:
-            refused.append(str(error))
+    approved, refused = services.approve_many(found, by=current_user._get_current_object(), proposal_ids=wanted)
     if approved:
         flash(f"Approved {len(approved)}: {', '.join(approved)}. Next: arrange the first meetings.", "success")
     if refused:
@@ -367,13 +357,8 @@ def settings():
     if request.method == "GET":
         form.fill_from(row)
     if form.validate_on_submit():
-        with db.atomic():
-            row.weights = form.weights()
-            row.most_matches_first = bool(form.most_matches_first.data)
-            row.updated_by = current_user.id
-            row.updated_at = clock.now()
-            row.save()
-            audit("update", row, summary="matching settings changed")
+        services.save_settings(row, by=current_user._get_current_object(), weights=form.weights(),
+                               most_matches_first=form.most_matches_first.data)
         flash("Matching settings saved. They apply from the next run.", "success")
         return redirect(url_for("matching.index"), 303)
     return render_form("matching/settings.html", form, row=row, volunteer_levels=row.volunteer_levels)
