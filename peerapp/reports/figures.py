@@ -124,15 +124,18 @@ def delivery(start: dt.date, end: dt.date, team_ids: list[int], today: dt.date |
     C = Contact
     in_scope = (C.contact_on.between(start, end)) & (Referral.team.in_(team_ids))
     contacts = C.select().join(Referral, on=(C.referral == Referral.id))
-    attendance = dict(contacts.select(C.attendance, pw.fn.COUNT(C.id)).where(in_scope)
-                      .group_by(C.attendance).tuples())
+    # By attendance and setting in one walk of the period's contacts (a few rows).
+    attendance: Counter = Counter()
+    by_setting: Counter = Counter()
+    for how, setting, n in (contacts.select(C.attendance, C.setting, pw.fn.COUNT(C.id)).where(in_scope)
+                            .group_by(C.attendance, C.setting).tuples()):
+        attendance[how] += n
+        if how == "attended":
+            by_setting[setting] += n
     attended = attendance.get("attended", 0)
     dna = attendance.get("did not attend", 0)
     attendance_rows = [(label.capitalize(), [attendance.get(label, 0)])
                        for label in ("attended", "did not attend", "cancelled")]
-
-    by_setting = (contacts.select(C.setting, pw.fn.COUNT(C.id))
-                  .where(in_scope, C.attendance == "attended").group_by(C.setting).order_by(C.setting).tuples())
     # Contacts with each intervention, and per referral (to compare with the planned number):
     # counted per referral, then per intervention, both in the database.
     per_referral = (C.select(C.intervention.alias("intervention"), C.referral, pw.fn.COUNT(C.id).alias("n"))
@@ -168,7 +171,7 @@ def delivery(start: dt.date, end: dt.date, team_ids: list[int], today: dt.date |
         Table("did-not-attend", "Did-not-attend rate", ["Rate"],
               [("Did not attend, of contacts attended or missed", [(dna, attended + dna)])], kind=RATE),
         Table("settings", "Contacts attended, by setting", ["Contacts"],
-              [(setting or "not recorded", [n]) for setting, n in by_setting], parts=True),
+              [(setting or "not recorded", [n]) for setting, n in sorted(by_setting.items())], parts=True),
         Table("interventions", "Interventions delivered against their planned sessions",
               ["Referrals", "Sessions attended", "Reached the planned number"], plan_rows,
               note="Per intervention: referrals with an attended contact in the period, the sessions "
