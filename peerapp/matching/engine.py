@@ -69,9 +69,9 @@ Speed
 -----
 Hard rules and scores are computed for every pair at once with numpy (boolean
 matrices; shared interests, languages, slots, interventions and preferences as
-bits in uint64 words, counted with a bitwise AND and a population count). Plain-English text is only built for proposed pairs, for
-unmatched referrals, and lazily through :meth:`MatchResult.why_not` and
-:meth:`MatchResult.excluded_peers`. numpy and scipy are imported inside the
+bits in uint64 words, counted with a bitwise AND and a population count).
+Plain-English text is only built for proposed pairs, for unmatched referrals, and
+lazily through :meth:`MatchResult.why_not` and :meth:`MatchResult.excluded_peers`. numpy and scipy are imported inside the
 functions that need them, so importing this module is cheap.
 """
 
