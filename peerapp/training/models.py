@@ -332,15 +332,15 @@ class Enrolment(BaseModel):
             return {}
         rule = rule or Curriculum.current().rule()
         marks: dict[int, list[Mark]] = defaultdict(list)
-        # The register lines by enrolment, then their sessions: joined in one query, SQLite
-        # walked every session and probed its register for each enrolment (10 ms for 250).
-        rows = list(Attendance.select(Attendance.enrolment, Attendance.session, Attendance.status,
-                                      Attendance.caught_up_on).where(Attendance.enrolment.in_(ids)).tuples())
-        sessions = {sid: (number, held_on) for sid, number, held_on in
-                    CohortSession.select(CohortSession.id, CohortSession.number, CohortSession.held_on)
-                    .where(CohortSession.id.in_({row[1] for row in rows} or {0})).tuples()}
-        for enrolment_id, session_id, status, caught_up_on in rows:
-            number, held_on = sessions[session_id]
+        # The register lines by enrolment, then each one's session. With a plain join SQLite
+        # walked every session and probed its register for each enrolment asked about
+        # (7-9 ms CPU for 250 places, against 1.5 ms): CROSS JOIN keeps SQLite to the
+        # order written (its documented planner hint); PostgreSQL plans it as any join.
+        rows = (Attendance.select(Attendance.enrolment, Attendance.status, Attendance.caught_up_on,
+                                  CohortSession.number, CohortSession.held_on)
+                .join(CohortSession, pw.JOIN.CROSS)
+                .where(Attendance.session == CohortSession.id, Attendance.enrolment.in_(ids)).tuples())
+        for enrolment_id, status, caught_up_on, number, held_on in rows:
             marks[enrolment_id].append(Mark(number, held_on, status, caught_up_on))
         found = {}
         for enrolment_id, these in marks.items():
