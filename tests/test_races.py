@@ -30,7 +30,7 @@ def _events(referral_id, to_state) -> int:
 
 
 def test_two_copies_of_one_referral_cannot_both_be_assigned(world):
-    """The issue's first finding, at the model: two stale copies both assign()."""
+    """The issue's first finding, in the service: two stale copies both assigned."""
     with inside():
         advance(world, world.referral, states.AWAITING_MATCH)
         first, second = Referral.get_by_id(world.referral.id), Referral.get_by_id(world.referral.id)

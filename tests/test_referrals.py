@@ -1,4 +1,4 @@
-"""Referrals: the model rules (screening, assignment, first meetings, contacts) and the
+"""Referrals: the service rules (screening, assignment, first meetings, contacts) and the
 pages, per role: who sees what, bad input, audit, and the htmx contract."""
 from __future__ import annotations
 
@@ -78,7 +78,7 @@ def make_referral(w, name="Test Person", risk="low", wanted=("1:1 recovery conve
 
 
 def advance(w, referral, to, peer=None, volunteer_allowed=True):
-    """Move a referral along the happy path through the model API."""
+    """Move a referral along the happy path through the services."""
     with inside():
         referral = Referral.get_by_id(referral.id)
         lead = w.lead
@@ -100,7 +100,7 @@ def advance(w, referral, to, peer=None, volunteer_allowed=True):
         return referral
 
 
-# --- model rules ------------------------------------------------------------------
+# --- service rules ----------------------------------------------------------------
 
 def test_accepting_goes_straight_on_to_awaiting_match_with_history(world):
     with inside():

@@ -1,4 +1,5 @@
-"""What people do to a referral, each a rule-checked, audited write.
+"""What people do to a referral (and to the service users and catalogue behind it),
+each a rule-checked, audited write.
 
 Views parse a form and call one of these; a ``Refusal`` (``ReferralError``,
 ``AssignmentRefused``, ``states.TransitionRefused``) carries the message to show.
@@ -18,16 +19,20 @@ proposal instead.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
+
+import peewee as pw
 
 from .. import clock, history
 from ..audit import audit
-from ..changes import Refusal, compare_and_set, hold
+from ..changes import Refusal, StaleEdit, check_version, compare_and_set, hold, unique_violation
 from ..db import db
 from ..models import User
 from ..workforce.models import PeerRole
 from . import states
-from .models import (ASSIGNMENT_HOW, DOUBLE_TAP, NOT_A_GOOD_FIT, Assignment, Contact, FirstMeeting,
-                     InformationRequest, PeerPreference, Referral, ReferralEvent, ReferralIntervention, ServiceUser)
+from .models import (ASSIGNMENT_HOW, DOUBLE_TAP, NOT_A_GOOD_FIT, Assignment, Contact, DeclaredConflict,
+                     FirstMeeting, InformationRequest, Intervention, PeerPreference, Referral, ReferralEvent,
+                     ReferralIntervention, ServiceUser)
 
 
 class ReferralError(Refusal):
@@ -36,6 +41,21 @@ class ReferralError(Refusal):
 
 class AssignmentRefused(ReferralError):
     pass
+
+
+class Duplicate(ReferralError):
+    """An "only one" rule the database kept (a unique index); ``field`` is the form field it concerns."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field = field
+
+
+OPEN_REFERRAL = ("This service user already has an open referral to this team: add to that one "
+                 "(it may have been sent a moment ago)")
+INTERVENTION_NAME_TAKEN = "There is already an intervention with this name"
+SERVICE_USER_CHANGED = ("Someone else changed these details while you were editing. Nothing was saved: your "
+                        "changes are below. Open the record in a new tab to see theirs, then save again.")
 
 
 def stale_message(seen_state: str) -> str:
@@ -63,6 +83,165 @@ def set_preferences(service_user: ServiceUser, rows: list[tuple[str, str, bool]]
         for kind, value, must in rows:
             if value.strip():
                 PeerPreference.create(service_user=service_user, kind=kind, value=value.strip(), must=must)
+
+
+# --- service users and referring them ------------------------------------------------
+
+@dataclass(frozen=True)
+class Consent:
+    """Consent as the form gives it: the date, and which of the two it covers."""
+    on: dt.date | None
+    referral: bool
+    sharing: bool
+
+
+def _apply_person(su: ServiceUser, person: dict, consent: Consent, by: User) -> None:
+    """Set a service user's details (``person``: field -> value) and consent. Consent
+    records who recorded it only when a date actually changes."""
+    for name, value in person.items():
+        setattr(su, name, value)
+    if consent.on and (consent.referral or consent.sharing):
+        changed = False
+        if consent.referral and su.consent_referral_on != consent.on:
+            su.consent_referral_on, changed = consent.on, True
+        if consent.sharing and su.consent_sharing_on != consent.on:
+            su.consent_sharing_on, changed = consent.on, True
+        if changed:
+            su.consent_recorded_by = by.id
+    if not consent.referral:
+        su.consent_referral_on = None
+    if not consent.sharing:
+        su.consent_sharing_on = None
+
+
+def _duplicate_service_user(error: Exception) -> Duplicate:
+    """Which "only one" rule the database kept, as a message on the field concerned."""
+    text = str(error).lower()
+    if "nhs_number" in text:
+        return Duplicate("nhs_number", "A service user with this NHS number is already recorded: "
+                                       "search for them and refer them from their record")
+    if "referral" in text:
+        return Duplicate("own_words", OPEN_REFERRAL)
+    return Duplicate("name", "A service user with this name and date of birth is already recorded in "
+                             "this team: search for them and refer them from their record")
+
+
+def _new_referral(su: ServiceUser, referral: dict, interventions, by: User) -> Referral:
+    now = clock.now()
+    made = Referral.create(service_user=su, team=su.team_id, referrer=by.id, referred_on=clock.today(),
+                           state_changed_at=now, created_at=now, **referral)
+    set_interventions(made, interventions)
+    return made
+
+
+def _just_referred(by: User, service_user_match, own_words: str) -> Referral | None:
+    """The same referral sent twice by a double tap: same person, same referrer, moments apart."""
+    return (Referral.select(Referral, ServiceUser).join(ServiceUser)
+            .where(Referral.referrer == by.id, service_user_match, Referral.own_words == own_words,
+                   Referral.created_at >= clock.now() - DOUBLE_TAP).first())
+
+
+def refer_new_service_user(*, by: User, person: dict, consent: Consent, preferences, referral: dict,
+                           interventions) -> tuple[Referral, bool]:
+    """Record a new service user and refer them: (the referral, True), or (the referral sent
+    a moment ago, False) when a double tap sent the same one twice. ``Duplicate`` when the
+    database already holds them (NHS number, name and date of birth) or an open referral."""
+    twin = _just_referred(by, (ServiceUser.name == person["name"]) &
+                          (ServiceUser.date_of_birth == person["date_of_birth"]), referral["own_words"])
+    if twin is not None:
+        return twin, False
+    try:
+        with db.atomic():
+            su = ServiceUser(team=person["team"], created_by=by.id, created_at=clock.now())
+            _apply_person(su, person, consent, by)
+            su.save()
+            set_preferences(su, preferences)
+            made = _new_referral(su, referral, interventions, by)
+            audit("create", su, user=by, summary="service user recorded")
+            audit("create", made, user=by, summary="referral submitted"
+                  + (" without recorded consent (reason given)" if made.consent_override_reason else ""))
+    except pw.IntegrityError as error:
+        if not unique_violation(error):
+            raise
+        raise _duplicate_service_user(error) from None  # someone recorded them a moment ago
+    return made, True
+
+
+def refer(su: ServiceUser, *, by: User, referral: dict, interventions) -> tuple[Referral, bool]:
+    """A new referral for a service user already recorded: (the referral, True), or (the one
+    sent a moment ago, False). ``Duplicate`` when they have an open referral to the team."""
+    twin = _just_referred(by, ServiceUser.id == su.id, referral["own_words"])
+    if twin is not None:
+        return twin, False
+    try:
+        with db.atomic():
+            made = _new_referral(su, referral, interventions, by)
+            audit("create", made, user=by, summary="referral submitted")
+    except pw.IntegrityError as error:
+        if not unique_violation(error):
+            raise
+        raise Duplicate("own_words", OPEN_REFERRAL) from None
+    return made, True
+
+
+def update_service_user(su: ServiceUser, *, by: User, person: dict, consent: Consent, preferences,
+                        seen: str | None) -> None:
+    """Correct a service user's details, preferences and consent, each changed field in
+    their history. ``StaleEdit`` when the record changed since the form was made from
+    ``seen`` (``su.version()``); ``Duplicate`` as for recording them."""
+    try:
+        with db.atomic():
+            if seen != su.version():
+                raise StaleEdit(SERVICE_USER_CHANGED)
+            before = history.snapshot(su)
+            preferences_before = "; ".join(str(p) for p in su.preferences)
+            _apply_person(su, person, consent, by)
+            su.save()
+            set_preferences(su, preferences)
+            history.record_changes(before, su)
+            history.record_values("service_user", su.id, {"preferences": preferences_before},
+                                  {"preferences": "; ".join(str(p) for p in su.preferences)})
+            audit("update", su, user=by, summary="service user details changed")
+    except pw.IntegrityError as error:
+        if not unique_violation(error):
+            raise
+        raise _duplicate_service_user(error) from None
+
+
+def record_conflict(su: ServiceUser, role: PeerRole, *, by: User, side: str, note: str) -> DeclaredConflict | None:
+    """A conflict declared by a peer or by the service user: the pair is never assigned or
+    proposed. None when that side's conflict is already recorded."""
+    if DeclaredConflict.get_or_none(service_user=su, peer_role=role, declared_by_side=side):
+        return None
+    with db.atomic():
+        conflict = DeclaredConflict.create(service_user=su, peer_role=role, declared_by_side=side,
+                                           note=note.strip(), recorded_by=by.id, recorded_on=clock.today())
+        audit("create", conflict, user=by, summary=f"conflict declared by the {conflict.declared_by_side}")
+    return conflict
+
+
+# --- the intervention catalogue ---------------------------------------------------------
+
+def save_intervention(item: Intervention | None, *, by: User, fields: dict, seen: str | None = None) -> Intervention:
+    """Add an intervention (``item`` None) or change or retire one; retired items stay in
+    history. ``StaleEdit`` when it changed since ``seen``; ``Duplicate`` for a name taken."""
+    try:
+        with db.atomic():
+            if item is None:
+                item = Intervention(created_at=clock.now(), **fields)
+                item.save()
+                audit("create", item, user=by, summary="intervention added to the catalogue")
+            else:
+                check_version(item, seen)
+                for name, value in fields.items():
+                    setattr(item, name, value)
+                item.save()
+                audit("update", item, user=by, summary="intervention changed" + (" (retired)" if item.retired else ""))
+    except pw.IntegrityError as error:
+        if not unique_violation(error):
+            raise
+        raise Duplicate("name", INTERVENTION_NAME_TAKEN) from None  # someone added it a moment ago
+    return item
 
 
 # --- the state machine ---------------------------------------------------------------

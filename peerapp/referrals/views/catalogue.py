@@ -1,20 +1,17 @@
 """Referrals: the intervention catalogue."""
 from __future__ import annotations
 
-import peewee as pw
 from flask import abort, flash, redirect, request, url_for
+from flask_login import current_user
 
-from ... import clock
 from ...access import allow
-from ...audit import audit
-from ...db import db
-from ...changes import StaleEdit, check_version, record_version, unique_violation
+from ...changes import StaleEdit, record_version
 from ...pages import render, render_form, render_stale
+from .. import services
 from ..forms import InterventionForm
 from ..models import Intervention
 from . import bp
 
-INTERVENTION_NAME_TAKEN = "There is already an intervention with this name"
 
 @bp.get("/interventions")
 @allow("admin", "peer_lead", "manager", "clinician", "peer")
@@ -23,18 +20,13 @@ def catalogue():
     return render("referrals/catalogue.html", interventions=list(Intervention.listed()))
 
 
-def _save_intervention(item: Intervention, form: InterventionForm) -> None:
-    item.name = form.name.data.strip()
-    item.duties = form.duties.data.strip()
-    item.delivery = form.delivery.data
-    item.settings = form.settings.data
-    item.typical_sessions = form.typical_sessions.data
-    item.session_minutes = form.session_minutes.data
-    item.frequency = (form.frequency.data or "").strip()
-    item.volunteers_allowed = form.volunteers_allowed.data
-    item.risk_levels = form.risk_levels.data
-    item.retired = form.retired.data
-    item.save()
+def _fields(form: InterventionForm) -> dict:
+    """The intervention as the form gives it."""
+    return {"name": form.name.data.strip(), "duties": form.duties.data.strip(), "delivery": form.delivery.data,
+            "settings": form.settings.data, "typical_sessions": form.typical_sessions.data,
+            "session_minutes": form.session_minutes.data, "frequency": (form.frequency.data or "").strip(),
+            "volunteers_allowed": form.volunteers_allowed.data, "risk_levels": form.risk_levels.data,
+            "retired": form.retired.data}
 
 
 @bp.route("/interventions/new", methods=["GET", "POST"])
@@ -46,14 +38,9 @@ def intervention_new():
         form.risk_levels.data = ["low"]
     if form.validate_on_submit():
         try:
-            with db.atomic():
-                item = Intervention(created_at=clock.now())
-                _save_intervention(item, form)
-                audit("create", item, summary="intervention added to the catalogue")
-        except pw.IntegrityError as error:
-            if not unique_violation(error):
-                raise
-            form.name.errors.append(INTERVENTION_NAME_TAKEN)  # someone added it a moment ago
+            item = services.save_intervention(None, by=current_user._get_current_object(), fields=_fields(form))
+        except services.Duplicate as duplicate:
+            form.name.errors.append(str(duplicate))  # someone added it a moment ago
         else:
             flash(f"{item.name} added to the catalogue.", "success")
             return redirect(url_for("referrals.catalogue"))
@@ -70,18 +57,14 @@ def intervention_edit(intervention_id: int):
         form.version.data = record_version(item)
     if form.validate_on_submit():
         try:
-            with db.atomic():
-                check_version(item, form.version.data)
-                _save_intervention(item, form)
-                audit("update", item, summary="intervention changed" + (" (retired)" if item.retired else ""))
+            services.save_intervention(item, by=current_user._get_current_object(), fields=_fields(form),
+                                       seen=form.version.data)
         except StaleEdit:
             item = Intervention.get_by_id(intervention_id)
             form.version.data = record_version(item)
             return render_stale("referrals/intervention_form.html", form, item=item)
-        except pw.IntegrityError as error:
-            if not unique_violation(error):
-                raise
-            form.name.errors.append(INTERVENTION_NAME_TAKEN)
+        except services.Duplicate as duplicate:
+            form.name.errors.append(str(duplicate))
         else:
             flash(f"{item.name} saved.", "success")
             return redirect(url_for("referrals.catalogue"))
