@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from flask.testing import FlaskClient
+from itsdangerous import URLSafeTimedSerializer
 
 from peerapp import create_app
 from peerapp.cli import upgrade_schema
@@ -29,6 +30,8 @@ ENGINE = "postgresql" if POSTGRES else "sqlite"
 def pytest_configure(config):
     config.addinivalue_line("markers", "sqlite_only(reason): tests SQLite itself (file, pragmas, backup); "
                                        "skipped on PostgreSQL with that reason")
+    config.addinivalue_line("markers", "same_on_every_engine(reason): asserts what the Python code decides, "
+                                       "whatever the database; run in the SQLite half only, with that reason")
 
 
 def pytest_report_header(config):
@@ -51,6 +54,11 @@ def pytest_collection_modifyitems(config, items):
         if marker:
             reason = marker.kwargs.get("reason") or (marker.args[0] if marker.args else "SQLite only")
             item.add_marker(pytest.mark.skip(reason=f"SQLite only: {reason}"))
+            continue
+        marker = item.get_closest_marker("same_on_every_engine")
+        if marker:
+            reason = marker.kwargs.get("reason") or marker.args[0]
+            item.add_marker(pytest.mark.skip(reason=f"same on every engine: {reason}"))
 
 
 class PostgresDatabases:
@@ -241,6 +249,13 @@ class BrowserLikeClient(FlaskClient):
     """Adds the page's CSRF token to every POST unless the test says csrf=False."""
 
     def csrf_token(self) -> str:
+        """The token the server would put on its next page: signed from the session's
+        own secret when it has one (what Flask-WTF does), else read from a page."""
+        with self.session_transaction() as session:
+            raw = session.get("csrf_token")
+        if raw:
+            secret = self.application.config.get("WTF_CSRF_SECRET_KEY") or self.application.secret_key
+            return URLSafeTimedSerializer(secret, salt="wtf-csrf-token").dumps(raw)
         page = self.get("/login" if not getattr(self, "user", None) else "/account/password")
         found = TOKEN.search(page.get_data(as_text=True))
         assert found, "no CSRF token on the page"

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from flask import Blueprint
 from werkzeug.routing import IntegerConverter
 
@@ -38,6 +39,7 @@ def test_every_route_declares_who_may_use_it(app):
     assert undeclared == [], f"routes without @allow(...): {undeclared}"
 
 
+@pytest.mark.same_on_every_engine("who may open a page is decided in Python (peerapp.access)")
 def test_role_by_route_matrix_for_get(app, client_for, anon):
     unexpected = []
     for rule in routes(app):
@@ -62,6 +64,7 @@ def test_role_by_route_matrix_for_get(app, client_for, anon):
     assert unexpected == []
 
 
+@pytest.mark.same_on_every_engine("who may post is decided in Python (peerapp.access)")
 def test_role_by_route_matrix_for_post_refuses_undeclared_roles(app, client_for, anon):
     unexpected = []
     for rule in routes(app):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 
+import pytest
 from werkzeug.routing import IntegerConverter
 
 from peerapp.db import db
@@ -61,6 +62,7 @@ def test_no_get_changes_anything_but_the_audit_log_on_demo_data(app):
     assert set(changed) <= {"audit_event", "login_session"}, changed
 
 
+@pytest.mark.same_on_every_engine("what a role is shown is decided in Python")
 def test_the_viewer_never_sees_a_person_on_any_page(app):
     """Aggregate only: no service user's, candidate's or peer's name on any page a viewer opens."""
     from peerapp.referrals.models import ServiceUser
@@ -81,6 +83,7 @@ def test_the_viewer_never_sees_a_person_on_any_page(app):
         assert shown == [], (url, shown)
 
 
+@pytest.mark.same_on_every_engine("what a role is shown is decided in Python")
 def test_a_volunteer_never_sees_notes_on_any_page(app):
     """No electronic records for volunteers: contact summaries, service users' own
     words, goals and screening notes never reach them, whatever id they try."""

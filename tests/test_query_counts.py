@@ -52,6 +52,7 @@ def _render_all(app, clients) -> dict[tuple[str, str], tuple[int, int]]:
     return found
 
 
+@pytest.mark.same_on_every_engine("the ORM sends the same queries to either engine")
 def test_no_page_sends_more_queries_when_the_data_grows(app, clock):
     import datetime as dt
     clock.freeze(dt.datetime(2026, 11, 30, 10))
