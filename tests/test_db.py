@@ -135,3 +135,29 @@ def test_the_same_models_and_migrations_run_from_empty_on_each_engine(empty_data
         with pytest.raises(pw.DatabaseError, match="append-only"):
             with db.atomic():
                 AuditEvent.delete().where(AuditEvent.id == event.id).execute()
+
+
+def test_the_session_lookup_reads_user_team_and_roles_in_one_query_built_once(app, make_user, team):
+    """Every request looks its session up: one query, whose SQL peewee builds once per
+    engine (SqlOnce), and the page's ``current_user.team`` needs no query of its own."""
+    from peerapp.db import counting_queries
+    from peerapp.models import _SESSION_WITH_USER, LoginSession, User
+
+    with app.app_context():
+        user = make_user("peer", "manager")
+        token = LoginSession.start(user)
+        with counting_queries() as counted:
+            record = LoginSession.with_user(token)
+            assert (record.user.id, record.user.roles, record.user.team.name) == (user.id, {"peer", "manager"},
+                                                                                   team.name)
+        assert counted.n == 1
+        assert type(db.obj) in _SESSION_WITH_USER.shapes  # built once, then reused
+        with counting_queries() as counted:
+            assert LoginSession.with_user(token).user.roles == {"peer", "manager"}
+        assert counted.n == 1 and counted.sql[0] == _SESSION_WITH_USER.shapes[type(db.obj)][0]
+        # No team and no role; a wrong token; a token with a quote in it.
+        loner = User.create(email="loner@test.nhs.uk", name="Lone", team=None, password_hash="x")
+        record = LoginSession.with_user(LoginSession.start(loner))
+        assert (record.user.team, record.user.roles) == (None, set())
+        assert LoginSession.with_user("not a token") is None
+        assert LoginSession.with_user("x' OR '1'='1") is None
