@@ -8,9 +8,9 @@ HOST   ?= 127.0.0.1
 FLASK  := $(BIN)/flask --app peerapp
 CHROMIUM := /usr/bin/chromium
 PG_BIN   := /usr/lib/postgresql/15/bin
-# Both cores: the two engines' suites stay within minutes on a 2-core machine.
+# Both cores; each half lists its 15 slowest tests, so a slow one shows where it crept in.
 TEST_WORKERS ?= 2
-PYTEST := $(BIN)/python -m pytest -n $(TEST_WORKERS) --dist worksteal
+PYTEST := $(BIN)/python -m pytest -n $(TEST_WORKERS) --dist worksteal --durations=15
 
 .PHONY: run test test-sqlite test-postgres setup setup-dev browser postgres bench clean
 

@@ -97,7 +97,9 @@ class PostgresDatabases:
         if self.template not in self.made:
             self._make_template()
         name = f"{self.prefix}_{next(self.counter)}"
-        self.admin().execute(f'CREATE DATABASE "{name}" TEMPLATE "{self.template}"')
+        # FILE_COPY: 55 ms a database here against 90-140 ms for PostgreSQL 15's default
+        # (WAL_LOG, which writes the whole template to the WAL); the cluster runs without fsync.
+        self.admin().execute(f'CREATE DATABASE "{name}" TEMPLATE "{self.template}" STRATEGY FILE_COPY')
         self.made.append(name)
         return self.url_for(name)
 
