@@ -13,6 +13,7 @@ import threading
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Error as PlaywrightError
 from werkzeug.serving import make_server
 
 from peerapp import create_app
@@ -113,6 +114,23 @@ class Journey:
         self.page.wait_for_url("**/login**")
         self.check_accessibility()
 
+    MARKUP = """() => {
+        let html = document.documentElement.outerHTML;
+        for (const e of document.querySelectorAll('input[name=csrf_token], meta[name=csrf-token]')) {
+            const token = e.value || e.content;
+            if (token) html = html.split(token).join('');
+        }
+        return window.innerWidth + ' ' + html; }"""
+
+    def _markup(self) -> str:
+        """The page's markup without its CSRF tokens. Just after a click on a link the
+        next page may still be loading (no document yet): wait for it, then read."""
+        try:
+            return self.page.evaluate(self.MARKUP)
+        except PlaywrightError:
+            self.page.wait_for_load_state()
+            return self.page.evaluate(self.MARKUP)
+
     def check_accessibility(self) -> None:
         """Run axe-core on the current page; fail on any WCAG 2.2 AA violation.
         axe needs JavaScript: with it off, the same pages are checked by the JS-on journeys."""
@@ -120,13 +138,7 @@ class Journey:
             return
         # A page whose markup and viewport axe has already passed gives the same
         # answer again (the sign-in page, a list revisited): check each once per run.
-        markup = self.page.evaluate("""() => {
-            let html = document.documentElement.outerHTML;
-            for (const e of document.querySelectorAll('input[name=csrf_token], meta[name=csrf-token]')) {
-                const token = e.value || e.content;
-                if (token) html = html.split(token).join('');
-            }
-            return window.innerWidth + ' ' + html; }""")
+        markup = self._markup()
         fingerprint = hashlib.sha256(markup.encode()).hexdigest()
         if fingerprint in _PASSED:
             self.checked.append(self.page.url)
