@@ -67,27 +67,18 @@ def _roles(of=None):
     return rows if of is None else [row for row in rows if row[0] in of]
 
 
-def _signed_in(app, user):
-    client = app.test_client()
-    with app.app_context():
-        token = LoginSession.start(user)
-    with client.session_transaction() as session:
-        session["sid"], session["_user_id"] = token, str(user.id)
-    return client
-
-
 # One test per demo login, so that the walk spreads over the test processes.
-@pytest.mark.parametrize("login", [spec["key"] for spec in DEMO_USERS])
-def test_gets_change_nothing_and_no_post_but_the_admins_changes_anyones_roles(app, login):
+@pytest.mark.parametrize("walking_as", [spec["key"] for spec in DEMO_USERS])
+def test_gets_change_nothing_and_no_post_but_the_admins_changes_anyones_roles(app, login, walking_as):
     """As one demo login, on the demo data: every GET page (demo ids 1-3) answers
     without a server error and changes nothing but the audit log and the session's
     last-seen time; then every form those pages offer, and every POST route with
     demo ids, is submitted, and nobody's roles change but on the admin's user pages."""
-    spec = next(spec for spec in DEMO_USERS if spec["key"] == login)
+    spec = next(spec for spec in DEMO_USERS if spec["key"] == walking_as)
     with app.app_context():
         load_demo()
         user = User.by_email(spec["email"])
-    client = _signed_in(app, user)
+    client = login(user)
     client.get("/")
     form_pages = set(_urls(app, ids=(1, 2)))
     with app.app_context():
@@ -114,7 +105,7 @@ def test_gets_change_nothing_and_no_post_but_the_admins_changes_anyones_roles(ap
         seen.add(key)
         with app.app_context():
             if not LoginSession.select().where(LoginSession.user == user.id).exists():
-                client = _signed_in(app, user)  # an earlier post ended it
+                client = login(user)  # an earlier post ended it
                 token = client.csrf_token()
             before = _roles()
             existing = {user_id for user_id, _ in before} | {u.id for u in User.select(User.id)}
@@ -122,11 +113,11 @@ def test_gets_change_nothing_and_no_post_but_the_admins_changes_anyones_roles(ap
         tried += 1
         if response.status_code == 400:  # the post started a new session (a password change)
             token = client.csrf_token()
-        assert response.status_code < 500, (login, action)
+        assert response.status_code < 500, (walking_as, action)
         endpoint = app.url_map.bind("localhost").match(action.split("?")[0], method="POST")[0] \
             if response.status_code != 405 else None
         with app.app_context():
             if _roles(existing) != before and endpoint not in MAY_CHANGE_ROLES:
-                violations.append((login, action, endpoint))
+                violations.append((walking_as, action, endpoint))
     assert tried > 100
     assert violations == []
