@@ -214,6 +214,19 @@ def test_contacts_need_a_date_within_the_referral(world):
         assert caseload(world.paid) == 0
 
 
+def test_a_contact_from_a_page_opened_before_the_referral_closed_is_refused(world):
+    """The peer's page (and the referral it read) still says active; the lead has just
+    closed it. The state is read inside the transaction, so no contact is stored."""
+    referral = advance(world, world.referral, states.ACTIVE)
+    with inside():
+        seen_by_peer = Referral.get_by_id(referral.id)
+        services.close(Referral.get_by_id(referral.id), "goals met", "Done", by=world.lead)
+        with pytest.raises(ReferralError, match="this referral is closed"):
+            services.record_contact(seen_by_peer, by=world.paid.user, contact_on=TODAY, attendance="attended",
+                                    summary="Typed after it closed")
+        assert Contact.select().where(Contact.referral == referral.id).count() == 0
+
+
 def test_workforce_sees_our_caseload(world):
     advance(world, world.referral, states.ACTIVE)
     with inside():

@@ -474,12 +474,15 @@ def record_contact(referral: Referral, *, by: User, **fields) -> Contact:
     volunteer's debrief). Refused before the referral date, in the future, or when no
     peer is working with the referral. The same contact sent twice moments apart (a
     double tap on a slow tablet) is kept once."""
-    if referral.state not in (states.FIRST_MEETING, states.ACTIVE):
-        raise ReferralError(f"Contacts are recorded once the first meeting is arranged; "
-                            f"this referral is {states.describe(referral.state)}.")
     _contact_dates(referral, fields["contact_on"])
-    assignment = referral.current_assignment()
     with db.atomic():
+        # The state as it is now, held until commit: a referral closed a moment ago
+        # by someone else takes no more contacts.
+        now_state = hold(Referral, referral.id).state
+        if now_state not in (states.FIRST_MEETING, states.ACTIVE):
+            raise ReferralError(f"Contacts are recorded once the first meeting is arranged; "
+                                f"this referral is {states.describe(now_state)}.")
+        assignment = referral.current_assignment()
         contact = (Contact.select().where(
             Contact.referral == referral, Contact.recorded_by == by,
             Contact.recorded_at >= clock.now() - DOUBLE_TAP,
