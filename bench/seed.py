@@ -6,9 +6,15 @@ makes (or adds to) DATABASE with the schema and the demo data, then adds, by
 default, what a Trust holds after a few years: 40 teams, 400 peer roles, 1,000
 candidates, 80,000 referrals, 800,000 contacts, ~470,000 referral events,
 2,000,000 audit rows and 4,000 matching runs. ``--scale 0.05`` shrinks every
-size at once (the test suite uses tiny sizes through :func:`seed`). Rows go in
-through the models' bulk inserts (``insert_many``) in one transaction per
-table; every name is invented. Only for benchmarks: never on a real install.
+size at once (the test suite uses tiny sizes through :func:`seed`). Every name
+is invented. Only for benchmarks: never on a real install.
+
+The whole Trust takes ~1 minute on a 2-core machine: the big tables
+go in as plain tuples through the driver's executemany, into each model's own
+table, columns and defaults, in one transaction; on SQLite their indexes are
+made after the load (from the SQL in sqlite_master, so the schema is the
+migrated one), the connection loads without fsync and the file gets no WAL
+until the end. The data are the same row for row as before.
 """
 from __future__ import annotations
 
@@ -17,6 +23,7 @@ import datetime as dt
 import random
 import sys
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
@@ -64,29 +71,69 @@ def _chunks(rows: list, n: int = 500):
         yield rows[i:i + n]
 
 
-def _bulk(model, rows: list[dict]) -> None:
-    """The model's own INSERT (its table, columns and field conversions), sent with
-    executemany: insert_many() builds every row's SQL in Python, ~10x the cost."""
-    if not rows:
-        return
+# Fields whose db_value() hands the driver the value unchanged (ints, text, dates,
+# booleans): rows for them go to the driver as they are. Any other field (a
+# ListField, say) still has its own db_value() applied to every value.
+PLAIN = (pw.AutoField, pw.IntegerField, pw.BigIntegerField, pw.SmallIntegerField, pw.CharField,
+         pw.TextField, pw.FloatField, pw.DateField, pw.DateTimeField, pw.BooleanField)
+
+
+def _plain(field) -> bool:
+    if type(field) is pw.ForeignKeyField:
+        return _plain(field.rel_field)
+    return type(field) in PLAIN
+
+
+def _as_text(value):
+    """What Python's sqlite3 stores for a date or datetime (its default adapters:
+    isoformat(), with a space between date and time), worked out once."""
+    return str(value) if isinstance(value, (dt.date, dt.datetime)) else value
+
+
+def _insert(model, names: tuple[str, ...], rows) -> int:
+    """Plain tuples (one value per name in ``names``) into the model's table with the
+    driver's executemany, in the caller's transaction: the model's own table, columns
+    and defaults, without peewee building or converting every row (insert_many() costs
+    ~10x). ``rows`` may be a generator: it is streamed, never held."""
     database = model._meta.database
-    names = list(rows[0])
+    sqlite = isinstance(getattr(database, "obj", database), pw.SqliteDatabase)
+    fields = [model._meta.fields[n] for n in names]
     # Defaults live in the model (Python side), as insert_many() would fill them.
     defaults = {}
     for name, f in model._meta.fields.items():
         if name not in names and f.default is not None:
             defaults[name] = f.default() if callable(f.default) else f.default
-    columns = [model._meta.fields[n] for n in names] + [model._meta.fields[n] for n in defaults]
+    columns = fields + [model._meta.fields[n] for n in defaults]
     param = getattr(database, "obj", database).param  # ? for SQLite, %s for PostgreSQL
     sql = (f'INSERT INTO "{model._meta.table_name}" '
            f"({', '.join(chr(34) + c.column_name + chr(34) for c in columns)}) "
            f"VALUES ({', '.join([param] * len(columns))})")
-    convert = [c.db_value for c in columns[:len(names)]]
     tail = tuple(model._meta.fields[n].db_value(v) for n, v in defaults.items())
-    values = [tuple(f(row[n]) for f, n in zip(convert, names)) + tail for row in rows]
-    cursor = model._meta.database.cursor()
-    for chunk in _chunks(values, 5000):
-        cursor.executemany(sql, chunk)
+    if sqlite:
+        tail = tuple(_as_text(v) for v in tail)
+    convert = [None if _plain(f) else f.db_value for f in fields]
+    count = 0
+
+    def counted(rows):
+        nonlocal count
+        for row in rows:
+            count += 1
+            yield row
+    rows = counted(rows)
+    if any(convert):
+        rows = (tuple(v if c is None else c(v) for c, v in zip(convert, row)) for row in rows)
+    if tail:
+        rows = (row + tail for row in rows)
+    cursor = database.cursor()
+    cursor.executemany(sql, rows)
+    return count
+
+
+def _bulk(model, rows: list[dict]) -> None:
+    """Rows as dicts (the small tables): see :func:`_insert`."""
+    if rows:
+        names = tuple(rows[0])
+        _insert(model, names, [tuple(row[n] for n in names) for row in rows])
 
 
 def _next_id(model) -> int:
@@ -104,11 +151,62 @@ def _fix_sequences(database, models) -> None:
             f"COALESCE((SELECT MAX(id) FROM \"{table}\"), 1))")
 
 
+# The tables that take millions of rows: on SQLite their secondary indexes are
+# dropped before the load and made again after it from the very SQL that made
+# them (sqlite_master), so the schema ends as a migrated database's. Sorting the
+# rows once per index is far cheaper than keeping 8 indexes in order row by row.
+BIG_TABLES = ("audit_event", "contact", "referral_event", "referral", "service_user", "assignment")
+
+
+@contextmanager
+def _indexes_afterwards(database, tables, log=lambda *a: None):
+    if not isinstance(database, pw.SqliteDatabase):
+        yield
+        return
+    marks = ", ".join("?" * len(tables))
+    indexes = database.execute_sql(
+        f"SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "
+        f"AND tbl_name IN ({marks}) ORDER BY rowid", tables).fetchall()
+    for name, _ in indexes:
+        database.execute_sql(f'DROP INDEX "{name}"')
+    yield
+    started = time.perf_counter()
+    for _, sql in indexes:
+        database.execute_sql(sql)
+    log(f"  {len(indexes)} indexes made again in {time.perf_counter() - started:.1f} s")
+
+
+@contextmanager
+def _loading(database):
+    """This connection, while it loads (SQLite): no fsync, a big page cache, sorts in
+    memory and in two threads. Each only lasts as long as the connection; put back afterwards."""
+    if not isinstance(database, pw.SqliteDatabase):
+        yield
+        return
+    names = ("synchronous", "cache_size", "temp_store", "threads")
+    before = {n: database.execute_sql(f"PRAGMA {n}").fetchone()[0] for n in names}
+    database.execute_sql("PRAGMA synchronous = OFF")
+    database.execute_sql("PRAGMA cache_size = -500000")  # ~500 MB
+    database.execute_sql("PRAGMA temp_store = MEMORY")
+    database.execute_sql("PRAGMA threads = 2")  # CREATE INDEX sorts on both cores
+    try:
+        yield
+    finally:
+        for n in names:
+            database.execute_sql(f"PRAGMA {n} = {before[n]}")
+
+
 def seed(sizes: Sizes = Sizes(), rng_seed: int = 17, log=lambda *a: None) -> dict[str, int]:
     """Add ``sizes`` of data to the bound database (schema and demo data already there).
 
     Existing teams, users and peer roles (the demo's) get their share, so demo
     logins see lists that grow with the sizes."""
+    from peerapp.db import db
+    with _loading(db.obj):
+        return _seed(sizes, rng_seed, log)
+
+
+def _seed(sizes: Sizes, rng_seed: int, log) -> dict[str, int]:
     from peerapp.audit import AuditEvent
     from peerapp.db import db
     from peerapp.matching.models import MatchingRun, RunProposal, RunUnmatched
@@ -125,8 +223,6 @@ def seed(sizes: Sizes = Sizes(), rng_seed: int = 17, log=lambda *a: None) -> dic
     made: dict[str, int] = {}
     started = time.perf_counter()
     sqlite = isinstance(database, pw.SqliteDatabase)
-    if sqlite:
-        database.execute_sql("PRAGMA synchronous = OFF")
 
     def step(label: str, n: int) -> None:
         made[label] = made.get(label, 0) + n
@@ -263,109 +359,104 @@ def seed(sizes: Sizes = Sizes(), rng_seed: int = 17, log=lambda *a: None) -> dic
         step("peer roles", len(peer_roles))
 
     # --- service users, referrals, events, assignments, contacts -----------------------
+    # The big tables go in as plain tuples, streamed (never a dict or a model per row);
+    # dates and datetimes as the text sqlite3 would make of them, made once per value.
+    text = _as_text if sqlite else (lambda v: v)
+    now = text(NOW)
     interventions = [i for (i,) in Intervention.select(Intervention.id).tuples()]
     plan = ([states.CLOSED] * 60 + [states.DECLINED] * 8 + [states.ACTIVE] * 10 + [states.AWAITING_MATCH] * 4
             + [states.SCREENING] * 4 + [states.SUBMITTED] * 4 + [states.MORE_INFO] * 2 + [states.ACCEPTED] * 2
             + [states.MATCHED] * 3 + [states.FIRST_MEETING] * 3)
     path = [states.SUBMITTED, states.SCREENING, states.ACCEPTED, states.AWAITING_MATCH, states.MATCHED,
             states.FIRST_MEETING, states.ACTIVE, states.CLOSED]
-    with db.atomic():
+    trails = {state: tuple(zip(path[:path.index(state)], path[1:path.index(state) + 1])) for state in path}
+    trails[states.DECLINED] = ((states.SUBMITTED, states.SCREENING), (states.SCREENING, states.DECLINED))
+    trails[states.MORE_INFO] = ((states.SUBMITTED, states.SCREENING), (states.SCREENING, states.MORE_INFO))
+    finished, caseload, closed = states.FINISHED_STATES, states.CASELOAD_STATES, states.CLOSED
+    days = [dt.timedelta(days=k) for k in range(1200)]
+    at10, at9, at11, at12 = dt.time(10), dt.time(9), dt.time(11), dt.time(12)
+    combine = dt.datetime.combine
+    with db.atomic(), _indexes_afterwards(database, BIG_TABLES, log):
         suid, refid = _next_id(ServiceUser), _next_id(Referral)
         aid, evid = _next_id(Assignment), _next_id(ReferralEvent)
         service_users, referrals, events, assignments = [], [], [], []
         assigned: list[tuple[int, int, int, dt.date]] = []  # referral, role, recorded_by, from
         n_su = max(1, sizes.referrals * 3 // 4)
+        su_team = []
+        born, consent = dt.date(1930, 1, 1), text(TODAY - dt.timedelta(days=1200))
         for i in range(n_su):
             t = teams[i % len(teams)]
-            service_users.append({"id": suid + i, "name": _name(rng), "team": t,
-                                  "care_coordinator": rng.choice(staff[t]["clinician"]),
-                                  # One date per person within a team: (team, name, date of birth) is unique.
-                                  "date_of_birth": dt.date(1930, 1, 1) + dt.timedelta(days=i // len(teams)),
-                                  "consent_referral_on": TODAY - dt.timedelta(days=1200), "created_at": NOW})
+            su_team.append(t)
+            # One date per person within a team: (team, name, date of birth) is unique.
+            service_users.append((suid + i, _name(rng), t, rng.choice(staff[t]["clinician"]),
+                                  text(born + dt.timedelta(days=i // len(teams))), consent, now))
+        waiting: dict[int, list[int]] = {t: [] for t in teams}  # for the matching runs below
+        made_referrals = 0
         for i in range(sizes.referrals):
-            su = service_users[i % n_su]
-            t = su["team"]
+            su = suid + i % n_su
+            t = su_team[i % n_su]
             state = plan[rng.randrange(len(plan))]
-            if i >= n_su and state not in states.FINISHED_STATES:
+            if i >= n_su and state not in finished:
                 # A person's earlier referral may still be open: one open referral per team.
-                state = states.CLOSED
-            referred_on = TODAY - dt.timedelta(days=rng.randint(0, 1100) if state in states.FINISHED_STATES
-                                               else rng.randint(0, 120))
+                state = closed
+            referred_on = TODAY - days[rng.randint(0, 1100) if state in finished else rng.randint(0, 120)]
             referrer = rng.choice(staff[t]["clinician"])
             lead = staff[t]["peer_lead"][0]
             referral_id = refid + i
-            referrals.append({"id": referral_id, "service_user": su["id"], "team": t, "referrer": referrer,
-                              "referred_on": referred_on, "own_words": "Bench words.", "goals": "Bench goals.",
-                              "risk_level": rng.choice(("low", "low", "medium", "high")), "state": state,
-                              "state_changed_at": dt.datetime.combine(referred_on, dt.time(10)),
-                              "created_at": dt.datetime.combine(referred_on, dt.time(9)),
-                              "closed_on": referred_on + dt.timedelta(days=200) if state == states.CLOSED else None,
-                              "outcome": "goals met" if state == states.CLOSED else ""})
-            if state == states.DECLINED:
-                trail = [states.SUBMITTED, states.SCREENING, states.DECLINED]
-            elif state == states.MORE_INFO:
-                trail = [states.SUBMITTED, states.SCREENING, states.MORE_INFO]
-            else:
-                trail = path[:path.index(state) + 1]
+            is_closed = state == closed
+            referrals.append((referral_id, su, t, referrer, text(referred_on), "Bench words.", "Bench goals.",
+                              rng.choice(("low", "low", "medium", "high")), state,
+                              text(combine(referred_on, at10)), text(combine(referred_on, at9)),
+                              text(referred_on + days[200]) if is_closed else None,
+                              "goals met" if is_closed else ""))
+            made_referrals += 1
+            if (state == states.AWAITING_MATCH or is_closed) and len(waiting[t]) < 12:
+                waiting[t].append(referral_id)
             extra = max(0, int(rng.random() * 2 * (sizes.events_per_referral - 5)))
-            trail = trail + [states.SCREENING] * 0
-            for k in range(1, len(trail)):
-                events.append({"id": evid, "referral": referral_id, "from_state": trail[k - 1], "to_state": trail[k],
-                               "by_user": lead, "at": dt.datetime.combine(referred_on + dt.timedelta(days=k),
-                                                                          dt.time(11)), "reason": ""})
+            for k, (before, after) in enumerate(trails[state], 1):
+                events.append((evid, referral_id, before, after, lead,
+                               text(combine(referred_on + days[k], at11)), ""))
                 evid += 1
             for k in range(extra):  # risk reviews and the like: events that are not moves
-                events.append({"id": evid, "referral": referral_id, "from_state": state, "to_state": state,
-                               "by_user": lead, "at": dt.datetime.combine(referred_on + dt.timedelta(days=9 + k),
-                                                                          dt.time(12)), "reason": "review"})
+                events.append((evid, referral_id, state, state, lead,
+                               text(combine(referred_on + days[9 + k], at12)), "review"))
                 evid += 1
-            if state in states.CASELOAD_STATES or state == states.CLOSED:
+            if state in caseload or is_closed:
                 role = rng.choice(roles_by_team[t]) if roles_by_team[t] else None
                 if role is not None:
-                    ended = state == states.CLOSED
-                    assignments.append({"id": aid, "referral": referral_id, "peer_role": role, "assigned_by": lead,
-                                        "assigned_at": dt.datetime.combine(referred_on + dt.timedelta(days=5),
-                                                                           dt.time(10)),
-                                        "ended_at": (dt.datetime.combine(referred_on + dt.timedelta(days=200),
-                                                                         dt.time(10)) if ended else None),
-                                        "ended_reason": "referral closed" if ended else ""})
+                    assignments.append((aid, referral_id, role, lead, text(combine(referred_on + days[5], at10)),
+                                        text(combine(referred_on + days[200], at10)) if is_closed else None,
+                                        "referral closed" if is_closed else ""))
                     aid += 1
                     assigned.append((referral_id, role, lead, referred_on))
-        _bulk(ServiceUser, service_users)
-        _bulk(Referral, referrals)
-        _bulk(ReferralEvent, events)
-        _bulk(Assignment, assignments)
-        step("service users", len(service_users))
-        step("referrals", len(referrals))
-        step("referral events", len(events))
-        step("assignments", len(assignments))
+        step("service users", _insert(ServiceUser, ("id", "name", "team", "care_coordinator", "date_of_birth",
+                                                    "consent_referral_on", "created_at"), service_users))
+        step("referrals", _insert(Referral, ("id", "service_user", "team", "referrer", "referred_on", "own_words",
+                                             "goals", "risk_level", "state", "state_changed_at", "created_at",
+                                             "closed_on", "outcome"), referrals))
+        step("referral events", _insert(ReferralEvent, ("id", "referral", "from_state", "to_state", "by_user", "at",
+                                                        "reason"), events))
+        step("assignments", _insert(Assignment, ("id", "referral", "peer_role", "assigned_by", "assigned_at",
+                                                 "ended_at", "ended_reason"), assignments))
+        del service_users, referrals, events, assignments
 
-    with db.atomic():
-        contacts = []
-        if assigned:
+        def contacts():
+            after = [days[6 + k] for k in range(180)]
+            n_assigned = len(assigned)
+            n_interventions = len(interventions)
             for i in range(sizes.contacts):
-                referral_id, role, lead, since = assigned[rng.randrange(len(assigned))]
-                contacts.append({"referral": referral_id, "peer_role": role,
-                                 "contact_on": since + dt.timedelta(days=6 + i % 180), "minutes": 45,
-                                 "intervention": interventions[i % len(interventions)] if interventions else None,
-                                 "setting": "community", "attendance": "attended", "summary": "Bench contact.",
-                                 "recorded_by": lead, "recorded_at": NOW})
-                if len(contacts) >= 50_000:
-                    _bulk(Contact, contacts)
-                    step("contacts", len(contacts))
-                    contacts = []
-        if contacts:
-            _bulk(Contact, contacts)
-            step("contacts", len(contacts))
+                referral_id, role, lead, since = assigned[rng.randrange(n_assigned)]
+                yield (referral_id, role, text(since + after[i % 180]), 45,
+                       interventions[i % n_interventions] if interventions else None,
+                       "community", "attended", "Bench contact.", lead, now)
+        if assigned:
+            step("contacts", _insert(Contact, ("referral", "peer_role", "contact_on", "minutes", "intervention",
+                                               "setting", "attendance", "summary", "recorded_by", "recorded_at"),
+                                     contacts()))
 
-    # --- matching runs ---------------------------------------------------------------------
-    with db.atomic():
+        # --- matching runs -----------------------------------------------------------------
         runid = _next_id(MatchingRun)
         runs, proposals, unmatched = [], [], []
-        waiting = {t: [] for t in teams}
-        for r in referrals:
-            if r["state"] in (states.AWAITING_MATCH, states.CLOSED) and len(waiting[r["team"]]) < 12:
-                waiting[r["team"]].append(r["id"])
         for i in range(sizes.runs):
             t = teams[i % len(teams)]
             run_id = runid + i
@@ -385,36 +476,34 @@ def seed(sizes: Sizes = Sizes(), rng_seed: int = 17, log=lambda *a: None) -> dic
                 _bulk(model, rows)
         step("matching runs", len(runs))
 
-    # --- audit log -------------------------------------------------------------------------
-    all_staff = [u for t in teams for group in staff[t].values() for u in group]
-    actions = (["view"] * 10 + ["view_list"] * 6 + ["update"] * 2 + ["create"] * 1 + ["login"] * 1)
-    types = ("referral", "referral", "referral", "candidate", "peer_role", "service_user", "cohort")
-    ref_ids = [r["id"] for r in referrals] or [0]
-    with db.atomic():
-        batch = []
-        start = NOW - dt.timedelta(days=1100)
-        step_seconds = 1100 * 86400 / max(1, sizes.audit)
-        for i in range(sizes.audit):
-            action = actions[i % len(actions)]
-            record_type = types[(i * 7) % len(types)] if action != "login" else "user"
-            batch.append({"at": start + dt.timedelta(seconds=int(i * step_seconds)),
-                          "user": all_staff[(i * 13) % len(all_staff)], "action": action,
-                          "record_type": record_type,
-                          "record_id": str(ref_ids[(i * 31) % len(ref_ids)]) if record_type == "referral" else str(i % 997),
-                          "summary": f"bench {action}"})
-            if len(batch) >= 50_000:
-                _bulk(AuditEvent, batch)
-                step("audit rows", len(batch))
-                batch = []
-        if batch:
-            _bulk(AuditEvent, batch)
-            step("audit rows", len(batch))
+        # --- audit log -----------------------------------------------------------------------
+        all_staff = [u for t in teams for group in staff[t].values() for u in group]
+        actions = (["view"] * 10 + ["view_list"] * 6 + ["update"] * 2 + ["create"] * 1 + ["login"] * 1)
+        types = ("referral", "referral", "referral", "candidate", "peer_role", "service_user", "cohort")
+        ref_ids = list(range(refid, refid + made_referrals)) or [0]
+
+        def audit_rows():
+            start = NOW - dt.timedelta(days=1100)
+            step_seconds = 1100 * 86400 / max(1, sizes.audit)
+            summaries = {a: f"bench {a}" for a in actions}
+            n_actions, n_types, n_refs, n_staff = len(actions), len(types), len(ref_ids), len(all_staff)
+            second = dt.timedelta(seconds=1)
+            for i in range(sizes.audit):
+                action = actions[i % n_actions]
+                record_type = types[(i * 7) % n_types] if action != "login" else "user"
+                yield (text(start + second * int(i * step_seconds)), all_staff[(i * 13) % n_staff], action,
+                       record_type,
+                       str(ref_ids[(i * 31) % n_refs]) if record_type == "referral" else str(i % 997),
+                       summaries[action])
+        step("audit rows", _insert(AuditEvent, ("at", "user", "action", "record_type", "record_id", "summary"),
+                                   audit_rows()))
 
     _fix_sequences(database, [Team, User, Candidate, Cohort, CohortSession, Enrolment, PeerRole, ServiceUser,
                               Referral, ReferralEvent, Assignment, MatchingRun])
     if sqlite:
-        database.execute_sql("PRAGMA synchronous = FULL")
+        started_analyze = time.perf_counter()
         database.execute_sql("ANALYZE")
+        log(f"  ANALYZE in {time.perf_counter() - started_analyze:.1f} s")
     return made
 
 
@@ -443,7 +532,12 @@ def main() -> None:
         if User.select().count() == 0:
             load_demo()
         print(f"seeding {args.database} with {sizes}")
+        sqlite = isinstance(db.obj, pw.SqliteDatabase)
+        if sqlite:  # no WAL while loading: every page would be written twice
+            db.execute_sql("PRAGMA journal_mode = MEMORY")
         seed(sizes, rng_seed=args.seed, log=print)
+        if sqlite:  # as an install's database is
+            db.execute_sql("PRAGMA journal_mode = WAL")
     print(f"done in {time.perf_counter() - started:.1f} s")
 
 
