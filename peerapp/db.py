@@ -70,27 +70,36 @@ class SqlOnce:
     request. ``build(*values)`` makes the query; each value must reach the SQL
     unchanged as one parameter (a string or an integer compared with ``==``): the
     first call builds it with markers in their place to learn where they go.
+
+    A query whose shape depends on more than its values (which doors a person's
+    roles open) passes ``variant=`` (hashable): ``build(variant, *values)`` is then
+    called, and each variant's SQL is built once.
     """
 
     def __init__(self, build):
         self.build = build
-        self.shapes: dict[type, tuple[str, list]] = {}
+        self.shapes: dict[tuple, tuple[str, list, object]] = {}
 
-    def _shape(self, count: int) -> tuple[str, list]:
+    def _make(self, variant, values: list | tuple):
+        return self.build(*values) if variant is None else self.build(variant, *values)
+
+    def _shape(self, variant, count: int) -> tuple[str, list, object]:
         marks = [f"\x00peerapp-parameter-{n}" for n in range(count)]
-        sql, params = self.build(*marks).sql()
+        made = self._make(variant, marks)
+        sql, params = made.sql()
         slots = [("value", marks.index(p)) if p in marks else ("constant", p) for p in params]
         assert sorted(i for kind, i in slots if kind == "value") == list(range(count)), "each value once, unchanged"
-        return sql, slots
+        return sql, slots, made
 
-    def __call__(self, *values):
-        """The query for ``values``, already run: iterate it as usual."""
-        engine = type(db.obj)
-        if engine not in self.shapes:
-            self.shapes[engine] = self._shape(len(values))
-        sql, slots = self.shapes[engine]
-        query = self.build(*values)
+    def __call__(self, *values, variant=None):
+        """The query for ``values``, already run: iterate it (and only that: it is a copy
+        of the query built with markers, which tells peewee how to read the rows)."""
+        key = (type(db.obj), variant)
+        if key not in self.shapes:
+            self.shapes[key] = self._shape(variant, len(values))
+        sql, slots, made = self.shapes[key]
         cursor = db.execute_sql(sql, [values[i] if kind == "value" else i for kind, i in slots])
+        query = made.clone()
         query._cursor_wrapper = query._get_cursor_wrapper(cursor)
         return query
 

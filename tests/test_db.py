@@ -151,10 +151,10 @@ def test_the_session_lookup_reads_user_team_and_roles_in_one_query_built_once(ap
             assert (record.user.id, record.user.roles, record.user.team.name) == (user.id, {"peer", "manager"},
                                                                                    team.name)
         assert counted.n == 1
-        assert type(db.obj) in _SESSION_WITH_USER.shapes  # built once, then reused
+        assert (type(db.obj), None) in _SESSION_WITH_USER.shapes  # built once, then reused
         with counting_queries() as counted:
             assert LoginSession.with_user(token).user.roles == {"peer", "manager"}
-        assert counted.n == 1 and counted.sql[0] == _SESSION_WITH_USER.shapes[type(db.obj)][0]
+        assert counted.n == 1 and counted.sql[0] == _SESSION_WITH_USER.shapes[type(db.obj), None][0]
         # No team and no role; a wrong token; a token with a quote in it.
         loner = User.create(email="loner@test.nhs.uk", name="Lone", team=None, password_hash="x")
         record = LoginSession.with_user(LoginSession.start(loner))

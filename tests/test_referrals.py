@@ -681,6 +681,76 @@ def test_double_taps_make_one_row(world, login):
         assert Referral.select().where(Referral.own_words == "Again please").count() == 1
 
 
+def test_a_contact_that_differs_in_one_field_is_a_second_contact_not_a_double_tap(world, login):
+    """The double-tap check keeps a repeat only when every field is the same: the same day
+    and summary with another duration, setting or intervention is a second contact."""
+    referral = advance(world, world.referral, states.ACTIVE)
+    paid = login(world.paid.user)
+    contact = {"contact_on": "2026-04-30", "minutes": "45", "setting": "community", "attendance": "attended",
+               "intervention": str(world.items["1:1 recovery conversations"].id), "summary": "Walked"}
+    url = f"/referrals/{referral.id}/contacts/new"
+    assert paid.post(url, data=contact).status_code == 302
+    assert paid.post(url, data={**contact, "minutes": "30"}).status_code == 302
+    assert paid.post(url, data={**contact, "minutes": "30"}).status_code == 302  # a double tap of that one
+    assert paid.post(url, data={**contact, "intervention": str(world.items["Phone check-ins"].id)}).status_code == 302
+    assert paid.post(url, data={**contact, "summary": "Walked far"}).status_code == 302
+    with inside():
+        kept = Contact.select().where(Contact.referral == referral.id).order_by(Contact.id)
+        assert [(c.minutes, c.intervention.name, c.summary) for c in kept] == [
+            (45, "1:1 recovery conversations", "Walked"), (30, "1:1 recovery conversations", "Walked"),
+            (45, "Phone check-ins", "Walked"), (45, "1:1 recovery conversations", "Walked far")]
+        assert AuditEvent.select().where(AuditEvent.record_type == "contact").count() == 5  # each POST audited
+
+
+def test_the_contact_form_lists_what_the_referral_asks_for_first(world):
+    """Screening's choice (else the referrer's) heads the contact form's list, then the rest
+    of the current catalogue; a retired intervention only when this referral asked for it."""
+    from peerapp.referrals.forms import ContactForm
+    from peerapp.referrals.models import Intervention
+
+    def old_way(referral):  # what the form listed before it asked in one query
+        requested = referral.requested_interventions()
+        return [(i.id, i.name) for i in requested] + [
+            (i.id, i.name) for i in Intervention.current() if i.id not in {r.id for r in requested}]
+
+    items = world.items
+    with inside():
+        referral = Referral.get_by_id(world.referral.id)
+        services.set_interventions(referral, [items["Phone check-ins"], items["Drop-in café"]])
+        referral = Referral.get_by_id(referral.id)
+        assert referral.intervention_choices() == old_way(referral)
+        assert [n for _, n in referral.intervention_choices()][:2] == ["Drop-in café", "Phone check-ins"]
+        assert sum(n == "Drop-in café" for _, n in referral.intervention_choices()) == 1
+        services.set_interventions(referral, [items["WRAP co-writing"]], at_screening=True)
+        referral = Referral.get_by_id(referral.id)
+        choices = referral.intervention_choices()
+        assert choices == old_way(referral)
+        assert choices[0][1] == "WRAP co-writing" and "Drop-in café" not in [n for _, n in choices]
+        other = Referral.get_by_id(make_referral(world, "Other Person", wanted=()).id)
+        assert other.intervention_choices() == old_way(other)
+        assert "Drop-in café" not in [n for _, n in other.intervention_choices()]
+        with _APP["app"].test_request_context():
+            form = ContactForm(referral=referral, meta={"csrf": False})
+        assert form.intervention.choices == [(0, "Choose"), *choices]
+
+
+def test_the_contact_post_sends_few_statements(world, login):
+    """The contact POST is the commonest write: the session, the referral, its open
+    assignment with the peer, the form's interventions, then in the transaction the
+    state (held), the double-tap check, the contact and its audit row. No more."""
+    from peerapp.db import counting_queries
+    referral = advance(world, world.referral, states.ACTIVE)
+    paid = login(world.paid.user)
+    contact = {"contact_on": "2026-04-30", "minutes": "45", "setting": "community", "attendance": "attended",
+               "intervention": str(world.items["1:1 recovery conversations"].id), "summary": "Walked",
+               "csrf_token": paid.csrf_token()}  # (the first asks a page for it)
+    with counting_queries() as counted:
+        assert paid.post(f"/referrals/{referral.id}/contacts/new", data=contact).status_code == 302
+    sent = [sql.split()[0] for sql in counted.sql if not sql.startswith("PRAGMA")]  # a new connection's
+    # A paid peer's role is read once more than a lead's (whose POST sends 8).
+    assert sent == ["SELECT"] * 7 + ["INSERT"] * 2, "\n".join(s[:150] for s in counted.sql)
+
+
 def test_mass_assignment_is_ignored(world, login):
     referral = advance(world, world.referral, states.ACTIVE)
     paid = login(world.paid.user)

@@ -274,9 +274,8 @@ class ContactForm(FlaskForm):
     def __init__(self, *args, referral=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.referral = referral
-        interventions = referral.requested_interventions() if referral else []
-        others = [i for i in Intervention.current() if i.id not in {x.id for x in interventions}]
-        self.intervention.choices = [(0, "Choose")] + [(i.id, i.name) for i in interventions + others]
+        choices = referral.intervention_choices() if referral else [(i.id, i.name) for i in Intervention.current()]
+        self.intervention.choices = [(0, "Choose")] + choices
 
     def validate_contact_on(self, field):
         # The model refuses it too; here the message sits on the field, linked from the summary.

@@ -25,6 +25,7 @@ import hashlib
 import peewee as pw
 
 from .. import clock
+from ..db import SqlOnce, is_sqlite
 from ..models import BaseModel, Team, User
 from ..workforce.models import PeerRole
 from . import states
@@ -267,33 +268,60 @@ class Referral(BaseModel):
         """Referrals this person may see: their team's (peer leads, managers), the ones
         they made or whose service user they care-co-ordinate (clinicians), the ones
         assigned to them now (paid peers: pass their current role). Nobody else."""
+        doors, values = cls._doors(user, peer_role)
+        return cls.select(cls, ServiceUser).join(ServiceUser).where(cls._allowed(doors, *values))
+
+    @classmethod
+    def visible_one(cls, user: User, peer_role, referral_id: int) -> "Referral | None":
+        """``visible_to(user, peer_role)``'s referral with this id, or None: the same doors,
+        whose SQL is built once for each combination of them (every referral page asks)."""
+        doors, values = cls._doors(user, peer_role)
+        return next(iter(_VISIBLE_ONE(referral_id, *values, variant=doors)), None)
+
+    @classmethod
+    def _doors(cls, user: User, peer_role) -> tuple[tuple[str, ...], list]:
+        """Which doors this person's roles open, and the value each door compares with."""
+        doors, values = [], []
+        if user.has_role("peer_lead", "manager") and user.team_id:
+            doors.append("team")
+            values.append(user.team_id)
+        if user.has_role("clinician"):
+            doors.append("clinician")
+            values += [user.id, user.id]
+        if peer_role is not None and not peer_role.is_volunteer and user.has_role("peer"):
+            doors.append("peer")
+            values.append(peer_role.id)
+        return tuple(doors), values
+
+    @classmethod
+    def _allowed(cls, doors, *values):
         # Each door is a condition an index answers; an OR across the joined
         # service user (or with a dummy "id = -1") made SQLite scan every
         # referral and sort them (issue #17: 0.7 s for a clinician's list).
-        doors = []
-        if user.has_role("peer_lead", "manager") and user.team_id:
-            doors.append(cls.team == user.team_id)
-        if user.has_role("clinician"):
-            doors.append(cls.id.in_(cls._made_or_coordinated_ids(user)))
-        if peer_role is not None and not peer_role.is_volunteer and user.has_role("peer"):
-            doors.append(cls.id.in_(
-                Assignment.select(Assignment.referral).where(Assignment.peer_role == peer_role,
+        values = list(values)
+        conditions = []
+        if "team" in doors:
+            conditions.append(cls.team == values.pop(0))
+        if "clinician" in doors:
+            conditions.append(cls.id.in_(cls._made_or_coordinated_ids(values.pop(0), values.pop(0))))
+        if "peer" in doors:
+            conditions.append(cls.id.in_(
+                Assignment.select(Assignment.referral).where(Assignment.peer_role == values.pop(0),
                                                              Assignment.ended_at.is_null())))
-        allowed = functools.reduce(operator.or_, doors) if doors else (cls.id == -1)
-        return cls.select(cls, ServiceUser).join(ServiceUser).where(allowed)
+        return functools.reduce(operator.or_, conditions) if conditions else (cls.id == -1)
 
     @classmethod
-    def _made_or_coordinated_ids(cls, user: User):
+    def _made_or_coordinated_ids(cls, referrer_id: int, coordinator_id: int):
         """Ids of the referrals a clinician made or whose service user they care-co-ordinate."""
-        made = cls.select(cls.id).where(cls.referrer == user.id)
+        made = cls.select(cls.id).where(cls.referrer == referrer_id)
         coordinated = (cls.select(cls.id).join(ServiceUser, on=(cls.service_user == ServiceUser.id))
-                       .where(ServiceUser.care_coordinator == user.id))
+                       .where(ServiceUser.care_coordinator == coordinator_id))
         return made | coordinated
 
     @classmethod
     def made_or_coordinated_by(cls, user: User):
         return (cls.select(cls, ServiceUser).join(ServiceUser)
-                .where(cls.id.in_(cls._made_or_coordinated_ids(user))))
+                .where(cls.id.in_(cls._made_or_coordinated_ids(user.id, user.id))))
 
     @classmethod
     def assigned_to(cls, role: PeerRole):
@@ -359,6 +387,16 @@ class Referral(BaseModel):
                 screened or [i for i in these if not i.chosen_at_screening])
         return found
 
+    def intervention_choices(self) -> list[tuple[int, str]]:
+        """(id, name) of what a contact may be about: ``requested_interventions()`` first,
+        then the rest of the current catalogue, in one query (the contact form's list)."""
+        rows = list(_INTERVENTION_CHOICES(self.id))  # (id, name, retired, chosen_at_screening or None)
+        screened = [(i, name) for i, name, _, chosen in rows if chosen]
+        requested = list(dict.fromkeys(screened or [(i, name) for i, name, _, chosen in rows if chosen is False]))
+        asked = {i for i, _ in requested}
+        others = dict.fromkeys((i, name) for i, name, retired, _ in rows if not retired and i not in asked)
+        return requested + list(others)
+
     def referrer_interventions(self) -> list[Intervention]:
         return list(Intervention.select().join(ReferralIntervention)
                     .where(ReferralIntervention.referral == self,
@@ -366,8 +404,17 @@ class Referral(BaseModel):
                     .order_by(Intervention.name))
 
     def current_assignment(self) -> "Assignment | None":
-        return (Assignment.select().where(Assignment.referral == self, Assignment.ended_at.is_null())
-                .order_by(Assignment.assigned_at.desc()).first())
+        """The open assignment (one at most: m0044), its peer role joined in."""
+        return next(iter(_CURRENT_ASSIGNMENT(self.id)), None)
+
+    def state_and_peer_role_id(self) -> tuple[str, int | None]:
+        """Inside ``db.atomic()``: the referral's state as it is now and the peer role of its
+        open assignment, the referral held until commit (``changes.hold``: FOR UPDATE on
+        PostgreSQL; SQLite's IMMEDIATE transaction already holds the database)."""
+        row = next(iter(_STATE_AND_PEER(self.id)), None)
+        if row is None:
+            return None, None
+        return row
 
     @property
     def peer_role(self) -> PeerRole | None:
@@ -550,6 +597,12 @@ class Contact(BaseModel):
                     f"{self.debrief_on:%-d %b %Y}, entered by {self.recorded_by.name}")
         return f"Recorded by {self.recorded_by.name}"
 
+    @classmethod
+    def just_recorded(cls, referral_id: int, user_id: int, since: dt.datetime, contact_on: dt.date, summary: str):
+        """Contacts this user recorded on this referral since then, on that day with that
+        summary (a double tap's first: the caller compares the other fields)."""
+        return _JUST_RECORDED(referral_id, user_id, since, contact_on, summary)
+
 
 def caseload(peer_role) -> int:
     """Referrals currently assigned to this role in matched / first meeting / active."""
@@ -579,3 +632,41 @@ def not_a_good_fit_pairs() -> set[tuple[int, int]]:
 
 MODELS = [ServiceUser, PeerPreference, Intervention, Referral, ReferralIntervention, ReferralEvent,
           InformationRequest, DeclaredConflict, Assignment, FirstMeeting, Contact]
+
+
+# Built into SQL once per engine (db.SqlOnce): every referral page and the contact POST ask these.
+_VISIBLE_ONE = SqlOnce(lambda doors, referral_id, *values: (
+    Referral.select(Referral, ServiceUser).join(ServiceUser)
+    .where(Referral._allowed(doors, *values), Referral.id == referral_id).limit(1)))
+
+_CURRENT_ASSIGNMENT = SqlOnce(lambda referral_id: (
+    Assignment.select(Assignment, PeerRole).join(PeerRole, on=(Assignment.peer_role == PeerRole.id))
+    .where(Assignment.referral == referral_id, Assignment.ended_at.is_null())
+    .order_by(Assignment.assigned_at.desc()).limit(1)))
+
+
+def _state_and_peer(referral_id):
+    open_peer = (Assignment.select(Assignment.peer_role)
+                 .where(Assignment.referral == Referral.id, Assignment.ended_at.is_null()).limit(1))
+    query = (Referral.select(Referral.state, open_peer.alias("peer_role_id"))
+             .where(Referral.id == referral_id).tuples())
+    return query if is_sqlite() else query.for_update()
+
+
+_STATE_AND_PEER = SqlOnce(_state_and_peer)
+
+# Every intervention of the current catalogue and those the referral asks for (retired
+# or not), each with how it was asked for (None: not asked), in the catalogue's order.
+_INTERVENTION_CHOICES = SqlOnce(lambda referral_id: (
+    Intervention.select(Intervention.id, Intervention.name, Intervention.retired,
+                        ReferralIntervention.chosen_at_screening)
+    .join(ReferralIntervention, pw.JOIN.LEFT_OUTER,
+          on=((ReferralIntervention.intervention == Intervention.id)
+              & (ReferralIntervention.referral == referral_id)))
+    .where((Intervention.retired == False) | ReferralIntervention.id.is_null(False))  # noqa: E712
+    .order_by(Intervention.name, Intervention.id).tuples()))
+
+_JUST_RECORDED = SqlOnce(lambda referral_id, user_id, since, contact_on, summary: (
+    Contact.select().where(Contact.referral == referral_id, Contact.recorded_by == user_id,
+                           Contact.recorded_at >= since, Contact.contact_on == contact_on,
+                           Contact.summary == summary)))

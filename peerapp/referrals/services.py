@@ -477,22 +477,31 @@ def record_contact(referral: Referral, *, by: User, **fields) -> Contact:
     _contact_dates(referral, fields["contact_on"])
     with db.atomic():
         # The state as it is now, held until commit: a referral closed a moment ago
-        # by someone else takes no more contacts.
-        now_state = hold(Referral, referral.id).state
+        # by someone else takes no more contacts. Its open assignment's peer comes
+        # with it (the contact is theirs).
+        now_state, peer_role_id = referral.state_and_peer_role_id()
         if now_state not in (states.FIRST_MEETING, states.ACTIVE):
             raise ReferralError(f"Contacts are recorded once the first meeting is arranged; "
                                 f"this referral is {states.describe(now_state)}.")
-        assignment = referral.current_assignment()
-        contact = (Contact.select().where(
-            Contact.referral == referral, Contact.recorded_by == by,
-            Contact.recorded_at >= clock.now() - DOUBLE_TAP,
-            *[getattr(Contact, name) == value for name, value in fields.items()]).first())
+        now = clock.now()
+        contact = _same_contact_just_sent(referral, by, now, fields)
         if contact is None:
-            contact = Contact.create(referral=referral, peer_role=assignment.peer_role if assignment else None,
-                                     recorded_by=by, recorded_at=clock.now(), **fields)
+            contact = Contact.create(referral=referral.id, peer_role=peer_role_id, recorded_by=by,
+                                     recorded_at=now, **fields)
         audit("create", contact, user=by, summary=f"contact on {referral.label}"
               + (" entered at debrief" if fields.get("debrief_on") is not None else ""))
     return contact
+
+
+def _same_contact_just_sent(referral: Referral, by: User, now: dt.datetime, fields: dict) -> Contact | None:
+    """The contact this person recorded on this referral in the last ``DOUBLE_TAP`` with
+    every one of these fields the same (a double tap), or None."""
+    wanted = {name: value.id if isinstance(value, pw.Model) else value for name, value in fields.items()}
+    for contact in Contact.just_recorded(referral.id, by.id, now - DOUBLE_TAP, wanted["contact_on"],
+                                         wanted.get("summary", "")):
+        if all(contact.__data__.get(name) == value for name, value in wanted.items()):
+            return contact
+    return None
 
 
 def correct_contact(contact: Contact, *, by: User, reason: str, seen: str | None, **fields) -> list:

@@ -20,8 +20,8 @@ def peer_role():
     """The signed-in peer's current role (None for staff without one)."""
     if not current_user.has_role("peer"):
         return None
-    cached = getattr(request, "peer_role", False)
-    if cached is False:
+    cached = getattr(request, "_peer_role", False)
+    if cached is False:  # asked once a request (the referral pages ask it several times)
         cached = PeerRole.current_for(current_user)
         request._peer_role = cached
     return cached
@@ -44,7 +44,9 @@ def referral_or_404(referral_id: int, purpose: str | None = None) -> Referral:
     """A referral this person may see, else 404. ``purpose`` audits the view (GET only)."""
     if not may_read_notes():
         abort(404)
-    referral = visible().where(Referral.id == referral_id).first() or abort(404)
+    role = peer_role()
+    referral = Referral.visible_one(current_user, role if role and not role.is_volunteer else None,
+                                    referral_id) or abort(404)
     if purpose and request.method == "GET":
         audit("view", referral, summary=purpose)
     return referral
