@@ -297,7 +297,9 @@ def _board_context() -> dict:
             notes.setdefault(note.visit_id, []).append(note)
     rows = services.day_board(team_id, now) if team_id else []
     seconds = int(current_app.config.get("PRESENCE_BOARD_SECONDS") or BOARD_SECONDS)
-    return {"seconds": seconds, "visits": visits, "now": now, "st": status, "refreshed_at": clock.local(now).strftime("%H:%M:%S"), "notes": notes,
+    # Without JavaScript the whole page reloads, a little less often than htmx polls.
+    reload_seconds = int(current_app.config.get("PRESENCE_BOARD_RELOAD_SECONDS") or seconds + 10)
+    return {"seconds": seconds, "reload_seconds": reload_seconds, "visits": visits, "now": now, "st": status, "refreshed_at": clock.local(now).strftime("%H:%M:%S"), "notes": notes,
             "in_base": [r for r in rows if r["where"] == "in"],
             "mail_on": bool(current_app.config.get("MAIL_SERVER")), "ack_form": AckForm(formdata=None),
             "is_manager": current_user.has_role("manager")}
