@@ -15,7 +15,8 @@ sent. The requests:
   session, the access check and the response headers, nothing else;
 - ``page``: the cheapest real signed-in page, /account/confirm (base.html with the menu);
 - ``insert``: the bare insert route (POST /bench/insert, public, no form);
-- ``contact``: the contact form POST of a lead on an active referral, a new contact each time.
+- ``contact``: the contact form POST of a lead on an active referral, a new contact each time;
+- any path (``--only /referrals/screening``): that page, GET by the lead.
 
 ``--profile NAME`` runs cProfile over that request's ``--n`` sends and prints the
 top functions by own and cumulative time.
@@ -60,7 +61,7 @@ def _open_referral(database: Path) -> int:
             "WHERE u.email = ? AND r.state = ? ORDER BY r.id LIMIT 1", (LEAD, ACTIVE)).fetchone()[0]
 
 
-def requests(app, database: Path) -> dict:
+def requests(app, database: Path, extra=()) -> dict:
     """name -> a function sending that request once (through a signed-in or anonymous client)."""
     from peerapp.demo import DEMO_PASSWORD
     anonymous = app.test_client()
@@ -99,7 +100,8 @@ def requests(app, database: Path) -> dict:
             "signed-in": checked(lead, "GET", "/bench/signed-in"),
             "page": checked(lead, "GET", "/account/confirm"),
             "insert": checked(anonymous, "POST", "/bench/insert"),
-            "contact": contact}
+            "contact": contact,
+            **{path: checked(lead, "GET", path) for path in extra}}
 
 
 def timed(send, n: int) -> dict:
@@ -141,7 +143,8 @@ def main() -> None:
         logging.getLogger("peerapp").setLevel(logging.ERROR)
         with app.app_context():
             upgrade_schema()
-        sends = requests(app, database)
+        extra = [name for name in args.only.split(",") if name.startswith("/")]
+        sends = requests(app, database, extra)
         print(f"load average {os.getloadavg()[0]:.2f}; n={args.n}")
         for name in args.only.split(","):
             if args.profile == name:

@@ -10,6 +10,7 @@ from flask import has_request_context
 from flask_login import current_user
 
 from . import clock
+from .db import InsertOnce
 from .models import BaseModel, User
 
 
@@ -40,11 +41,15 @@ def audit(action: str, record=None, *, record_type: str | None = None, record_id
         record_id = record.id if record_id is None else record_id
     if user is None and has_request_context() and current_user and current_user.is_authenticated:
         user = current_user._get_current_object()
-    return AuditEvent.create(
+    return _NEW_EVENT(
         at=clock.now(), user=user, action=action,
         record_type=record_type or "", record_id="" if record_id is None else str(record_id),
         summary=summary[:255],
     )
+
+
+# Every view of a sensitive record and every change writes one: its INSERT is built once.
+_NEW_EVENT = InsertOnce(AuditEvent)
 
 
 def audit_anonymous(action: str, *, record_type: str, record_id, summary: str, day) -> AuditEvent:

@@ -79,6 +79,7 @@ class SqlOnce:
     def __init__(self, build):
         self.build = build
         self.shapes: dict[tuple, tuple[str, list, object]] = {}
+        self.readers: dict[tuple, dict] = {}
 
     def _make(self, variant, values: list | tuple):
         return self.build(*values) if variant is None else self.build(variant, *values)
@@ -100,8 +101,62 @@ class SqlOnce:
         sql, slots, made = self.shapes[key]
         cursor = db.execute_sql(sql, [values[i] if kind == "value" else i for kind, i in slots])
         query = made.clone()
-        query._cursor_wrapper = query._get_cursor_wrapper(cursor)
+        query._cursor_wrapper = wrapper = query._get_cursor_wrapper(cursor)
+        # How to turn the rows into objects (the columns' fields and converters, the
+        # joined models) depends on the SQL only: worked out by the first call that
+        # gets a row, then handed to the others.
+        reader = self.readers.get(key)
+        if reader is not None:
+            wrapper.__dict__.update(reader)
+            wrapper.initialized = True
+        else:
+            self._remember(wrapper, key)
         return query
+
+    def _remember(self, wrapper, key) -> None:
+        before = set(wrapper.__dict__)
+        initialize = type(wrapper).initialize
+
+        def first_row():
+            initialize(wrapper)
+            self.readers[key] = {k: v for k, v in wrapper.__dict__.items() if k not in before and k != "initialize"}
+        wrapper.initialize = first_row
+
+
+class InsertOnce:
+    """``Model.create(**values)`` for a row written on a hot path (a contact, an audit row),
+    with its INSERT built by peewee once per engine and set of fields instead of on every
+    call (~0.15-0.25 ms of Python each). Fields left out get their defaults here, as
+    ``create`` gives them; each value goes through its field's ``db_value`` as peewee's
+    own insert does. Returns the saved instance."""
+
+    def __init__(self, model: type[peewee.Model]):
+        self.model = model
+        self.shapes: dict[tuple, tuple[str, list[str]]] = {}
+
+    def _shape(self, names: tuple[str, ...]) -> tuple[str, list[str]]:
+        marks = {f"\x00peerapp-parameter-{name}": name for name in names}
+        query = self.model.insert({self.model._meta.fields[n]: m for m, n in marks.items()})
+        if db.obj.returning_clause:
+            query = query.returning(self.model._meta.primary_key)
+        sql, params = query.sql()
+        assert sorted(params) == sorted(marks), "every value once, unchanged, and no other"
+        return sql, [marks[p] for p in params]
+
+    def __call__(self, **values) -> peewee.Model:
+        fields = self.model._meta.fields
+        for name, field in fields.items():
+            if name not in values and field.default is not None and not field.primary_key:
+                values[name] = field.default() if callable(field.default) else field.default
+        key = (type(db.obj), tuple(sorted(values)))
+        if key not in self.shapes:
+            self.shapes[key] = self._shape(key[1])
+        sql, order = self.shapes[key]
+        cursor = db.execute_sql(sql, [fields[name].db_value(values[name]) for name in order])
+        row = self.model(**values)
+        row._pk = cursor.fetchone()[0] if db.obj.returning_clause else cursor.lastrowid
+        row._dirty.clear()
+        return row
 
 
 def self_check() -> dict[str, object]:

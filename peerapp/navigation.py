@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import url_for
+from flask import request, url_for
 
 from .access import may
 
@@ -74,16 +74,14 @@ def sections_for(page: str, user) -> list[str]:
 def banners_for(user) -> list[str]:
     if not getattr(user, "is_authenticated", False):
         return []
-    banners = sorted(_BANNERS.values(), key=lambda p: (p.order, p.template))
-    return [b.template for b in banners if may(b.endpoint, user)]
+    return list(_for_roles(user)[1])
 
 
 def menu_for(user, endpoint: str | None = None) -> list[dict]:
     """The menu for this person; one item is marked current: the page itself,
     or else the first item of the same area."""
-    items = [{"label": i.label, "url": url_for(i.endpoint), "endpoint": i.endpoint, "hint": i.hint,
-              "current": False}
-             for i in sorted(_NAV.values(), key=lambda i: (i.order, i.label)) if may(i.endpoint, user)]
+    items = [{"label": i.label, "url": url, "endpoint": i.endpoint, "hint": i.hint, "current": False}
+             for i, url in _for_roles(user)[0]]
     if endpoint:
         exact = [item for item in items if item["endpoint"] == endpoint]
         area = endpoint.split(".")[0]
@@ -91,6 +89,25 @@ def menu_for(user, endpoint: str | None = None) -> list[dict]:
         for item in (exact or same_area)[:1]:
             item["current"] = True
     return items
+
+
+# Every page shows the menu and asks for the banners: which entries a person gets
+# depends only on their roles (``may``), and an entry's URL only on where the app is
+# mounted, so both are worked out once per set of roles (and mount point).
+_BY_ROLES: dict[tuple, tuple[tuple, tuple]] = {}
+
+
+def _for_roles(user) -> tuple[tuple[tuple[NavItem, str], ...], tuple[str, ...]]:
+    signed_in = getattr(user, "is_authenticated", False)
+    key = (frozenset(user.roles) if signed_in else None, request.script_root, len(_NAV), len(_BANNERS))
+    found = _BY_ROLES.get(key)
+    if found is None:
+        menu = tuple((i, url_for(i.endpoint)) for i in sorted(_NAV.values(), key=lambda i: (i.order, i.label))
+                     if may(i.endpoint, user))
+        banners = tuple(b.template for b in sorted(_BANNERS.values(), key=lambda p: (p.order, p.template))
+                        if may(b.endpoint, user))
+        found = _BY_ROLES[key] = (menu, banners)
+    return found
 
 
 def panels_for(user) -> list[str]:

@@ -161,3 +161,44 @@ def test_the_session_lookup_reads_user_team_and_roles_in_one_query_built_once(ap
         assert (record.user.team, record.user.roles) == (None, set())
         assert LoginSession.with_user("not a token") is None
         assert LoginSession.with_user("x' OR '1'='1") is None
+
+
+def test_an_insert_built_once_saves_each_row_with_its_own_defaults(app, clock, make_user):
+    """audit() and the contact POST write through InsertOnce: each row gets its own id and
+    its own defaults (the time is asked for each row, not kept from the first), reads back
+    as written, and a row given fewer fields gets its own SQL."""
+    import datetime as dt
+
+    from peerapp.db import InsertOnce
+
+    with app.app_context(), db.connection_context():
+        user = make_user("admin")
+        insert = InsertOnce(AuditEvent)
+        clock.freeze(dt.datetime(2026, 5, 1, 9))
+        first = insert(user=user, action="view", record_type="referral", record_id="7", summary="first")
+        clock.freeze(dt.datetime(2026, 5, 1, 10))
+        second = insert(user=user.id, action="view", record_type="referral", record_id="8", summary="it's")
+        bare = insert(action="login")
+        assert first.id and second.id == first.id + 1 and bare.id == second.id + 1
+        assert not first.is_dirty()
+        stored = {e.id: (e.at, e.user_id, e.record_id, e.summary) for e in AuditEvent.select()}
+        assert stored[first.id] == (dt.datetime(2026, 5, 1, 9), user.id, "7", "first")
+        assert stored[second.id] == (dt.datetime(2026, 5, 1, 10), user.id, "8", "it's")
+        assert stored[bare.id] == (dt.datetime(2026, 5, 1, 10), None, "", "")
+        assert len(insert.shapes) == 2  # with and without a user
+
+
+def test_a_query_built_once_reads_its_rows_the_same_every_time(app, make_user, team):
+    """SqlOnce keeps how the first rows were read (fields, converters, joined models) and
+    hands it to later calls: each call still reads its own rows, joined models included."""
+    from peerapp.models import LoginSession
+
+    with app.app_context(), db.connection_context():
+        people = [make_user("peer"), make_user("manager", "peer_lead"), make_user("clinician")]
+        tokens = [LoginSession.start(person) for person in people]
+        for _ in range(2):
+            for person, token in zip(people, tokens):
+                record = LoginSession.with_user(token)
+                assert (record.user.id, record.user.roles, record.user.team.name) == (
+                    person.id, person.roles, team.name)
+                assert record.user.created_at == person.created_at  # converted, not a string

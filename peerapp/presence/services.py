@@ -12,13 +12,15 @@ peer leads and managers for anyone in the team.
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import operator
 
 import peewee as pw
 
 from .. import clock, history
 from ..audit import audit
 from ..changes import Refusal, check_version, compare_and_set, unique_violation
-from ..db import db
+from ..db import SqlOnce, db
 from ..models import User, UserRole
 from . import status
 from .models import BaseSignIn, PresenceSettings, Visit, VisitEvent
@@ -371,17 +373,29 @@ def late_visits(actor, now=None) -> tuple[int, int]:
     if not actor.has_role(*LEADS) or actor.team_id is None:
         return 0, 0
     now = now or clock.now()
-    lead_waits = (Visit.overdue_at <= now) & Visit.lead_ack_at.is_null()
-    manager_waits = (Visit.escalate_at <= now) & Visit.manager_ack_at.is_null()
     if actor.has_role("manager"):
-        condition = (lead_waits | manager_waits) if actor.has_role("peer_lead") else manager_waits
+        waits = ("lead", "manager") if actor.has_role("peer_lead") else ("manager",)
     else:
-        condition = lead_waits
-    row = (Visit.select(pw.fn.COUNT(Visit.id).alias("late"),
-                        pw.fn.SUM(pw.Case(None, [(condition, 1)], 0)).alias("waiting"))
-           .where(Visit.team == actor.team_id, Visit.state == "started", Visit.overdue_at <= now)
-           .dicts().get())
+        waits = ("lead",)
+    row = next(iter(_LATE_VISITS(actor.team_id, *[now] * (len(waits) + 1), variant=waits)))
     return int(row["waiting"] or 0), int(row["late"] or 0)
+
+
+def _late_visits(waits: tuple[str, ...], team_id, *moments):
+    """The banner's query, built into SQL once per engine and ``waits`` (every page of a
+    lead or manager asks it): whose acknowledgement counts as waiting, one moment each,
+    then the moment a visit is late from."""
+    moments = list(moments)
+    waiting = {"lead": lambda now: (Visit.overdue_at <= now) & Visit.lead_ack_at.is_null(),
+               "manager": lambda now: (Visit.escalate_at <= now) & Visit.manager_ack_at.is_null()}
+    condition = functools.reduce(operator.or_, [waiting[who](moments.pop(0)) for who in waits])
+    return (Visit.select(pw.fn.COUNT(Visit.id).alias("late"),
+                         pw.fn.SUM(pw.Case(None, [(condition, 1)], 0)).alias("waiting"))
+            .where(Visit.team == team_id, Visit.state == "started", Visit.overdue_at <= moments.pop(0))
+            .dicts())
+
+
+_LATE_VISITS = SqlOnce(_late_visits)
 
 
 def waiting(actor, now=None) -> int:

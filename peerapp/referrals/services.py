@@ -26,7 +26,7 @@ import peewee as pw
 from .. import clock, history
 from ..audit import audit
 from ..changes import Refusal, StaleEdit, check_version, compare_and_set, hold, unique_violation
-from ..db import db
+from ..db import InsertOnce, db
 from ..models import User
 from ..workforce.models import PeerRole
 from . import states
@@ -486,11 +486,14 @@ def record_contact(referral: Referral, *, by: User, **fields) -> Contact:
         now = clock.now()
         contact = _same_contact_just_sent(referral, by, now, fields)
         if contact is None:
-            contact = Contact.create(referral=referral.id, peer_role=peer_role_id, recorded_by=by,
-                                     recorded_at=now, **fields)
+            contact = _NEW_CONTACT(referral=referral.id, peer_role=peer_role_id, recorded_by=by,
+                                   recorded_at=now, **fields)
         audit("create", contact, user=by, summary=f"contact on {referral.label}"
               + (" entered at debrief" if fields.get("debrief_on") is not None else ""))
     return contact
+
+
+_NEW_CONTACT = InsertOnce(Contact)  # the commonest write: its INSERT is built once
 
 
 def _same_contact_just_sent(referral: Referral, by: User, now: dt.datetime, fields: dict) -> Contact | None:
