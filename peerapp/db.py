@@ -159,6 +159,17 @@ class InsertOnce:
         return row
 
 
+def read_memo(name: str) -> dict | None:
+    """A dict kept for the rest of this GET request, for an answer two panels of one
+    page both need (worked out once, not once each); None outside a GET or HEAD
+    request, where a write may change the answer between two asks."""
+    from flask import g, has_request_context, request
+    if not has_request_context() or request.method not in ("GET", "HEAD"):
+        return None
+    memos = g.setdefault("peerapp_read_memos", {})
+    return memos.setdefault(name, {})
+
+
 def self_check() -> dict[str, object]:
     """What the connection really runs with: the start-up check and a test read it."""
     if not is_sqlite():

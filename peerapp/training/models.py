@@ -14,6 +14,7 @@ from collections import defaultdict
 import peewee as pw
 
 from .. import clock
+from ..db import read_memo
 from ..models import BaseModel, Team, User
 from . import completion
 from .completion import ABSENT, CAUGHT_UP, LATE, PRESENT, STATUSES, Mark, Rule
@@ -108,7 +109,21 @@ class Candidate(BaseModel):
     @classmethod
     def completion_dates(cls, candidate_ids=None) -> dict[int, dt.date]:
         """candidate id -> completion day, for everyone (or these ids) who completed.
-        A few queries whatever the number of people."""
+        A few queries whatever the number of people. Within a GET request each
+        person's answer is worked out once (the home page's training and workforce
+        panels both ask about the team)."""
+        memo = read_memo("completion_dates")
+        if memo is None or candidate_ids is None:
+            return cls._completion_dates(candidate_ids)
+        ids = sorted(set(candidate_ids))
+        missing = [i for i in ids if i not in memo]
+        if missing:
+            found = cls._completion_dates(missing)
+            memo.update({i: found.get(i) for i in missing})
+        return {i: memo[i] for i in ids if memo[i] is not None}
+
+    @classmethod
+    def _completion_dates(cls, candidate_ids=None) -> dict[int, dt.date]:
         rule = Curriculum.current().rule()
         enrolments = Enrolment.select(Enrolment.id, Enrolment.candidate).where(Enrolment.status != WITHDRAWN)
         equivalents = EquivalentTraining.select(EquivalentTraining.candidate, EquivalentTraining.completed_on)

@@ -85,8 +85,11 @@ def referral_panels():
             found["mine_open"] = mine.where(Referral.state.not_in(states.FINISHED_STATES)).count()
             found["mine_questions"] = mine.where(Referral.state == states.MORE_INFO).count()
         if current_user.has_role("peer_lead", "manager") and current_user.team_id:
-            found["screening"] = Referral.screening_queue(current_user.team_id).count()
-            found["awaiting"] = Referral.awaiting_match(current_user.team_id).count()
+            # Counted without the lists' order: with it SQLite walked all the team's
+            # referrals in date order (8.6 ms at 2,000 a team) instead of searching
+            # (team, state) (0.2 ms).
+            found["screening"] = Referral.screening_queue(current_user.team_id).order_by().count()
+            found["awaiting"] = Referral.awaiting_match(current_user.team_id).order_by().count()
         role = peer_role()
         if role is not None:
             found["caseload"] = caseload(role)
