@@ -168,3 +168,29 @@ def paged(query: pw.ModelSelect, *order, size: int = PAGE_SIZE, count: bool = Tr
     args = request.args.to_dict(flat=False) if in_request else {}
     return Page(rows=rows, total=total, total_capped=capped, after=next_after,
                 before=previous_before, args=args, size=size)
+
+
+def paged_list(rows: list, ident, size: int | None = None) -> Page:
+    """One page of a list already worked out in Python (e.g. what is due, derived
+    from schedules and responses, which no query can order), in the list's order.
+
+    ``ident(row)`` is a row's non-personal integer id, the cursor in the URL as
+    with :func:`paged`: ``?after=`` starts after that row, ``?before=`` ends before
+    it; a cursor no longer in the list gives the first page. Counted exactly (the
+    whole list is in hand)."""
+    size = size or PAGE_SIZE
+    after = before = None
+    if has_request_context():
+        after = _cursor_arg("after")
+        before = _cursor_arg("before") if after is None else None
+    idents = [ident(row) for row in rows]
+    cursor = after if after is not None else before
+    start = 0
+    if cursor is not None and cursor in idents:
+        at = idents.index(cursor)
+        start = at + 1 if after is not None else max(at - size, 0)
+    shown = rows[start:start + size]
+    end = start + len(shown)
+    args = request.args.to_dict(flat=False) if has_request_context() else {}
+    return Page(rows=shown, total=len(rows), after=idents[end - 1] if end < len(rows) else None,
+                before=idents[start] if start > 0 else None, args=args, size=size)

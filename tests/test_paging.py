@@ -138,3 +138,45 @@ def test_a_name_filter_pages_by_post_so_the_name_never_reaches_a_url(seeded):
     assert emails and all("bench-peer" in e for e in emails)
     ids = {n.get("data-user-id") for n in rest.select("[data-user-id]")}
     assert ids and not ids & {n.get("data-user-id") for n in first.select("[data-user-id]")}
+
+
+def test_the_due_measures_come_a_page_at_a_time_in_order_and_each_once(seeded, monkeypatch):
+    """The team's due list (worked out in Python from schedules and responses) is
+    paged like every list (50 rows; 5 here), a row id as the cursor, back and forth."""
+    monkeypatch.setattr("peerapp.paging.PAGE_SIZE", 5)
+    from peerapp.outcomes import schedules, services
+    from peerapp.outcomes.models import SERVICE_USER
+    from peerapp.referrals.models import Referral
+    client = _demo_client(seeded, "lead@demo.peerapp")
+    with seeded.app_context():
+        open_ = Referral.select().where(Referral.team == client.user.team_id,
+                                        Referral.state.in_(services.OPEN_STATES)).order_by(Referral.id)
+        expected = [f"{d.referral.id}-{d.schedule.id}"
+                    for d in schedules.due_for_referrals(open_, services.scheduled(SERVICE_USER))]
+    assert len(expected) > 10
+    seen, pages, url = [], [], "/outcomes/"
+    while url:
+        page = parse(client.get(url))
+        rows = [n.get("data-due") for n in page.select("[data-due]")]
+        assert 0 < len(rows) <= 5 and f"shown of {len(expected)} measures due" in page.text
+        seen += rows
+        pages.append((url, rows))
+        after = [href for href, _ in links(page) if href.startswith("/outcomes/?after=")]
+        url = after[0] if after else None
+    assert seen == expected
+    back = [href for href, _ in links(parse(client.get(pages[-1][0]))) if href.startswith("/outcomes/?before=")]
+    assert [n.get("data-due") for n in parse(client.get(back[0])).select("[data-due]")] == pages[-2][1]
+
+
+def test_a_list_in_hand_pages_by_row_id(app):
+    from peerapp.paging import paged_list
+    rows = list(range(1, 121))
+    with app.test_request_context("/x?after=50&state=open"):
+        page = paged_list(rows, lambda n: n)
+        assert page.next_url == "/x?state=open&after=100" and page.total == 120
+    assert page.rows == list(range(51, 101)) and page.after == 100 and page.before == 51
+    with app.test_request_context("/x?before=51"):
+        assert paged_list(rows, lambda n: n).rows == list(range(1, 51))
+    with app.test_request_context("/x?after=999"):  # a row no longer in the list: the first page
+        first = paged_list(rows, lambda n: n)
+    assert first.rows == list(range(1, 51)) and first.before is None

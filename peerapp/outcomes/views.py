@@ -30,6 +30,7 @@ from ..forms import ActionForm
 from ..models import Team, User
 from ..navigation import home_panel, nav_item, page_section
 from ..pages import render, render_form, render_stale, safe_next
+from ..paging import paged_list
 from ..referrals.models import Referral, ServiceUser
 from ..workforce.models import PeerRole
 from . import change, charts, schedules, scoring, services
@@ -83,16 +84,20 @@ def _my_role():
 def _caseload_referrals():
     me = _me()
     if me.has_role(*LEADS) and me.team_id:
-        # The whole team's open referrals: only what the due list reads (when the
-        # referral started, the service user's name), not every field of each.
-        return list(Referral.select(Referral.id, Referral.service_user, Referral.state_changed_at,
-                                    ServiceUser.id, ServiceUser.name).join(ServiceUser)
+        # The whole team's open referrals: only what working out the due list reads
+        # (when the referral started); the names of the page's rows are read after.
+        return list(Referral.select(Referral.id, Referral.state_changed_at)
                     .where(Referral.team == me.team_id, Referral.state.in_(services.OPEN_STATES))
                     .order_by(Referral.id))
     role = _my_role()
     if role is None or role.is_volunteer:
         return []
     return list(Referral.assigned_to(role))
+
+
+def _due_id(due) -> int:
+    """A due row's id for the pager's cursor: its referral's and schedule's ids (no personal data)."""
+    return due.referral.id * 100_000 + due.schedule.id
 
 
 @bp.get("/")
@@ -102,7 +107,14 @@ def index():
     peers). Peers: their caseload's. Everyone with a measure of their own: a link to it."""
     me = _me()
     su_schedules = services.scheduled(SERVICE_USER)
-    due = schedules.due_for_referrals(_caseload_referrals(), su_schedules)
+    # Every due measure of the caseload is worked out (the order needs them all);
+    # 50 are shown a page, and only their referrals' names are read.
+    page = paged_list(schedules.due_for_referrals(_caseload_referrals(), su_schedules), _due_id)
+    due = page.rows
+    shown = {r.id: r for r in Referral.select(Referral.id, Referral.service_user, ServiceUser.id, ServiceUser.name)
+             .join(ServiceUser).where(Referral.id.in_(sorted({d.referral.id for d in due})))}
+    for d in due:
+        d.referral = shown[d.referral.id]
     peer_due = []
     if me.has_role(*LEADS) and me.team_id:
         roles = list(PeerRole.with_people().where(PeerRole.team == me.team_id, PeerRole.status == "active"))
@@ -110,9 +122,9 @@ def index():
     versions = {v.measure_id: v for v in _current_versions()}
     if due or peer_due:  # names service users and peers with measures due: a view
         with db.atomic():
-            audit("view_list", record_type="measure_due", summary=f"measures due: {len(due)} referral(s), "
+            audit("view_list", record_type="measure_due", summary=f"measures due: {len(due)} of {page.total} referral(s), "
                                                                    f"{len(peer_due)} peer(s)")
-    return render("outcomes/index.html", due=due, peer_due=peer_due, own=me.has_role(*OWNERS), versions=versions)
+    return render("outcomes/index.html", due=due, page=page, peer_due=peer_due, own=me.has_role(*OWNERS), versions=versions)
 
 
 # --- measures (read-only wording) and schedules ------------------------------------
