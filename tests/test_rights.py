@@ -205,6 +205,32 @@ def test_retention_periods_are_data_and_the_review_lists_people_past_them(app, p
     assert admin.post("/rights/retention", data={"kind": "service_user", "years": str(2**63)}).status_code == 422
 
 
+def test_retention_review_lists_only_service_users_whose_every_referral_ended_before_the_cutoff(app, planted):
+    """The review's rule, person by person: every referral finished (declined or closed)
+    and the last of them changed state before the period began; the date shown is the last."""
+    from peerapp.referrals.models import Referral, ServiceUser
+    from peerapp.referrals.rights import past_retention
+
+    with app.app_context():
+        ids = [r for (r,) in Referral.select(Referral.id).order_by(Referral.id).limit(5).tuples()]
+        assert len(ids) == 5, "the demo has five referrals to share out"
+        team = Referral.get_by_id(ids[0]).team_id
+        past, still_open, recent = (ServiceUser.create(name=n, team=team) for n in ("Zq Past", "Zq Open", "Zq Recent"))
+        ServiceUser.create(name="Zq Never referred", team=team)
+        for rid, su, state, at in ((ids[0], past, "closed", dt.datetime(2003, 1, 2)),
+                                   (ids[1], past, "declined", dt.datetime(2005, 6, 1, 9)),
+                                   (ids[2], still_open, "closed", dt.datetime(2003, 1, 2)),
+                                   (ids[3], still_open, "active", dt.datetime(2003, 1, 2)),
+                                   (ids[4], recent, "closed", dt.datetime(2007, 1, 2))):
+            Referral.update(service_user=su, state=state, state_changed_at=at).where(Referral.id == rid).execute()
+        Referral.update(state_changed_at=dt.datetime(2026, 1, 1)).where(Referral.id.not_in(ids)).execute()
+        found = past_retention({"service_user": 20}, dt.date(2026, 12, 1))
+        assert [(f.person.kind, f.person.id, f.name, f.detail) for f in found] == [
+            ("service_user", past.id, "Zq Past", "support ended 2005-06-01")]
+        assert {f.person.id for f in past_retention({"service_user": 18}, dt.date(2026, 12, 1))} == {past.id, recent.id}
+        assert past_retention({}, dt.date(2026, 12, 1)) == []
+
+
 def test_owner_erases_their_work_wrap_with_every_version_and_share(app, planted):
     from peerapp.wrap.models import WrapEntry, WrapPlan, WrapShare, WrapVersion
 
