@@ -1056,6 +1056,55 @@ def test_a_peer_lead_takes_referrals_for_their_own_team_only(world, login):
     assert "Another Team" in login(world.clinician).get("/referrals/new").get_data(as_text=True)
 
 
+def _coordinator_options(page: str) -> set[int]:
+    select = re.search(r'<select[^>]*name="care_coordinator".*?</select>', page, re.S).group(0)
+    return {int(v) for v in re.findall(r'<option[^>]*value="(\d+)"', select)}
+
+
+def test_the_care_coordinator_is_a_clinician_of_the_team_and_nobody_else_is_accepted(world, make_user, login):
+    """The list names the team's clinicians only (the Trust has ~400); a posted id from
+    another team is refused with a message and the typed record kept."""
+    with inside():
+        other = Team.create(name="Another Team")
+    colleague = make_user("clinician", name="Cara Colleague")
+    elsewhere = make_user("clinician", name="Zed Elsewhere", team_=other)
+    make_user("peer_lead", name="Lee Notaclinician")
+    client = login(world.clinician)
+    offered = _coordinator_options(client.get("/referrals/new").get_data(as_text=True))
+    assert offered == {0, world.clinician.id, colleague.id, world.other_clinician.id}
+    response = client.post("/referrals/new", data=referral_form(world, care_coordinator=str(elsewhere.id)))
+    body = response.get_data(as_text=True)
+    assert response.status_code == 422 and "Choose a care co-ordinator from the list" in body
+    assert 'value="Nadia Brook"' in body  # the typed record is kept
+    with inside():
+        assert not ServiceUser.select().where(ServiceUser.name == "Nadia Brook").exists()
+    assert client.post("/referrals/new", data=referral_form(world, care_coordinator=str(colleague.id))).status_code == 302
+    with inside():
+        assert ServiceUser.get(ServiceUser.name == "Nadia Brook").care_coordinator_id == colleague.id
+    # A peer lead taking a referral by phone is offered their team's clinicians too.
+    assert _coordinator_options(login(world.lead).get("/referrals/new").get_data(as_text=True)) == offered
+
+
+def test_a_clinician_in_no_team_may_name_themselves_or_nobody_as_care_coordinator(world, make_user, login):
+    loner = make_user("clinician", name="Lone Clinician", team_=None)
+    client = login(loner)
+    assert _coordinator_options(client.get("/referrals/new").get_data(as_text=True)) == {0, loner.id}
+    refused = client.post("/referrals/new", data=referral_form(world, care_coordinator=str(world.clinician.id)))
+    assert refused.status_code == 422
+    assert client.post("/referrals/new", data=referral_form(world, care_coordinator=str(loner.id))).status_code == 302
+
+
+def test_editing_keeps_a_care_coordinator_from_another_team_and_offers_the_records_team(world, make_user, login):
+    with inside():
+        other = Team.create(name="Another Team")
+    moved = make_user("clinician", name="Moved Clinician", team_=other)
+    with inside():
+        su = world.referral.service_user
+        ServiceUser.update(care_coordinator=moved.id).where(ServiceUser.id == su.id).execute()
+    page = login(world.lead).get(f"/referrals/service-users/{su.id}/edit").get_data(as_text=True)
+    assert _coordinator_options(page) == {0, world.clinician.id, world.other_clinician.id, moved.id}
+
+
 # An action posted from a stale page, when the referral is no longer in a state that allows it.
 STALE_POSTS = [
     (states.ACTIVE, "screen", {"decision": "declined", "reasons": "late", "risk_level": "low"}),

@@ -36,6 +36,19 @@ def date_field(label: str, required: bool = False, **kwargs) -> DateField:
 PREF_STRENGTH = [("would like", "Would like"), ("must", "Must")]
 
 
+def care_coordinator_choices(user, service_user=None) -> list[tuple[int, str]]:
+    """Who may be named care co-ordinator: an active clinician of the record's team (for a
+    new record, of the team of the person filling the form in), or whoever already is.
+    Both the list offered and the check of a posted id come from here. Someone in no team
+    is offered only themselves (if a clinician): the Trust has ~400 clinicians."""
+    team_id = service_user.team_id if service_user is not None else getattr(user, "team_id", None)
+    who = (User.team == team_id) if team_id else (User.id == getattr(user, "id", 0))
+    kept = service_user.care_coordinator_id if service_user is not None else None
+    if kept:
+        who |= User.id == kept
+    return [(u.id, u.name) for u in User.with_role("clinician").where(who)]
+
+
 class ServiceUserFields(FlaskForm):
     """The minimal record of a service user (used on its own and inside a referral)."""
 
@@ -49,7 +62,8 @@ class ServiceUserFields(FlaskForm):
     contact_preference = long_text("How they prefer to be contacted", 500,
                                    description="For example: text first, then call; not before 10am.")
     team = SelectField("Team", coerce=int)
-    care_coordinator = SelectField("Care co-ordinator", coerce=int)
+    care_coordinator = SelectField("Care co-ordinator", coerce=int, validate_choice=False,
+                                   description="A clinician in the team.")
     languages = text_field("Languages", 200, description="Separate with commas, for example English, Urdu.")
     interests = text_field("Interests", 300, description="Separate with commas, for example football, cooking, music.")
     availability = CheckboxesField("When they are usually available", choices=SLOTS)
@@ -77,8 +91,12 @@ class ServiceUserFields(FlaskForm):
             # The team decides who sees the record: anyone but a clinician (who refers to any
             # team) keeps it in their own, on every form built on this one (new referral, edit).
             self.team.choices = [(t, name) for t, name in self.team.choices if t == current_user.team_id]
-        self.care_coordinator.choices = [(0, "Not known yet")] + [
-            (u.id, u.name) for u in User.with_role("clinician")]
+        self.care_coordinator.choices = [(0, "Not known yet")] + care_coordinator_choices(current_user, service_user)
+
+    def validate_care_coordinator(self, field):
+        if field.data not in dict(field.choices):
+            raise ValidationError("Choose a care co-ordinator from the list: a clinician in the team, "
+                                  "or \"Not known yet\"")
 
     def validate_nhs_number(self, field):
         from .models import ServiceUser
