@@ -202,3 +202,18 @@ def test_a_query_built_once_reads_its_rows_the_same_every_time(app, make_user, t
                 assert (record.user.id, record.user.roles, record.user.team.name) == (
                     person.id, person.roles, team.name)
                 assert record.user.created_at == person.created_at  # converted, not a string
+
+
+def test_a_read_memo_lasts_one_get_request_and_never_a_write(app):
+    """Two panels of one page share an answer (db.read_memo); a POST, which may change
+    the answer between two asks, and the next request always work it out again."""
+    from peerapp.db import read_memo
+    with app.test_request_context("/", method="GET"):
+        read_memo("answers")["team 1"] = 7
+        assert read_memo("answers") == {"team 1": 7}
+    with app.test_request_context("/", method="GET"):
+        assert read_memo("answers") == {}
+    with app.test_request_context("/", method="POST"):
+        assert read_memo("answers") is None
+    with app.app_context():
+        assert read_memo("answers") is None

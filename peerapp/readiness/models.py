@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import peewee as pw
 
+from ..db import read_memo
 from ..models import BaseModel, Team, User, UserRole
 from .rules import CONCERN_STATUSES, ITEM_STATUSES, THEMES, must_sign
 
@@ -224,6 +225,23 @@ class SopVersion(BaseModel):
                 .join(Newest, on=((Newest.c.document_id == cls.document) & (Newest.c.n == cls.number)))
                 .where(SopDocument.team == team).order_by(SopDocument.title))
 
+    @classmethod
+    def latest_with_roles(cls, team_id) -> tuple[list["SopVersion"], dict[int, set[str]]]:
+        """``latest_for_team`` and the roles each of those versions asks to sign, in two
+        queries; read once per GET request (the home page's lead and staff panels both ask)."""
+        memo = read_memo("sop_latest_with_roles")
+        if memo is not None and team_id in memo:
+            return memo[team_id]
+        latest = list(cls.latest_for_team(team_id))
+        roles: dict[int, set[str]] = {}
+        if latest:
+            for version_id, role in (SopVersionRole.select(SopVersionRole.version, SopVersionRole.role)
+                                     .where(SopVersionRole.version.in_([v.id for v in latest])).tuples()):
+                roles.setdefault(version_id, set()).add(role)
+        if memo is not None:
+            memo[team_id] = (latest, roles)
+        return latest, roles
+
     def role_list(self) -> list[str]:
         return sorted(r.role for r in SopVersionRole.select(SopVersionRole.role).where(SopVersionRole.version == self))
 
@@ -233,13 +251,10 @@ class SopVersion(BaseModel):
         their roles and that they have not signed. Three queries, however many documents."""
         if not getattr(user, "team_id", None):
             return []
-        latest = list(cls.latest_for_team(user.team_id))
+        latest, roles = cls.latest_with_roles(user.team_id)
         if not latest:
             return []
         ids = [v.id for v in latest]
-        roles: dict[int, set[str]] = {}
-        for row in SopVersionRole.select().where(SopVersionRole.version.in_(ids)):
-            roles.setdefault(row.version_id, set()).add(row.role)
         signed = {s.version_id for s in SopSignature.select(SopSignature.version)
                   .where(SopSignature.version.in_(ids), SopSignature.user == user)}
         return [v for v in latest if v.id not in signed and must_sign(user.roles, roles.get(v.id, ()))]

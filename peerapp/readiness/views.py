@@ -32,7 +32,7 @@ from .forms import (AgreeActionForm, ConcernForm, ItemForm, MeetingForm, NewItem
                     SignForm, SopForm)
 from .models import (Concern, ReadinessItem, ReadinessItemChange, ReadinessTemplateItem, ReflectiveAction,
                      ReflectiveAttendance, ReflectiveConcern, ReflectiveMeeting, ReflectiveRevisit, SopDocument,
-                     SopSignature, SopVersion, SopVersionRole)
+                     SopSignature, SopVersion)
 from .rules import (ANONYMITY_CANNOT, ANONYMITY_COVERS, ITEM_STATUSES, LEADS, RAISERS, SIGNING_ROLES, THEMES,
                     action_overdue, glance, review_overdue)
 from .sop_text import to_html
@@ -98,13 +98,10 @@ def _staff_panel():
 
 def _sign_off(team_id):
     """For each SOP's newest version: how many of those asked have signed. Three queries."""
-    latest = list(SopVersion.latest_for_team(team_id))
+    latest, asked = SopVersion.latest_with_roles(team_id)
     if not latest:
         return []
     ids = [v.id for v in latest]
-    asked: dict[int, set[str]] = {}
-    for row in SopVersionRole.select().where(SopVersionRole.version.in_(ids)):
-        asked.setdefault(row.version_id, set()).add(row.role)
     staff: dict[int, set[str]] = {}
     for row in (UserRole.select(UserRole.user, UserRole.role).join(User, on=(UserRole.user == User.id))
                 .where(User.team == team_id, User.active == True)):  # noqa: E712

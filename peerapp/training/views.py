@@ -86,8 +86,8 @@ def training_context():
         team = current_user.team
         if team is None:
             return None
-        candidates = list(Candidate.select().where(Candidate.team == team))
-        done = Candidate.completion_dates([c.id for c in candidates])
+        candidates = [cid for cid, in Candidate.select(Candidate.id).where(Candidate.team == team).tuples()]
+        done = Candidate.completion_dates(candidates)
         return {"team": team, "nominated": len(candidates), "completed": len(done)}
 
     return {"training_home": facilitator_home, "training_team_home": team_home}
