@@ -751,6 +751,26 @@ def test_the_contact_post_sends_few_statements(world, login):
     assert sent == ["SELECT"] * 7 + ["INSERT"] * 2, "\n".join(s[:150] for s in counted.sql)
 
 
+def test_queue_cards_and_list_rows_show_everything_they_read(world, login):
+    """The queues and lists read only the columns their rows show: each row still shows
+    all of it (name, referrer, dates, state, risk, languages, who may take it, team)."""
+    waiting = advance(world, make_referral(world, "Wanda Waiting"), states.AWAITING_MATCH, volunteer_allowed=True)
+    lead = login(world.lead)
+    card = lead.get("/referrals/screening").get_data(as_text=True)
+    assert f"{world.referral.label}: {PLANTED}" in card
+    assert f"Referred 21 Apr 2026 by {world.clinician.name}" in card
+    assert "Low risk" in card and ">Submitted<" in card and f"Screen {world.referral.label}" in card
+    card = lead.get("/referrals/awaiting-match").get_data(as_text=True)
+    assert f"{waiting.label}: Wanda Waiting" in card and "Waiting since 1 May 2026." in card
+    assert "Speaks English, Polish." in card and "A volunteer may take it." in card
+    assert f"Assign a peer to {waiting.label}" in card
+    listing = lead.get("/referrals/").get_data(as_text=True)
+    row = listing[listing.index(f'data-referral-id="{waiting.id}"'):]
+    row = row[:row.index("</tr>")]
+    assert all(text in row for text in (waiting.label, "Wanda Waiting", "21 Apr 2026", ">Awaiting match<",
+                                         "Low risk", world.team.name)), row
+
+
 def test_mass_assignment_is_ignored(world, login):
     referral = advance(world, world.referral, states.ACTIVE)
     paid = login(world.paid.user)

@@ -17,7 +17,7 @@ from ...workforce.models import PeerRole
 from .. import services, states
 from ..forms import (AnswerForm, ArrangeMeetingForm, AssignForm, CloseForm, ContactCorrectionForm, ContactForm, ListFilterForm,
                      MeetingOutcomeForm, ScreeningForm)
-from ..models import Contact, Intervention, Referral, caseload
+from ..models import Contact, Intervention, Referral, ServiceUser, caseload
 from . import bp
 from .common import (REFUSED, audit_list, is_lead_of, lead_referral_or_404, not_now, peer_role,
                      referral_or_404, refused, visible)
@@ -39,8 +39,12 @@ def _list_page(title: str, query, list_name: str, intro: str = "", show_filter: 
         form.state.choices = [("", "Any state")] + [(s, s.capitalize()) for s in state_choices]
     page = None
     if form.validate():
-        # The team is joined, not looked up row by row in the template.
-        query = _filtered(query, form).switch(Referral).join(Team, on=(Referral.team == Team.id)).select_extend(Team)
+        # The team is joined, not looked up row by row in the template; only what a row
+        # shows (templates/referrals/_referral_list.html) is read: making 50 referrals
+        # with every field of the referral and the service user was a third of the page.
+        query = (_filtered(query, form).switch(Referral).join(Team, on=(Referral.team == Team.id))
+                 .select(Referral.id, Referral.referred_on, Referral.state, Referral.risk_level,
+                         Referral.service_user, Referral.team, ServiceUser.id, ServiceUser.name, Team.id, Team.name))
         page = paged(query, Referral.referred_on.desc(), Referral.id.desc())
     rows = page.rows if page else []
     audit_list(list_name, rows)
@@ -51,8 +55,13 @@ def _list_page(title: str, query, list_name: str, intro: str = "", show_filter: 
 def _queue_page(title: str, query, queue: str, order):
     """A queue of cards, 50 at a time, with the referrer joined (not looked up per card)."""
     referrer = User.alias()
+    # Only what a card shows (templates/referrals/queue.html): making 50 referrals with
+    # every field of the referral, the service user and the referrer was a third of the page.
     query = (query.switch(Referral).join(referrer, on=(Referral.referrer == referrer.id))
-             .select_extend(referrer))
+             .select(Referral.id, Referral.state, Referral.risk_level, Referral.referred_on,
+                     Referral.state_changed_at, Referral.volunteer_allowed, Referral.service_user,
+                     Referral.referrer, Referral.team, ServiceUser.id, ServiceUser.name, ServiceUser.languages,
+                     referrer.id, referrer.name))
     page = paged(query, *order)
     audit_list(title.lower(), page.rows)
     return render("referrals/queue.html", title=title, referrals=page.rows, page=page, queue=queue)
