@@ -41,7 +41,8 @@ TOKEN = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"')
 ROLE_ORDER = ("lead", "manager", "admin", "clinician", "facilitator", "peer", "volunteer", "viewer", "lead2")
 # POST searches (names never go in URLs): endpoint, login, form data.
 SEARCHES = [("referrals.search", "lead", {"q": "Ada"}), ("referrals.search", "clinician", {"q": "Shaw"}),
-            ("admin.users", "admin", {"q": "Bench", "status": "all", "team": "0"})]
+            ("admin.users", "admin", {"q": "Bench", "status": "all", "team": "0"}),
+            ("admin.audit_log", "admin", {"who": "Bench", "action": "view"})]
 
 
 # Filtered lists (non-identifying query parameters), measured like pages.

@@ -1,6 +1,7 @@
 """Admin pages: teams, users and the audit log."""
 from __future__ import annotations
 
+import re
 
 from peerapp.audit import AuditEvent
 from peerapp.models import LoginSession, Team, User
@@ -105,10 +106,64 @@ def test_audit_log_lists_and_filters_events(client_for, users):
     assert "No events match" in none
 
 
-def test_no_route_can_change_the_audit_log(app):
+def test_no_route_can_change_the_audit_log(app, client_for):
     for rule in app.url_map.iter_rules():
-        if "audit" in rule.rule:
+        if "audit" in rule.rule and rule.endpoint != "admin.audit_log":
             assert rule.methods <= {"GET", "HEAD", "OPTIONS"}, rule.rule
+    # The log's filter is posted (names stay out of URLs); posting it changes no row.
+    assert app.url_map._rules_by_endpoint["admin.audit_log"][0].methods <= {"GET", "HEAD", "OPTIONS", "POST"}
+    admin = client_for("admin")
+    with app.app_context():
+        before = [(e.id, e.action, e.summary) for e in AuditEvent.select().order_by(AuditEvent.id)]
+    for data in ({"who": "Test"}, {"who": "nobody-at-all"}, {"action": "view", "who": ""}):
+        admin.post("/admin/audit", data=data)
+    with app.app_context():
+        assert [(e.id, e.action, e.summary) for e in AuditEvent.select().order_by(AuditEvent.id)] == before
+
+
+def test_audit_log_by_person_finds_their_rows_and_puts_no_name_in_the_url(client_for, users):
+    """The "Who" filter is a posted text box: no list of everyone (925 people at the
+    Trust's size), no name or email in the URL it leads to, only the person's id."""
+    from urllib.parse import parse_qs, urlsplit
+
+    admin = client_for("admin")
+    peer, lead = users["peer"], users["peer_lead"]
+    client_for("peer").post("/account/sign-out-everywhere")
+    client_for("peer_lead").post("/account/sign-out-everywhere")
+    page = admin.get("/admin/audit").get_data(as_text=True)
+    assert '<select' not in page.split('id="audit-filter"')[1].split("</form>")[0]
+    assert '<label class="nhsuk-label" for="who">Who ' in page and 'name="who" type="text"' in page
+
+    found = admin.post("/admin/audit", data={"who": peer.email.upper(), "action": "signed_out_everywhere"})
+    assert found.status_code == 302
+    url = urlsplit(found.headers["Location"])
+    assert parse_qs(url.query) == {"action": ["signed_out_everywhere"], "user": [str(peer.id)]}
+    for part in (peer.name, peer.email, peer.email.split("@")[0], "Test"):
+        assert part.lower() not in found.headers["Location"].lower()
+    shown = admin.get(found.headers["Location"]).get_data(as_text=True)
+    rows = shown.split('id="audit-rows"')[1]
+    assert "signed_out_everywhere" in rows and peer.name in rows and lead.name not in rows
+    assert f'value="{peer.name}"' in shown and f'name="user" type="hidden" value="{peer.id}"' in shown
+
+    # Changing another filter keeps the person shown in the box (even if the name is shared).
+    again = admin.post("/admin/audit", data={"who": peer.name, "user": str(peer.id), "action": ""})
+    assert parse_qs(urlsplit(again.headers["Location"]).query) == {"user": [str(peer.id)]}
+
+    # Part of a name several people share: choose one; each choice is a link by id.
+    several = admin.post("/admin/audit", data={"who": "Test peer", "record_type": "session"})
+    body = several.get_data(as_text=True)
+    assert several.status_code == 200 and "Whose events?" in body
+    links = re.findall(r'<a href="([^"]+)">(Test peer[^<]*)</a>', body)
+    assert {name for _, name in links} == {peer.name, lead.name}
+    for href, name in links:
+        query = parse_qs(urlsplit(href.replace("&amp;", "&")).query)
+        assert query["record_type"] == ["session"] and len(query["user"]) == 1 and "Test" not in href
+
+    nobody = admin.post("/admin/audit", data={"who": "Zebedee Nobody"})
+    body = nobody.get_data(as_text=True)
+    assert nobody.status_code == 422 and "No one&#39;s name or email address contains this" in body
+    assert 'value="Zebedee Nobody"' in body
+    assert admin.post("/admin/audit", data={"who": "x"}, csrf=False).status_code == 400  # no CSRF token, no search
 
 
 def test_home_page_says_what_each_role_can_do(client_for):

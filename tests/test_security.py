@@ -150,6 +150,7 @@ def test_fuzzed_forms_never_cause_a_server_error(client_for, name, address, emai
         admin.post("/admin/users/new", data={"name": name, "email": email, "team": number, "roles": [number]}),
         admin.post("/admin/users", data={"q": name, "team": number, "role": email, "status": address}),
         admin.get("/admin/audit", query_string={"action": name, "user": number, "page": number}),
+        admin.post("/admin/audit", data={"who": name, "user": number, "action": address, "record_id": email}),
         admin.post("/login", data={"email": email, "password": name}),
     ):
         assert response.status_code < 500

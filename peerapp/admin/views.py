@@ -12,7 +12,7 @@ from ..access import allow, recent_login
 from ..audit import AuditEvent, audit
 from ..changes import Refusal, StaleEdit, check_version, record_version, unique_violation
 from ..db import db
-from ..forms import ActionForm
+from ..forms import ActionForm, int_arg
 from ..models import Team, User, UserRole
 from ..navigation import home_panel, nav_item
 from ..pages import render, render_form, render_stale
@@ -96,14 +96,18 @@ def team_edit(team_id: int):
     return render_form("admin/team_form.html", form, team=team)
 
 
+def _name_or_email(needle: str):
+    """Whom a typed name or email finds (the user list and the audit log's "Who")."""
+    return User.name.contains(needle) | User.email.contains(needle.lower())
+
+
 def _filtered_users(form: UserFilterForm):
     query = User.select(User, Team).join(Team, JOIN.LEFT_OUTER, on=(User.team == Team.id))
     status = form.status.data or "active"
     if status != "all":
         query = query.where(User.active == (status == "active"))
     if form.q.data:
-        needle = form.q.data.strip()
-        query = query.where(User.name.contains(needle) | User.email.contains(needle.lower()))
+        query = query.where(_name_or_email(form.q.data.strip()))
     if form.role.data:
         query = query.where(User.id.in_(UserRole.select(UserRole.user).where(UserRole.role == form.role.data)))
     if form.team.data:
@@ -288,15 +292,56 @@ def user_sign_out(user_id: int):
     return redirect(url_for("admin.user_edit", user_id=user.id))
 
 
-@bp.get("/audit")
+AUDIT_FILTERS = ("action", "record_type", "record_id")
+PEOPLE_OFFERED = 20
+
+
+def _audit_filters(form: AuditFilterForm, user_id: int | None = None) -> dict:
+    """The filters as query parameters: never a name, at most a person's id."""
+    args = {name: (form[name].data or "").strip() for name in AUDIT_FILTERS}
+    args = {name: value for name, value in args.items() if value}
+    if user_id:
+        args["user"] = user_id
+    return args
+
+
+@bp.route("/audit", methods=["GET", "POST"])
 @allow("admin")
 def audit_log():
-    """Admins: read the audit log, newest first, filtered. Nobody can edit it."""
-    form = AuditFilterForm(request.args)
+    """Admins: read the audit log, newest first, filtered. Nobody can edit it. The filter
+    form is posted (a typed name stays out of URLs) and leads to the GET page, whose
+    query string carries the other filters and the chosen person's id; several people
+    matching the name are offered to choose from."""
+    form = AuditFilterForm(formdata=request.form if request.method == "POST" else request.args)
+    if request.method == "POST":
+        if not form.validate():
+            return render_form("admin/audit.html", form, events=None, page=None, people=[])
+        words = " ".join((form.who.data or "").split())
+        if not words:
+            return redirect(url_for("admin.audit_log", **_audit_filters(form)))
+        kept = int_arg("user", source=request.form)
+        kept_name = User.select(User.name).where(User.id == kept).scalar() if kept else None
+        if kept_name is not None and words == " ".join(kept_name.split()):
+            return redirect(url_for("admin.audit_log", **_audit_filters(form, kept)))
+        people = list(User.select().where(_name_or_email(words)).order_by(User.name, User.id)
+                      .limit(PEOPLE_OFFERED + 1))
+        if len(people) == 1:
+            return redirect(url_for("admin.audit_log", **_audit_filters(form, people[0].id)))
+        if not people:
+            form.who.errors.append("No one's name or email address contains this: check the spelling")
+            return render_form("admin/audit.html", form, events=None, page=None, people=[])
+        return render("admin/audit.html", form=form, events=None, page=None, people=people[:PEOPLE_OFFERED],
+                      more_people=len(people) > PEOPLE_OFFERED, filters=_audit_filters(form))
     if not form.validate():
-        # A filter that is not one of the choices (or a fuzzed number) filters nothing.
+        # A filter too long to be real (or a fuzzed number) filters nothing.
         for name in form.errors:
-            form[name].data = None
+            if name in AUDIT_FILTERS:
+                form[name].data = None
+    person = None
+    user_id = int_arg("user")
+    if user_id:
+        person = User.select(User.id, User.name).where(User.id == user_id).first()
+    form.user.data, form.who.data = (person.id, person.name) if person else ("", "")
     query = AuditEvent.select(AuditEvent, User).join(User, on=(AuditEvent.user == User.id), join_type=JOIN.LEFT_OUTER)
     if form.action.data:
         query = query.where(AuditEvent.action == form.action.data.strip())
@@ -304,11 +349,12 @@ def audit_log():
         query = query.where(AuditEvent.record_type == form.record_type.data.strip())
     if form.record_id.data:
         query = query.where(AuditEvent.record_id == form.record_id.data.strip())
-    if form.user.data:
-        query = query.where(AuditEvent.user == form.user.data)
+    if person:
+        query = query.where(AuditEvent.user == person.id)
     # Keyset pages (issue #17): page 400 of 2 M rows costs what page 1 does.
     page = paged(query, AuditEvent.at.desc(), AuditEvent.id.desc())
-    return render("admin/audit.html", "admin/_audit_rows.html", form=form, events=page.rows, page=page)
+    return render("admin/audit.html", "admin/_audit_rows.html", form=form, events=page.rows, page=page,
+                  people=[], person=person, filters=_audit_filters(form))
 
 
 @bp.get("/sign-in-failures")
