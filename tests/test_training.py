@@ -170,6 +170,25 @@ def test_facilitator_runs_every_cohort_even_ones_they_do_not_facilitate(build, c
     assert client.get(f"/training/sessions/{session.id}/register").status_code == 200
 
 
+def test_the_cohorts_list_comes_50_a_page_newest_first_with_each_ones_completions(build, client_for, clock):
+    from tests.dom import links, parse
+    first = build.cohort(name="Round 0")
+    done = build.enrol(first, build.candidate())
+    build.mark(done, ["present"] * 6)
+    for n in range(1, 55):
+        clock.advance(minutes=1)
+        build.cohort(name=f"Round {n}")
+    client = client_for("facilitator")
+    page = parse(client.get("/training/cohorts"))
+    newest = [int(n.get("data-cohort-id")) for n in page.select("[data-cohort-id]")]
+    assert len(newest) == 50 and "50 shown of 55 cohorts" in page.text
+    after = [href for href, _ in links(page) if href.startswith("/training/cohorts?after=")]
+    rest = parse(client.get(after[0]))
+    older = [int(n.get("data-cohort-id")) for n in rest.select("[data-cohort-id]")]
+    assert len(older) == 5 and older[-1] == first.id and not set(older) & set(newest)
+    assert rest.one(f"[data-cohort-id='{first.id}']").select("td")[-1].text.strip() == "1"
+
+
 @pytest.mark.parametrize("role", ["peer_lead", "manager"])
 def test_nominating_team_sees_the_training_record_other_teams_get_404(build, client_for, login, people, role):
     cohort = build.cohort()

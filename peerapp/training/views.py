@@ -24,6 +24,7 @@ from ..models import Team
 from ..navigation import home_panel, nav_item
 from ..changes import StaleEdit, check_version, record_version, unique_violation
 from ..pages import is_fragment_request, render, render_form, render_stale
+from ..paging import paged
 from . import services
 from .completion import STATUSES
 from .forms import (CohortForm, CurriculumForm, EnrolForm, EquivalentForm, MarkForm, NominationForm,
@@ -99,8 +100,11 @@ def training_context():
 def cohorts():
     """Facilitators: every cohort, newest first, with places filled and completions."""
     today = clock.today()
-    rows = Cohort.overview(Cohort.listed(), today, user=current_user.id)
-    return render_template("training/cohorts.html", rows=rows)
+    # Paged like every list: the Trust's cohorts grow every year, and each row's
+    # completions come from the register of every place.
+    page = paged(Cohort.listed(), Cohort.created_at.desc(), Cohort.id.desc())
+    rows = Cohort.overview(page.rows, today, user=current_user.id)
+    return render_template("training/cohorts.html", rows=rows, page=page)
 
 
 def _save_cohort(cohort: Cohort | None, form: CohortForm) -> Cohort:
