@@ -20,6 +20,7 @@ from collections import Counter, defaultdict
 import peewee as pw
 
 from .. import clock
+from ..db import db
 from ..outcomes import change
 from ..presence import figures as presence_figures
 
@@ -82,7 +83,9 @@ def uptake(start: dt.date, end: dt.date, team_ids: list[int], today: dt.date | N
                .group_by(FirstMeeting.referral).tuples())
     accepted = declined = 0
     waits: dict[str, list[int]] = {"screening": [], "match": [], "meeting": []}
-    for rid, referred_on, screened_on, accepted_at, declined_at, matched_at in rows:
+    # One row per referral of the period: read from the cursor as they come (``_day``
+    # makes the dates), not converted value by value by peewee first.
+    for rid, referred_on, screened_on, accepted_at, declined_at, matched_at in db.execute(rows):
         referred_on = _day(referred_on)
         accepted += accepted_at is not None
         declined += declined_at is not None
