@@ -1178,3 +1178,20 @@ def test_a_peer_lead_ends_a_match_before_the_first_meeting(world, login):
     # A clinician cannot end it.
     assert login(world.clinician).post(f"/referrals/{referral.id}/end-assignment",
                                        data={"reason": "x"}).status_code == 403
+
+
+def test_row_links_are_the_urls_flask_builds(app):
+    """Lists build each row's link from a shape made once per endpoint (templating.row_url):
+    the same URL url_for gives, for every id, under any mount point."""
+    from flask import url_for
+
+    from peerapp.templating import row_url
+    for root in ("", "/peer"):
+        with app.test_request_context(base_url=f"http://localhost{root}"):
+            for referral_id in (1, 42, 2**63 - 1):
+                for endpoint in ("referrals.show", "referrals.screen", "referrals.assign"):
+                    assert row_url(endpoint, referral_id=referral_id) == url_for(endpoint, referral_id=referral_id)
+            assert row_url("referrals.contact_correct", referral_id=3, contact_id=4) == url_for(
+                "referrals.contact_correct", referral_id=3, contact_id=4)
+            with pytest.raises(ValueError):
+                row_url("referrals.show", referral_id="1/../../admin")
