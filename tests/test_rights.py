@@ -209,19 +209,22 @@ def test_retention_review_lists_only_service_users_whose_every_referral_ended_be
     """The review's rule, person by person: every referral finished (declined or closed)
     and the last of them changed state before the period began; the date shown is the last."""
     from peerapp.referrals.models import Referral, ServiceUser
+    from peerapp.personal import ERASED
     from peerapp.referrals.rights import past_retention
 
     with app.app_context():
-        ids = [r for (r,) in Referral.select(Referral.id).order_by(Referral.id).limit(5).tuples()]
-        assert len(ids) == 5, "the demo has five referrals to share out"
+        ids = [r for (r,) in Referral.select(Referral.id).order_by(Referral.id).limit(6).tuples()]
+        assert len(ids) == 6, "the demo has six referrals to share out"
         team = Referral.get_by_id(ids[0]).team_id
         past, still_open, recent = (ServiceUser.create(name=n, team=team) for n in ("Zq Past", "Zq Open", "Zq Recent"))
         ServiceUser.create(name="Zq Never referred", team=team)
+        erased = ServiceUser.create(name=ERASED, team=team)  # erased already: nothing left to review
         for rid, su, state, at in ((ids[0], past, "closed", dt.datetime(2003, 1, 2)),
                                    (ids[1], past, "declined", dt.datetime(2005, 6, 1, 9)),
                                    (ids[2], still_open, "closed", dt.datetime(2003, 1, 2)),
                                    (ids[3], still_open, "active", dt.datetime(2003, 1, 2)),
-                                   (ids[4], recent, "closed", dt.datetime(2007, 1, 2))):
+                                   (ids[4], recent, "closed", dt.datetime(2007, 1, 2)),
+                                   (ids[5], erased, "closed", dt.datetime(2003, 1, 2))):
             Referral.update(service_user=su, state=state, state_changed_at=at).where(Referral.id == rid).execute()
         Referral.update(state_changed_at=dt.datetime(2026, 1, 1)).where(Referral.id.not_in(ids)).execute()
         found = past_retention({"service_user": 20}, dt.date(2026, 12, 1))
