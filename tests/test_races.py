@@ -132,3 +132,45 @@ def test_racing_an_approval_assigns_the_referral_once(w, login, client_for, monk
         assert Assignment.select().where(Assignment.referral == w.amira.id).count() == 1
         assert _events(w.amira.id, states.MATCHED) == 1
         assert AuditEvent.for_record("run_proposal", proposal.id).where(AuditEvent.action == "approve").count() == 1
+
+
+def test_a_contact_waits_for_a_close_being_saved_and_is_then_refused(world):
+    """The contact's transaction reads the referral's state held (FOR UPDATE on
+    PostgreSQL; SQLite's IMMEDIATE transaction): while a close is being saved, a
+    contact from a page opened before waits for it, then is refused. A plain read
+    would have seen "active" and stored a contact on a closed referral."""
+    import datetime as dt
+    import threading
+    import time
+
+    from peerapp.referrals.models import Contact
+    referral = advance(world, world.referral, states.ACTIVE, peer=world.paid)
+    closing, answer = threading.Event(), {}
+
+    def close():
+        with inside(), db.atomic():
+            services.close(Referral.get_by_id(referral.id), "goals met", "Done", by=world.lead)
+            closing.set()
+            time.sleep(0.5)  # the close's transaction still open
+
+    def contact():
+        closing.wait(10)
+        with inside():
+            try:
+                services.record_contact(stale, by=world.paid.user, contact_on=dt.date(2026, 4, 30),
+                                        attendance="attended", summary="Typed before it closed")
+                answer["stored"] = True
+            except Refusal as refusal:
+                answer["refused"] = str(refusal)
+
+    with inside():
+        stale = Referral.get_by_id(referral.id)  # the peer's page, opened while active
+    threads = [threading.Thread(target=close), threading.Thread(target=contact)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert "this referral is closed" in answer.get("refused", ""), answer
+    with inside():
+        assert Contact.select().where(Contact.referral == referral.id).count() == 0
+        assert Referral.get_by_id(referral.id).state == states.CLOSED
