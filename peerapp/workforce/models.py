@@ -19,7 +19,7 @@ import peewee as pw
 
 from .. import clock
 from ..changes import Refusal  # noqa: F401  (areas import it from here too)
-from ..db import SqlOnce
+from ..db import SqlOnce, read_memo
 from ..models import BaseModel, Team, User
 from ..providers import Question
 from ..training.models import Candidate
@@ -159,7 +159,17 @@ class PeerLeadDesignation(BaseModel):
 
     @classmethod
     def is_lead(cls, user, team) -> bool:
-        return bool(user and team) and cls.for_team(team).where(cls.user == user).exists()
+        if not (user and team):
+            return False
+        # The role page asks it of the reader and of the supervisor, often the same person.
+        memo = read_memo("is_lead")
+        key = (getattr(user, "id", user), getattr(team, "id", team))
+        if memo is not None and key in memo:
+            return memo[key]
+        found = cls.for_team(team).where(cls.user == user).exists()
+        if memo is not None:
+            memo[key] = found
+        return found
 
     @classmethod
     def warnings(cls, team) -> list[str]:
@@ -563,8 +573,16 @@ class StaffConflict(BaseModel):
         candidate_id = getattr(role_or_candidate, "candidate_id", None) or getattr(role_or_candidate, "id", None)
         if staff is None or candidate_id is None:
             return False
-        return (cls.select().join(PeerRole)
-                .where(cls.staff == staff, PeerRole.candidate == candidate_id).exists())
+        # The role page asks it twice (the supervisor's conflict, and why they cannot stay).
+        memo = read_memo("staff_conflict")
+        key = (getattr(staff, "id", staff), candidate_id)
+        if memo is not None and key in memo:
+            return memo[key]
+        found = (cls.select().join(PeerRole)
+                 .where(cls.staff == staff, PeerRole.candidate == candidate_id).exists())
+        if memo is not None:
+            memo[key] = found
+        return found
 
 
 def current_supervisor_id(user) -> int | None:
