@@ -92,14 +92,22 @@ class SqlOnce:
         assert sorted(i for kind, i in slots if kind == "value") == list(range(count)), "each value once, unchanged"
         return sql, slots, made
 
-    def __call__(self, *values, variant=None):
-        """The query for ``values``, already run: iterate it (and only that: it is a copy
-        of the query built with markers, which tells peewee how to read the rows)."""
+    def _run(self, values, variant):
         key = (type(db.obj), variant)
         if key not in self.shapes:
             self.shapes[key] = self._shape(variant, len(values))
         sql, slots, made = self.shapes[key]
-        cursor = db.execute_sql(sql, [values[i] if kind == "value" else i for kind, i in slots])
+        return key, made, db.execute_sql(sql, [values[i] if kind == "value" else i for kind, i in slots])
+
+    def rows(self, *values, variant=None):
+        """The driver's cursor for ``values``: rows as plain tuples of what the engine
+        returns (no field converters: a DATE may come as text on SQLite)."""
+        return self._run(values, variant)[2]
+
+    def __call__(self, *values, variant=None):
+        """The query for ``values``, already run: iterate it (and only that: it is a copy
+        of the query built with markers, which tells peewee how to read the rows)."""
+        key, made, cursor = self._run(values, variant)
         query = made.clone()
         query._cursor_wrapper = wrapper = query._get_cursor_wrapper(cursor)
         # How to turn the rows into objects (the columns' fields and converters, the

@@ -20,7 +20,7 @@ from collections import Counter, defaultdict
 import peewee as pw
 
 from .. import clock
-from ..db import db
+from ..db import SqlOnce
 from ..outcomes import change
 from ..presence import figures as presence_figures
 
@@ -58,34 +58,76 @@ STATE_GROUPS = (
 )
 
 
-def uptake(start: dt.date, end: dt.date, team_ids: list[int], today: dt.date | None = None) -> Section:
-    from ..referrals.models import FirstMeeting, Referral, ReferralEvent
+# The sections' queries are built into SQL once per engine and number of teams
+# (``db.SqlOnce``, ``variant=len(team_ids)``): peewee took longer to build each of these
+# ~25 selects than the engine to run most of them. Every build takes ``(teams, *values)``
+# with the team ids first (``_period(...)`` puts them there).
+def _period(once: SqlOnce, team_ids: list[int], *values, rows: bool = False):
+    run = once.rows if rows else once
+    return run(*team_ids, *values, variant=len(team_ids))
 
-    R, E = Referral, ReferralEvent
-    received = R.select(R.id).where(R.referred_on.between(start, end), R.team.in_(team_ids))
 
-    by_state = dict(R.select(R.state, pw.fn.COUNT(R.id)).where(R.id.in_(received))
-                    .group_by(R.state).tuples())
-    total = sum(by_state.values())
-    state_rows = [(label, [sum(by_state.get(s, 0) for s in group)]) for label, group in STATE_GROUPS]
+def _teams_first(build):
+    """``build(teams, *values)`` as a SqlOnce build: ``(n, *team ids, *values)``."""
+    return SqlOnce(lambda n, *values: build(list(values[:n]), *values[n:]))
 
+
+def _received(teams, start, end):
+    from ..referrals.models import Referral as R
+    return R.select(R.id).where(R.referred_on.between(start, end), R.team.in_(teams))
+
+
+def _uptake_by_state(teams, start, end):
+    from ..referrals.models import Referral as R
+    return (R.select(R.state, pw.fn.COUNT(R.id)).where(R.id.in_(_received(teams, start, end)))
+            .group_by(R.state).tuples())
+
+
+def _uptake_rows(teams, start, end):
     # One row per referral: when it was first accepted and first matched (events), and
     # the screening decision day (kept on the referral).
+    from ..referrals.models import Referral as R, ReferralEvent as E
     first_at = lambda state: pw.fn.MIN(pw.Case(None, [(E.to_state == state, E.at)], None))  # noqa: E731
-    rows = (R.select(R.id, R.referred_on, R.screened_on,
+    return (R.select(R.id, R.referred_on, R.screened_on,
                      first_at("accepted").alias("accepted_at"), first_at("declined").alias("declined_at"),
                      first_at("matched").alias("matched_at"))
             .join(E, pw.JOIN.LEFT_OUTER, on=(E.referral == R.id))
-            .where(R.id.in_(received))
+            .where(R.id.in_(_received(teams, start, end)))
             .group_by(R.id, R.referred_on, R.screened_on).tuples())
-    met = dict(FirstMeeting.select(FirstMeeting.referral, pw.fn.MIN(FirstMeeting.meeting_on))
-               .where(FirstMeeting.referral.in_(received), FirstMeeting.meeting_on.is_null(False))
-               .group_by(FirstMeeting.referral).tuples())
+
+
+def _uptake_met(teams, start, end):
+    from ..referrals.models import FirstMeeting as F
+    return (F.select(F.referral, pw.fn.MIN(F.meeting_on))
+            .where(F.referral.in_(_received(teams, start, end)), F.meeting_on.is_null(False))
+            .group_by(F.referral).tuples())
+
+
+def _uptake_outcomes(teams, start, end):
+    from ..referrals.models import Referral as R
+    return (R.select(R.outcome, pw.fn.COUNT(R.id))
+            .where(R.id.in_(_received(teams, start, end)), R.state == "closed")
+            .group_by(R.outcome).order_by(R.outcome).tuples())
+
+
+_UPTAKE_BY_STATE = _teams_first(_uptake_by_state)
+_UPTAKE_ROWS = _teams_first(_uptake_rows)
+_UPTAKE_MET = _teams_first(_uptake_met)
+_UPTAKE_OUTCOMES = _teams_first(_uptake_outcomes)
+
+
+def uptake(start: dt.date, end: dt.date, team_ids: list[int], today: dt.date | None = None) -> Section:
+    by_state = dict(_period(_UPTAKE_BY_STATE, team_ids, start, end))
+    total = sum(by_state.values())
+    state_rows = [(label, [sum(by_state.get(s, 0) for s in group)]) for label, group in STATE_GROUPS]
+
+    met = dict(_period(_UPTAKE_MET, team_ids, start, end))
     accepted = declined = 0
     waits: dict[str, list[int]] = {"screening": [], "match": [], "meeting": []}
     # One row per referral of the period: read from the cursor as they come (``_day``
     # makes the dates), not converted value by value by peewee first.
-    for rid, referred_on, screened_on, accepted_at, declined_at, matched_at in db.execute(rows):
+    for rid, referred_on, screened_on, accepted_at, declined_at, matched_at in _period(
+            _UPTAKE_ROWS, team_ids, start, end, rows=True):
         referred_on = _day(referred_on)
         accepted += accepted_at is not None
         declined += declined_at is not None
@@ -94,8 +136,7 @@ def uptake(start: dt.date, end: dt.date, team_ids: list[int], today: dt.date | N
             if moment is not None:
                 waits[key].append(max(0, (moment - referred_on).days))
 
-    outcomes = (R.select(R.outcome, pw.fn.COUNT(R.id))
-                .where(R.id.in_(received), R.state == "closed").group_by(R.outcome).order_by(R.outcome).tuples())
+    outcomes = list(_period(_UPTAKE_OUTCOMES, team_ids, start, end))
     time_rows, basis = [], []
     for key, label in (("screening", "Referral to screening decision"), ("match", "Referral to match"),
                        ("meeting", "Referral to first meeting")):
@@ -119,19 +160,61 @@ def uptake(start: dt.date, end: dt.date, team_ids: list[int], today: dt.date | N
 CASELOAD_BANDS = (("No one", 0, 0), ("1 or 2", 1, 2), ("3 or 4", 3, 4), ("5 or more", 5, 10**9))
 
 
-def delivery(start: dt.date, end: dt.date, team_ids: list[int], today: dt.date | None = None) -> Section:
-    from ..referrals import states
-    from ..referrals.models import Assignment, Contact, Intervention, Referral
-    from ..workforce.models import PeerRole
+def _contacts_by_attendance(teams, start, end):
+    from ..referrals.models import Contact as C, Referral
+    return (C.select(C.attendance, C.setting, pw.fn.COUNT(C.id)).join(Referral, on=(C.referral == Referral.id))
+            .where(C.contact_on.between(start, end) & Referral.team.in_(teams))
+            .group_by(C.attendance, C.setting).tuples())
 
-    C = Contact
-    in_scope = (C.contact_on.between(start, end)) & (Referral.team.in_(team_ids))
-    contacts = C.select().join(Referral, on=(C.referral == Referral.id))
+
+def _contacts_by_intervention(teams, start, end):
+    # Contacts with each intervention, and per referral (to compare with the planned number):
+    # counted per referral, then per intervention, both in the database.
+    from ..referrals.models import Contact as C, Intervention, Referral
+    per_referral = (C.select(C.intervention.alias("intervention"), C.referral, pw.fn.COUNT(C.id).alias("n"))
+                    .join(Referral, on=(C.referral == Referral.id))
+                    .where(C.contact_on.between(start, end) & Referral.team.in_(teams), C.attendance == "attended")
+                    .group_by(C.intervention, C.referral)).alias("per_referral")
+    sessions = per_referral.c.n
+    reached = pw.Case(None, [((Intervention.typical_sessions > 0) & (sessions >= Intervention.typical_sessions),
+                              pw.SQL("1"))], pw.SQL("0"))
+    return (Intervention.select(Intervention.name, pw.fn.COUNT(per_referral.c.referral_id),
+                                pw.fn.SUM(sessions), pw.fn.SUM(reached))
+            .from_(per_referral)
+            .join(Intervention, pw.JOIN.LEFT_OUTER, on=(per_referral.c.intervention == Intervention.id))
+            .group_by(Intervention.name).tuples())
+
+
+def _roles_in_post_now(teams):
+    from ..workforce.models import PeerRole
+    return (PeerRole.select(PeerRole.id, PeerRole.max_caseload)
+            .where(PeerRole.team.in_(teams), PeerRole.status.in_(("active", "paused"))).tuples())
+
+
+def _caseloads(teams):
+    # Caseload now: open assignments of roles in post, counted per role.
+    from ..referrals import states
+    from ..referrals.models import Assignment, Referral
+    from ..workforce.models import PeerRole
+    roles = PeerRole.select(PeerRole.id).where(PeerRole.team.in_(teams), PeerRole.status.in_(("active", "paused")))
+    return (Assignment.select(Assignment.peer_role, pw.fn.COUNT(Assignment.id))
+            .join(Referral, on=(Assignment.referral == Referral.id))
+            .where(Assignment.ended_at.is_null(), Referral.state.in_(states.CASELOAD_STATES),
+                   Assignment.peer_role.in_(roles))
+            .group_by(Assignment.peer_role).tuples())
+
+
+_CONTACTS_BY_ATTENDANCE = _teams_first(_contacts_by_attendance)
+_CONTACTS_BY_INTERVENTION = _teams_first(_contacts_by_intervention)
+_ROLES_IN_POST_NOW = _teams_first(_roles_in_post_now)
+_CASELOADS = _teams_first(_caseloads)
+
+
+def delivery(start: dt.date, end: dt.date, team_ids: list[int], today: dt.date | None = None) -> Section:
     # By attendance and setting in one walk of the period's contacts (a few rows).
     attendance: Counter = Counter()
     by_setting: Counter = Counter()
-    for how, setting, n in (contacts.select(C.attendance, C.setting, pw.fn.COUNT(C.id)).where(in_scope)
-                            .group_by(C.attendance, C.setting).tuples()):
+    for how, setting, n in _period(_CONTACTS_BY_ATTENDANCE, team_ids, start, end):
         attendance[how] += n
         if how == "attended":
             by_setting[setting] += n
@@ -139,31 +222,11 @@ def delivery(start: dt.date, end: dt.date, team_ids: list[int], today: dt.date |
     dna = attendance.get("did not attend", 0)
     attendance_rows = [(label.capitalize(), [attendance.get(label, 0)])
                        for label in ("attended", "did not attend", "cancelled")]
-    # Contacts with each intervention, and per referral (to compare with the planned number):
-    # counted per referral, then per intervention, both in the database.
-    per_referral = (C.select(C.intervention.alias("intervention"), C.referral, pw.fn.COUNT(C.id).alias("n"))
-                    .join(Referral, on=(C.referral == Referral.id))
-                    .where(in_scope, C.attendance == "attended")
-                    .group_by(C.intervention, C.referral)).alias("per_referral")
-    sessions = per_referral.c.n
-    reached = pw.Case(None, [((Intervention.typical_sessions > 0) & (sessions >= Intervention.typical_sessions),
-                              pw.SQL("1"))], pw.SQL("0"))
-    plan = (Intervention.select(Intervention.name, pw.fn.COUNT(per_referral.c.referral_id),
-                                pw.fn.SUM(sessions), pw.fn.SUM(reached))
-            .from_(per_referral)
-            .join(Intervention, pw.JOIN.LEFT_OUTER, on=(per_referral.c.intervention == Intervention.id))
-            .group_by(Intervention.name).tuples())
     plan_rows = sorted((name or "No intervention recorded", [referrals, int(n), int(hit)])
-                       for name, referrals, n, hit in plan)
+                       for name, referrals, n, hit in _period(_CONTACTS_BY_INTERVENTION, team_ids, start, end))
 
-    # Caseload now: open assignments of roles in post, counted per role.
-    roles = dict(PeerRole.select(PeerRole.id, PeerRole.max_caseload)
-                 .where(PeerRole.team.in_(team_ids), PeerRole.status.in_(("active", "paused"))).tuples())
-    loads = dict(Assignment.select(Assignment.peer_role, pw.fn.COUNT(Assignment.id))
-                 .join(Referral, on=(Assignment.referral == Referral.id))
-                 .where(Assignment.ended_at.is_null(), Referral.state.in_(states.CASELOAD_STATES),
-                        Assignment.peer_role.in_(list(roles) or [0]))
-                 .group_by(Assignment.peer_role).tuples())
+    roles = dict(_period(_ROLES_IN_POST_NOW, team_ids))
+    loads = dict(_period(_CASELOADS, team_ids))
     band_rows = [(label, [sum(1 for r in roles if low <= loads.get(r, 0) <= high)])
                  for label, low, high in CASELOAD_BANDS]
     places = [("Service users with a peer now", [sum(loads.values())]),
@@ -186,29 +249,74 @@ def delivery(start: dt.date, end: dt.date, team_ids: list[int], today: dt.date |
 
 
 # --- Workforce -------------------------------------------------------------------------
+def _in_post(teams, end):
+    from ..workforce.models import PeerRole as P
+    return P.select(P.id).where(P.team.in_(teams), P.status.in_(("active", "paused")), P.start_date <= end)
+
+
+def _peers_by_kind(teams, end):
+    from ..workforce.models import PeerRole as P
+    return (P.select(P.kind, pw.fn.COUNT(P.id), pw.fn.SUM(P.hours_per_week)).where(P.id.in_(_in_post(teams, end)))
+            .group_by(P.kind).tuples())
+
+
+def _lapsing_checks(teams, end):
+    # Newest check of each kind per person in post (one query, newest first).
+    from ..workforce.models import CheckType, PeerRole as P, RecruitmentCheck as RC
+    return (RC.select(RC.candidate, CheckType.id, CheckType.name, RC.expires_on)
+            .join(CheckType)
+            .where(CheckType.lapses == True,  # noqa: E712
+                   RC.candidate.in_(P.select(P.candidate).where(P.id.in_(_in_post(teams, end)))))
+            .order_by(RC.completed_on.desc(), RC.id.desc()).tuples())
+
+
+def _starts(teams, end):
+    from ..workforce.models import PeerRole as P
+    return P.select(P.id, P.start_date).where(P.id.in_(_in_post(teams, end))).tuples()
+
+
+def _supervisions(teams, end, as_of):
+    from ..workforce.models import Supervision as S
+    return (S.select(S.role, S.held_on, S.next_on)
+            .where(S.role.in_(_in_post(teams, end)), S.held_on <= as_of)
+            .order_by(S.held_on.desc(), S.id.desc()).tuples())
+
+
+def _named_leads(teams):
+    from ..models import User, UserRole
+    from ..workforce.models import PeerLeadDesignation as D
+    return (D.select(D.team, pw.fn.COUNT(D.id))
+            .join(User, on=(D.user == User.id))
+            .where(D.team.in_(teams), User.active == True,  # noqa: E712
+                   User.team == D.team,
+                   User.id.in_(UserRole.select(UserRole.user).where(UserRole.role == "peer_lead")))
+            .group_by(D.team).tuples())
+
+
+def _active_teams(teams):
+    from ..models import Team
+    return Team.select(Team.id).where(Team.id.in_(teams), Team.active == True).tuples()  # noqa: E712
+
+
+_PEERS_BY_KIND = _teams_first(_peers_by_kind)
+_LAPSING_CHECKS = _teams_first(_lapsing_checks)
+_STARTS = _teams_first(_starts)
+_SUPERVISIONS = _teams_first(_supervisions)
+_NAMED_LEADS = _teams_first(_named_leads)
+_ACTIVE_TEAMS = _teams_first(_active_teams)
+
+
 def workforce(start: dt.date, end: dt.date, team_ids: list[int], today: dt.date | None = None) -> Section:
-    from ..models import Team, User, UserRole
-    from ..workforce.models import (CheckType, PeerLeadDesignation, PeerRole, RecruitmentCheck, Supervision,
-                                    WorkforceSetting)
+    from ..workforce.models import WorkforceSetting
 
     today = today or clock.today()
     as_of = min(end, today)
-    P = PeerRole
-    in_post = P.select(P.id).where(P.team.in_(team_ids), P.status.in_(("active", "paused")), P.start_date <= end)
-    by_kind = {kind: (n, hours or 0) for kind, n, hours in
-               P.select(P.kind, pw.fn.COUNT(P.id), pw.fn.SUM(P.hours_per_week)).where(P.id.in_(in_post))
-               .group_by(P.kind).tuples()}
+    by_kind = {kind: (n, hours or 0) for kind, n, hours in _period(_PEERS_BY_KIND, team_ids, end)}
     peer_rows = [("Paid", [by_kind.get("paid", (0, 0))[0]]), ("Volunteer", [by_kind.get("volunteer", (0, 0))[0]])]
     hours_rows = [(label, [round(by_kind.get(kind, (0, 0))[1])]) for label, kind in
                   (("Paid", "paid"), ("Volunteer", "volunteer"))]
 
-    # Newest check of each kind per person in post (one query, newest first).
-    checks = (RecruitmentCheck.select(RecruitmentCheck.candidate, CheckType.id, CheckType.name,
-                                      RecruitmentCheck.expires_on)
-              .join(CheckType)
-              .where(CheckType.lapses == True,  # noqa: E712
-                     RecruitmentCheck.candidate.in_(P.select(P.candidate).where(P.id.in_(in_post))))
-              .order_by(RecruitmentCheck.completed_on.desc(), RecruitmentCheck.id.desc()).tuples())
+    checks = _period(_LAPSING_CHECKS, team_ids, end)
     newest, expiring = {}, defaultdict(lambda: [0, 0])
     for candidate_id, type_id, name, expires_on in checks:
         if (candidate_id, type_id) in newest:
@@ -221,25 +329,18 @@ def workforce(start: dt.date, end: dt.date, team_ids: list[int], today: dt.date 
             expiring[name][1] += 1
 
     every = dt.timedelta(days=WorkforceSetting.supervision_days())
-    starts = dict(P.select(P.id, P.start_date).where(P.id.in_(in_post)).tuples())
+    starts = dict(_period(_STARTS, team_ids, end))
     last: dict[int, tuple] = {}
-    for role_id, held_on, next_on in (Supervision.select(Supervision.role, Supervision.held_on, Supervision.next_on)
-                                      .where(Supervision.role.in_(list(starts) or [0]), Supervision.held_on <= as_of)
-                                      .order_by(Supervision.held_on.desc(), Supervision.id.desc()).tuples()):
+    for role_id, held_on, next_on in _period(_SUPERVISIONS, team_ids, end, as_of):
         last.setdefault(role_id, (held_on, next_on))
     overdue = 0
     for role_id, start_date in starts.items():
         held_on, next_on = last.get(role_id, (None, None))
         due = (next_on or held_on + every) if held_on else start_date + every
         overdue += due < as_of
-    leads = dict(PeerLeadDesignation.select(PeerLeadDesignation.team, pw.fn.COUNT(PeerLeadDesignation.id))
-                 .join(User, on=(PeerLeadDesignation.user == User.id))
-                 .where(PeerLeadDesignation.team.in_(team_ids), User.active == True,  # noqa: E712
-                        User.team == PeerLeadDesignation.team,
-                        User.id.in_(UserRole.select(UserRole.user).where(UserRole.role == "peer_lead")))
-                 .group_by(PeerLeadDesignation.team).tuples())
-    teams = Team.select(Team.id).where(Team.id.in_(team_ids), Team.active == True)  # noqa: E712
-    with_two = sum(1 for (tid,) in teams.tuples() if leads.get(tid, 0) >= 2)
+    leads = dict(_period(_NAMED_LEADS, team_ids))
+    teams = [tid for (tid,) in _period(_ACTIVE_TEAMS, team_ids)]
+    with_two = sum(1 for tid in teams if leads.get(tid, 0) >= 2)
     return Section("workforce", "Workforce", "Are there enough peers, in date and supported?", [
         Table("peers", "Peers in post", ["Peers"], peer_rows,
               note="Roles active or paused today that had started by the end of the period.", parts=True),
@@ -251,39 +352,65 @@ def workforce(start: dt.date, end: dt.date, team_ids: list[int], today: dt.date 
               [("Up to date", [len(starts) - overdue]), ("Overdue", [overdue])],
               note=f"On {as_of:%-d %b %Y}, against the team's supervision frequency.", parts=True),
         Table("peer-leads", "Teams with two named peer leads", ["Teams"],
-              [("Two or more named", [with_two]), ("Fewer than two", [teams.count() - with_two])],
+              [("Two or more named", [with_two]), ("Fewer than two", [len(teams) - with_two])],
               kind=PLAIN, note="The SOP asks each team to name two paid peer leads. Counts of teams are not suppressed."),
     ])
 
 
 # --- Training --------------------------------------------------------------------------
+def _cohort_spans():
+    from ..training.models import Cohort, CohortSession
+    return (Cohort.select(Cohort.id, pw.fn.MIN(CohortSession.held_on), pw.fn.MAX(CohortSession.held_on))
+            .join(CohortSession).group_by(Cohort.id).tuples())
+
+
+def _places(teams, *cohorts):
+    from ..training.models import PLACE, Candidate, Enrolment
+    return (Enrolment.select(Enrolment.id, Enrolment.candidate, Enrolment.cohort)
+            .join(Candidate)
+            .where(Enrolment.status == PLACE, Enrolment.cohort.in_(list(cohorts) or [0]),
+                   Candidate.team.in_(teams)).tuples())
+
+
+def _nominated(teams, start, end):
+    from ..training.models import Candidate
+    return (Candidate.select(pw.fn.COUNT(Candidate.id))
+            .where(Candidate.team.in_(teams), Candidate.nominated_on.between(start, end)).tuples())
+
+
+def _equivalents(teams, start, end):
+    from ..training.models import Candidate, EquivalentTraining as ET
+    return (ET.select(pw.fn.COUNT(ET.candidate.distinct())).join(Candidate)
+            .where(Candidate.team.in_(teams), ET.recognised_on.between(start, end)).tuples())
+
+
+_COHORT_SPANS = SqlOnce(_cohort_spans)
+_PLACES = SqlOnce(lambda shape, *values: _places(list(values[:shape[0]]), *values[shape[0]:]))
+_NOMINATED = _teams_first(_nominated)
+_EQUIVALENTS = _teams_first(_equivalents)
+
+
 def training(start: dt.date, end: dt.date, team_ids: list[int], today: dt.date | None = None) -> Section:
-    from ..training.models import (PLACE, Candidate, Cohort, CohortSession, Enrolment, EquivalentTraining)
+    from ..training.models import Enrolment
     from ..workforce.models import PeerRole
 
     today = today or clock.today()
-    spans = list(Cohort.select(Cohort.id, pw.fn.MIN(CohortSession.held_on), pw.fn.MAX(CohortSession.held_on))
-                 .join(CohortSession).group_by(Cohort.id).tuples())
+    spans = list(_COHORT_SPANS())
     cohort_state = {}
     for cohort_id, first, last in spans:
         first, last = _day(first), _day(last)
         if first <= end and last >= start:  # ran (or runs) at some time in the period
             cohort_state[cohort_id] = "planned" if today < first else "finished" if today > last else "running"
     states = Counter(cohort_state.values())
-    places = list(Enrolment.select(Enrolment.id, Enrolment.candidate, Enrolment.cohort)
-                  .join(Candidate)
-                  .where(Enrolment.status == PLACE, Enrolment.cohort.in_(list(cohort_state) or [0]),
-                         Candidate.team.in_(team_ids)).tuples())
+    # A shape per number of teams and of cohorts in the period (a few of each).
+    places = list(_PLACES(*team_ids, *cohort_state, variant=(len(team_ids), len(cohort_state))))
     finished = [(eid, cid) for eid, cid, cohort in places if cohort_state[cohort] == "finished"]
     done = Enrolment.completion_days([eid for eid, _ in finished])
     completers = {cid for eid, cid in finished if eid in done}
     with_role = set(PeerRole.select(PeerRole.candidate).where(PeerRole.candidate.in_(list(completers) or [0]))
                     .distinct().tuples())
-    nominated = (Candidate.select().where(Candidate.team.in_(team_ids),
-                                          Candidate.nominated_on.between(start, end)).count())
-    equivalents = (EquivalentTraining.select(EquivalentTraining.candidate).join(Candidate)
-                   .where(Candidate.team.in_(team_ids), EquivalentTraining.recognised_on.between(start, end))
-                   .distinct().count())
+    [(nominated,)] = _period(_NOMINATED, team_ids, start, end)
+    [(equivalents,)] = _period(_EQUIVALENTS, team_ids, start, end)
     return Section("training", "Training", "Are people being trained, and do they go on to a role?", [
         Table("cohorts", "Cohorts in the period", ["Cohorts"],
               [("Finished", [states["finished"]]), ("Running", [states["running"]]), ("Planned", [states["planned"]])],
