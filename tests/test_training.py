@@ -510,6 +510,83 @@ def test_duplicate_enrolment_is_refused(build, client_for):
     assert in_db(lambda: Enrolment.select().where(Enrolment.cohort == cohort).count()) == 1
 
 
+def _offered(client, cohort) -> dict[int, str]:
+    """The add-a-candidate list on the cohort page: candidate id -> the option's text."""
+    page = parse(client.get(f"/training/cohorts/{cohort.id}"))
+    return {int(o.get("value")): o.text.strip() for o in page.select("select[name=candidate] option")
+            if o.get("value") != "0"}
+
+
+def test_the_list_offers_only_who_may_be_added_and_the_check_is_the_same_rule(build, client_for, people):
+    """Offered: not on this cohort now (a withdrawal may come back), not trained by the
+    register under the current rule or by an equivalent; someone placed elsewhere is
+    offered with where (a catch-up). Each one the list leaves out, posted by hand, is
+    refused with the reason and nothing saved; each one it offers is accepted."""
+    cohort, earlier = build.cohort("Round 9", places=20), build.cohort("Round 1", start=START - dt.timedelta(weeks=10))
+    waiting_for_a_place = build.candidate("Una Placed")
+    came_back = build.candidate("Will Return")
+    build.enrol(cohort, came_back, status=WITHDRAWN)
+    dropped_out = build.candidate("Dee Parted")
+    build.mark(build.enrol(earlier, dropped_out, status=WITHDRAWN), [PRESENT] * 6)  # a withdrawal never completes
+    short = build.candidate("Sho Rtone")
+    build.mark(build.enrol(earlier, short), [PRESENT, PRESENT, ABSENT, PRESENT, PRESENT, PRESENT])
+    trained = build.candidate("Tra Ined")
+    build.mark(build.enrol(earlier, trained), [PRESENT, LATE, PRESENT, PRESENT, PRESENT, PRESENT])
+    caught = build.candidate("Cau Ghtup")
+    build.mark(build.enrol(earlier, caught), [PRESENT, CAUGHT_UP, PRESENT, PRESENT, PRESENT, PRESENT],
+               catch_up={2: TODAY})
+    elsewhere = build.candidate("Eq Uivalent")
+    with db.connection_context():
+        EquivalentTraining.create(candidate=elsewhere, provider="Recovery College", completed_on=dt.date(2025, 1, 2),
+                                  evidence="certificate seen", recognised_by=people["facilitator"], recognised_on=TODAY)
+    here = build.candidate("Al Ready")
+    build.enrol(cohort, here)
+    client = client_for("facilitator")
+    offered = _offered(client, cohort)
+    assert set(offered) == {waiting_for_a_place.id, came_back.id, dropped_out.id, short.id}
+    assert "has a place in Round 1" in offered[short.id] and "has a place" not in offered[waiting_for_a_place.id]
+    # The rule changes: 5 of 6 is enough, so Sho Rtone has completed and is no longer offered.
+    with db.connection_context():
+        Curriculum.update(minimum_sessions=5).execute()
+    assert set(_offered(client, cohort)) == {waiting_for_a_place.id, came_back.id, dropped_out.id}
+    for person, reason in [(short, "Sho Rtone completed training on"), (trained, "Tra Ined completed training on"),
+                           (caught, "Cau Ghtup completed training on"), (elsewhere, "Eq Uivalent completed training on 2 Jan 2025"),
+                           (here, "Al Ready is already on this cohort (has a place)")]:
+        r = client.post(f"/training/cohorts/{cohort.id}/enrol", data={"candidate": person.id})
+        assert r.status_code == 422 and reason in text(r), person.name
+        assert person.id not in _offered(client, cohort)
+    assert in_db(lambda: Enrolment.select().where(Enrolment.cohort == cohort).count()) == 2
+    for person in (waiting_for_a_place, came_back, dropped_out):
+        r = client.post(f"/training/cohorts/{cohort.id}/enrol", data={"candidate": person.id})
+        assert r.status_code == 302, person.name
+    assert in_db(lambda: Enrolment.select().where(Enrolment.cohort == cohort, Enrolment.status == PLACE).count()) == 4
+
+
+def test_who_completed_asked_of_the_database_agrees_with_the_register_rule(build, people):
+    """``Candidate.completed_ids`` (SQL, for the list) and ``completion_dates`` (the rule
+    in Python) name the same people under every kind of rule."""
+    from peerapp.training.completion import Rule
+    cohort = build.cohort()
+    patterns = [[PRESENT] * 6, [PRESENT, ABSENT, PRESENT, PRESENT, PRESENT, PRESENT],
+                [ABSENT, PRESENT, PRESENT, PRESENT, PRESENT, ABSENT], [LATE, LATE, ABSENT, ABSENT, PRESENT, PRESENT],
+                [PRESENT, CAUGHT_UP, ABSENT, PRESENT, ABSENT, PRESENT], [ABSENT] * 6, [PRESENT]]
+    for i, marks in enumerate(patterns):
+        build.mark(build.enrol(cohort, build.candidate(f"Person {i}")), marks, catch_up={2: TODAY})
+    build.mark(build.enrol(build.cohort("Gone"), build.candidate("Withdrawn"), status=WITHDRAWN), [PRESENT] * 6)
+    import peerapp.training.models as models
+    with db.connection_context():
+        for rule in [Rule(6, 6), Rule(6, 5), Rule(6, 4, frozenset({1, 6})), Rule(6, 3, frozenset({2})), Rule(6, 1),
+                     Rule(6, 4, frozenset({3, 4}))]:
+            in_sql = {row[0] for row in Candidate.completed_ids(rule).tuples()}
+            saved, models.Curriculum.rule = models.Curriculum.rule, lambda self, rule=rule: rule
+            try:
+                by_rule = set(Candidate.completion_dates())
+            finally:
+                models.Curriculum.rule = saved
+            assert in_sql == by_rule, rule
+        assert len({row[0] for row in Candidate.completed_ids(Rule(6, 4)).tuples()}) == 5
+
+
 def test_one_place_at_a_time_unless_a_facilitator_marks_a_catch_up(build, client_for):
     """Holding a place in a running cohort, a second is refused with the reason on the page;
     the list says where they hold one; ticked as a catch-up, the second place is given."""

@@ -113,6 +113,10 @@ class CohortForm(VersionedForm):
         return ok
 
 
+def _day(value) -> dt.date:
+    return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value)[:10])
+
+
 class EnrolForm(FlaskForm):
     candidate = SelectField("Candidate", coerce=int, validate_choice=False,
                             validators=[DataRequired("Choose a candidate")])
@@ -120,29 +124,30 @@ class EnrolForm(FlaskForm):
                             description="Only for someone holding a place in another cohort, who will catch up "
                                         "the sessions they missed there. Otherwise one place at a time.")
 
-    def __init__(self, *args, cohort=None, candidates=(), **kwargs):
+    def __init__(self, *args, cohort=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.cohort = cohort
+        self.offering(())
+
+    def offering(self, candidates) -> "EnrolForm":
+        """The people listed: rows (dicts) of ``services.may_be_offered``, asked only
+        when the page is shown (a POST checks its one candidate, not the list)."""
         self.candidate.choices = [(0, "Choose a candidate")] + [
-            (c.id, f"{c.name} ({c.team.name}, nominated {c.nominated_on.strftime('%-d %b %Y')}"
-                   + (f"; has a place in {c.holds_place_in}" if getattr(c, "holds_place_in", None) else "") + ")")
+            (c["id"], f"{c['name']} ({c['team_name']}, nominated {_day(c['nominated_on']).strftime('%-d %b %Y')}"
+                      + (f"; has a place in {c['holds_place_in']}" if c.get("holds_place_in") else "") + ")")
             for c in candidates]
+        return self
 
     def validate_candidate(self, field):
-        from .models import WITHDRAWN, Candidate, Enrolment
+        """Only that the person exists: whether they may be offered a place here is
+        ``services.offer``'s to say (the same rule as the list), inside its transaction."""
+        from .models import Candidate
         if not field.data:
             raise ValidationError("Choose a candidate")
         # A fuzzed id too big for SQLite must not reach the query.
         candidate = Candidate.get_or_none(Candidate.id == field.data) if 0 < field.data < 2**63 else None
         if candidate is None:
             raise ValidationError("Choose a candidate from the list")
-        existing = Enrolment.get_or_none(Enrolment.cohort == self.cohort, Enrolment.candidate == candidate)
-        if existing is not None and existing.status != WITHDRAWN:
-            raise ValidationError(f"{candidate.name} is already on this cohort ({existing.status_label.lower()})")
-        done = candidate.completed_training()
-        if done is not None:
-            raise ValidationError(f"{candidate.name} completed training on {done.strftime('%-d %b %Y')}: "
-                                  "they do not need a place")
         field.candidate = candidate
 
 

@@ -140,6 +140,29 @@ class Candidate(BaseModel):
             found[who] = min(completed_on, found.get(who, completed_on))
         return found
 
+    @classmethod
+    def completed_ids(cls, rule: Rule | None = None):
+        """A subquery of the ids of everyone who completed: the rule met on a live
+        enrolment's register, or an equivalent recognised. The same answer as
+        ``completion_dates`` (whether, not when), asked of the database, so a list
+        of who has *not* completed needs no register read into Python: the
+        sessions that counted (``Mark.counts_on``: present, late, or caught up on a
+        day) are counted per enrolment and held against ``Rule.is_met``'s two
+        conditions, at least ``minimum`` of them and every required one."""
+        rule = rule or Curriculum.current().rule()
+        counted = (Attendance.status.in_([PRESENT, LATE])
+                   | ((Attendance.status == CAUGHT_UP) & Attendance.caught_up_on.is_null(False)))
+        met = pw.fn.COUNT(pw.fn.DISTINCT(CohortSession.number)) >= rule.minimum
+        if rule.required:
+            required = pw.Case(None, [(CohortSession.number.in_(sorted(rule.required)), CohortSession.number)])
+            met &= pw.fn.COUNT(pw.fn.DISTINCT(required)) == len(rule.required)
+        by_register = (Enrolment.select(Enrolment.candidate)
+                       .join(Attendance).join(CohortSession)
+                       .where(Enrolment.status != WITHDRAWN, counted)
+                       .group_by(Enrolment.id, Enrolment.candidate)
+                       .having(met))
+        return by_register | EquivalentTraining.select(EquivalentTraining.candidate)
+
     # --- who may see whom --------------------------------------------------
     @classmethod
     def visible_to(cls, user: User):

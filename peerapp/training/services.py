@@ -24,7 +24,7 @@ from .. import clock
 from ..audit import audit
 from ..changes import Refusal, compare_and_set, hold, unique_violation
 from ..db import db
-from ..models import User
+from ..models import Team, User
 from .completion import CAUGHT_UP
 from .models import (PLACE, PRESENT, WAITING, WITHDRAWN, Attendance, Candidate, Cohort, CohortFacilitator,
                      CohortSession, Curriculum, Enrolment, EquivalentTraining)
@@ -42,6 +42,43 @@ def one_at_a_time(name: str, other: Enrolment) -> str:
     return (f"{name} already holds a place in {other.cohort.name}. One place at a time: tick "
             f"'A catch-up place' if they will catch up sessions missed there, or withdraw them "
             f"from {other.cohort.name} first.")
+
+
+def may_be_offered(cohort: Cohort, candidate_ids=None):
+    """Who may be offered a place (or the waiting list) on this cohort: not on it now
+    (a withdrawal may come back), and not trained, in order of nomination; each row
+    with its team's name and the cohort where they hold an ordinary place, if any
+    (they may take only a catch-up place here). The page's list and the check of a
+    posted candidate (``offer``) both ask this, so nobody is offered whom the check
+    refuses, or refused whom the list offered. Completion is asked of the database
+    (``Candidate.completed_ids``), not worked out in Python for every enrolment."""
+    on_cohort = Enrolment.select(Enrolment.candidate).where(Enrolment.cohort == cohort,
+                                                            Enrolment.status != WITHDRAWN)
+    held, elsewhere = Enrolment.alias(), Cohort.alias()
+    query = (Candidate.select(Candidate.id, Candidate.name, Candidate.nominated_on,
+                              Team.name.alias("team_name"), elsewhere.name.alias("holds_place_in"))
+             .join(Team)
+             .switch(Candidate)
+             # At most one ordinary place at a time (m0013), so this join adds no rows.
+             .join(held, pw.JOIN.LEFT_OUTER,
+                   on=((held.candidate == Candidate.id) & (held.status == PLACE) & (held.catch_up == False)  # noqa: E712
+                       & (held.cohort != cohort.id)))
+             .join(elsewhere, pw.JOIN.LEFT_OUTER, on=(elsewhere.id == held.cohort))
+             .where(Candidate.id.not_in(on_cohort), Candidate.id.not_in(Candidate.completed_ids()))
+             .order_by(Candidate.nominated_on, Candidate.id))
+    if candidate_ids is not None:
+        query = query.where(Candidate.id.in_(list(candidate_ids)))
+    return query
+
+
+def _why_not_offered(cohort: Cohort, candidate: Candidate) -> str:
+    existing = Enrolment.get_or_none(Enrolment.cohort == cohort, Enrolment.candidate == candidate)
+    if existing is not None and existing.status != WITHDRAWN:
+        return f"{candidate.name} is already on this cohort ({existing.status_label.lower()})"
+    done = candidate.completed_training()
+    if done is not None:
+        return f"{candidate.name} completed training on {done.strftime('%-d %b %Y')}: they do not need a place"
+    return f"{candidate.name} cannot be offered a place on this cohort: look again"
 
 
 def _check(candidate: Candidate, cohort: Cohort, catch_up: bool) -> None:
@@ -63,6 +100,8 @@ def offer(cohort: Cohort, candidate: Candidate, *, catch_up: bool = False,
     try:
         with db.atomic():
             _hold_cohort(cohort)  # places are counted across rows: one offer at a time per cohort
+            if not may_be_offered(cohort, [candidate.id]).exists():
+                raise Refusal(_why_not_offered(cohort, candidate))
             # A free place goes to the waiting list first (offer-next), never to a newcomer
             # who would jump the queue.
             status = PLACE if cohort.places_left() > 0 and not cohort.waiting_list().exists() else WAITING

@@ -20,7 +20,6 @@ from ..changes import Refusal
 from ..db import db
 from ..disclosure import disclose
 from ..forms import ActionForm, int_arg
-from ..models import Team
 from ..navigation import home_panel, nav_item
 from ..changes import StaleEdit, check_version, record_version, unique_violation
 from ..pages import is_fragment_request, render, render_form, render_stale
@@ -166,30 +165,13 @@ def _cohort_extra(cohort: Cohort) -> tuple:
     return (facilitators, sessions)
 
 
-def _enrol_candidates(cohort: Cohort):
-    """Candidates who could be offered a place: not already on this cohort, not yet trained."""
-    on_cohort = Enrolment.select(Enrolment.candidate).where(Enrolment.cohort == cohort,
-                                                            Enrolment.status != WITHDRAWN)
-    done = Candidate.completion_dates()
-    query = (Candidate.select(Candidate, Team).join(Team)
-             .where(Candidate.id.not_in(on_cohort)).order_by(Candidate.nominated_on, Candidate.id))
-    # Who already holds an ordinary place elsewhere, so the list says so before anyone is refused.
-    held = dict(Enrolment.select(Enrolment.candidate, Cohort.name).join(Cohort)
-                .where(Enrolment.status == PLACE, Enrolment.catch_up == False,  # noqa: E712
-                       Enrolment.cohort != cohort).tuples())
-    found = [c for c in query if c.id not in done]
-    for c in found:
-        c.holds_place_in = held.get(c.id)
-    return found
-
-
 def _cohort_page(cohort: Cohort, enrol_form: EnrolForm | None = None, status: int = 200):
     today = clock.today()
     sessions = list(cohort.sessions())
     titles = Curriculum.current().titles()
     with_places = list(cohort.with_places())
     completions = cohort.completions()
-    enrol_form = enrol_form or EnrolForm(cohort=cohort, candidates=_enrol_candidates(cohort), formdata=None)
+    enrol_form = (enrol_form or EnrolForm(cohort=cohort, formdata=None)).offering(services.may_be_offered(cohort).dicts())
     return render("training/cohort.html", status=status, cohort=cohort, sessions=sessions, titles=titles,
                   with_places=with_places, waiting=list(cohort.waiting_list()), withdrawn=list(cohort.withdrawn()),
                   grid=cohort.grid(), completions=completions, enrol_form=enrol_form, today=today,
@@ -212,7 +194,7 @@ def cohort(cohort_id: int):
 def enrol(cohort_id: int):
     """Facilitators: offer a candidate a place, or the waiting list when the cohort is full."""
     cohort = _cohort_or_404(cohort_id)
-    form = EnrolForm(cohort=cohort, candidates=_enrol_candidates(cohort))
+    form = EnrolForm(cohort=cohort)
     if not form.validate_on_submit():
         return _cohort_page(cohort, form, status=422)
     candidate = form.candidate.candidate
