@@ -72,12 +72,19 @@ def pairs(responses: list[MeasureResponse]) -> list[Pair]:
 
 
 def _responses(measure, subject: str, team_ids, until: dt.date):
-    query = (MeasureResponse.select(MeasureResponse, MeasureVersion).join(MeasureVersion)
-             .where(MeasureResponse.measure == measure, MeasureResponse.subject == subject,
-                    MeasureResponse.taken_on <= until))
+    """The responses as ``period_figures`` and ``pairs`` read them: only the columns
+    they use, and each of the measure's versions read once and shared by its rows (so
+    its definition is parsed once, not once per person with a pair)."""
+    R = MeasureResponse
+    query = (R.select(R.id, R.version, R.subject, R.referral, R.peer, R.occasion, R.taken_on, R.status, R.total)
+             .where(R.measure == measure, R.subject == subject, R.taken_on <= until))
     if team_ids is not None:
-        query = query.where(MeasureResponse.team_id.in_(list(team_ids) or [0]))
-    return list(query)
+        query = query.where(R.team_id.in_(list(team_ids) or [0]))
+    rows = list(query)
+    versions = {v.id: v for v in MeasureVersion.select().where(MeasureVersion.measure == measure)}
+    for row in rows:
+        row.version = versions[row.version_id]
+    return rows
 
 
 def _bin_label(low: int, high: int) -> str:
