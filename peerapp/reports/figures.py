@@ -125,16 +125,31 @@ def uptake(start: dt.date, end: dt.date, team_ids: list[int], today: dt.date | N
     accepted = declined = 0
     waits: dict[str, list[int]] = {"screening": [], "match": [], "meeting": []}
     # One row per referral of the period: read from the cursor as they come (``_day``
-    # makes the dates), not converted value by value by peewee first.
+    # makes the dates, each distinct value once: the days repeat), not converted value
+    # by value by peewee first.
+    made: dict = {None: None}
+
+    def day(value):
+        found = made.get(value, made)
+        if found is made:
+            found = made[value] = _day(value)
+        return found
+
+    to_screening, to_match, to_meeting = waits["screening"], waits["match"], waits["meeting"]
     for rid, referred_on, screened_on, accepted_at, declined_at, matched_at in _period(
             _UPTAKE_ROWS, team_ids, start, end, rows=True):
-        referred_on = _day(referred_on)
-        accepted += accepted_at is not None
-        declined += declined_at is not None
-        for key, moment in (("screening", _day(screened_on)), ("match", _day(matched_at)),
-                            ("meeting", _day(met.get(rid)))):
-            if moment is not None:
-                waits[key].append(max(0, (moment - referred_on).days))
+        referred_on = day(referred_on)
+        if accepted_at is not None:
+            accepted += 1
+        if declined_at is not None:
+            declined += 1
+        if screened_on is not None:
+            to_screening.append(max(0, (day(screened_on) - referred_on).days))
+        if matched_at is not None:
+            to_match.append(max(0, (day(matched_at) - referred_on).days))
+        meeting_on = met.get(rid)
+        if meeting_on is not None:
+            to_meeting.append(max(0, (day(meeting_on) - referred_on).days))
 
     outcomes = list(_period(_UPTAKE_OUTCOMES, team_ids, start, end))
     time_rows, basis = [], []
