@@ -587,6 +587,36 @@ def test_who_completed_asked_of_the_database_agrees_with_the_register_rule(build
         assert len({row[0] for row in Candidate.completed_ids(Rule(6, 4)).tuples()}) == 5
 
 
+def test_the_cohorts_lists_completed_counts_agree_with_the_register_rule(build, client_for):
+    """The list counts completions in SQL (``Enrolment.met_on_register``); each cohort's
+    number is the places whose register meets the rule in Python: a catch-up counts
+    towards it, a required session missed never completes, the waiting list is not counted."""
+    with db.connection_context():
+        Curriculum.update(minimum_sessions=4, required_sessions="2").execute()
+    first, second = build.cohort("Round 1"), build.cohort("Round 2", start=START + dt.timedelta(weeks=8))
+    patterns = [([PRESENT] * 6, None),                                           # completed
+                ([PRESENT, CAUGHT_UP, ABSENT, PRESENT, PRESENT, ABSENT], {2: TODAY}),  # caught up: completed
+                ([ABSENT, CAUGHT_UP, ABSENT, PRESENT, ABSENT, PRESENT], {2: TODAY}),  # three with it: not
+                ([PRESENT, ABSENT, PRESENT, PRESENT, PRESENT, PRESENT], None),       # missed required 2: not
+                ([LATE, LATE, ABSENT, ABSENT, LATE, PRESENT], None),                 # late counts: completed
+                ([PRESENT, PRESENT, PRESENT], None)]                                 # three of four: not
+    for i, (marks, catch_up) in enumerate(patterns):
+        build.mark(build.enrol(first, build.candidate(f"First {i}")), marks, catch_up=catch_up)
+    for i, (marks, catch_up) in enumerate(patterns[:2]):
+        build.mark(build.enrol(second, build.candidate(f"Second {i}")), marks, catch_up=catch_up)
+    # Only places count: the waiting list's and a withdrawal's registers are not completions here.
+    build.mark(build.enrol(second, build.candidate("Waiting"), status=WAITING), [PRESENT] * 6)
+    build.mark(build.enrol(second, build.candidate("Gone"), status=WITHDRAWN), [PRESENT] * 6)
+    page = parse(client_for("facilitator").get("/training/cohorts"))
+    shown = {cohort.id: int(page.one(f"[data-cohort-id='{cohort.id}']").select("td")[-1].text)
+             for cohort in (first, second)}
+    with db.connection_context():
+        by_rule = {cohort.id: len(Enrolment.completion_days(
+            [e.id for e in Enrolment.select().where(Enrolment.cohort == cohort, Enrolment.status == PLACE)]))
+            for cohort in (first, second)}
+    assert shown == by_rule == {first.id: 3, second.id: 2}
+
+
 def test_one_place_at_a_time_unless_a_facilitator_marks_a_catch_up(build, client_for):
     """Holding a place in a running cohort, a second is refused with the reason on the page;
     the list says where they hold one; ticked as a catch-up, the second place is given."""

@@ -145,22 +145,10 @@ class Candidate(BaseModel):
         """A subquery of the ids of everyone who completed: the rule met on a live
         enrolment's register, or an equivalent recognised. The same answer as
         ``completion_dates`` (whether, not when), asked of the database, so a list
-        of who has *not* completed needs no register read into Python: the
-        sessions that counted (``Mark.counts_on``: present, late, or caught up on a
-        day) are counted per enrolment and held against ``Rule.is_met``'s two
-        conditions, at least ``minimum`` of them and every required one."""
-        rule = rule or Curriculum.current().rule()
-        counted = (Attendance.status.in_([PRESENT, LATE])
-                   | ((Attendance.status == CAUGHT_UP) & Attendance.caught_up_on.is_null(False)))
-        met = pw.fn.COUNT(pw.fn.DISTINCT(CohortSession.number)) >= rule.minimum
-        if rule.required:
-            required = pw.Case(None, [(CohortSession.number.in_(sorted(rule.required)), CohortSession.number)])
-            met &= pw.fn.COUNT(pw.fn.DISTINCT(required)) == len(rule.required)
-        by_register = (Enrolment.select(Enrolment.candidate)
-                       .join(Attendance).join(CohortSession)
-                       .where(Enrolment.status != WITHDRAWN, counted)
-                       .group_by(Enrolment.id, Enrolment.candidate)
-                       .having(met))
+        of who has *not* completed needs no register read into Python (the rule's
+        SQL: ``Enrolment.met_on_register``)."""
+        by_register = (Enrolment.met_on_register(rule, Enrolment.candidate)
+                       .where(Enrolment.status != WITHDRAWN))
         return by_register | EquivalentTraining.select(EquivalentTraining.candidate)
 
     # --- who may see whom --------------------------------------------------
@@ -237,14 +225,14 @@ class Cohort(BaseModel):
         for session in (CohortSession.select().where(CohortSession.cohort.in_(ids), CohortSession.held_on >= today)
                         .order_by(CohortSession.held_on, CohortSession.number)):
             upcoming.setdefault(session.cohort_id, session)
-        counts: dict[tuple[int, str], int] = {}
-        places: dict[int, list[int]] = defaultdict(list)
-        for enrolment_id, cohort_id, status in (Enrolment.select(Enrolment.id, Enrolment.cohort, Enrolment.status)
-                                                .where(Enrolment.cohort.in_(ids)).tuples()):
-            counts[cohort_id, status] = counts.get((cohort_id, status), 0) + 1
-            if status == PLACE:
-                places[cohort_id].append(enrolment_id)
-        done = Enrolment.completion_days([e for these in places.values() for e in these])
+        counts = {(cohort_id, status): n for cohort_id, status, n in
+                  Enrolment.select(Enrolment.cohort, Enrolment.status, pw.fn.COUNT(Enrolment.id))
+                  .where(Enrolment.cohort.in_(ids)).group_by(Enrolment.cohort, Enrolment.status).tuples()}
+        # Whether, not when: counted by the database for this page's places only.
+        met = Enrolment.met_on_register(None, Enrolment.id).where(Enrolment.cohort.in_(ids),
+                                                                  Enrolment.status == PLACE)
+        completions = dict(Enrolment.select(Enrolment.cohort, pw.fn.COUNT(Enrolment.id))
+                           .where(Enrolment.id.in_(met)).group_by(Enrolment.cohort).tuples())
         mine = set()
         if user is not None:
             mine = {cid for (cid,) in CohortFacilitator.select(CohortFacilitator.cohort)
@@ -256,7 +244,7 @@ class Cohort(BaseModel):
             rows.append({"cohort": cohort, "state": _state(first, last, today), "first": first, "last": last,
                          "next": upcoming.get(cohort.id), "taken": counts.get((cohort.id, PLACE), 0),
                          "waiting": counts.get((cohort.id, WAITING), 0),
-                         "completions": sum(1 for e in places.get(cohort.id, ()) if e in done),
+                         "completions": completions.get(cohort.id, 0),
                          "mine": cohort.id in mine})
         return rows
 
@@ -362,6 +350,24 @@ class Enrolment(BaseModel):
         return [Mark(a.session.number, a.session.held_on, a.status, a.caught_up_on)
                 for a in self.attendance.select(Attendance, CohortSession).join(CohortSession)]
 
+    @classmethod
+    def met_on_register(cls, rule: Rule | None, *columns) -> pw.ModelSelect:
+        """The enrolments whose register meets the rule (``columns`` selected; add a
+        ``where`` to narrow them): the rule in SQL, in this one place, for
+        ``Candidate.completed_ids`` and the cohorts list's counts. Whether, not when
+        (``completion_days`` says when): the sessions that counted (``Mark.counts_on``:
+        present, late, or caught up on a day) counted per enrolment and held against
+        ``Rule.is_met``'s two conditions, at least ``minimum`` and every required one."""
+        rule = rule or Curriculum.current().rule()
+        counted = (Attendance.status.in_([PRESENT, LATE])
+                   | ((Attendance.status == CAUGHT_UP) & Attendance.caught_up_on.is_null(False)))
+        met = pw.fn.COUNT(pw.fn.DISTINCT(CohortSession.number)) >= rule.minimum
+        if rule.required:
+            required = pw.Case(None, [(CohortSession.number.in_(sorted(rule.required)), CohortSession.number)])
+            met &= pw.fn.COUNT(pw.fn.DISTINCT(required)) == len(rule.required)
+        return (cls.select(*columns).join(Attendance).join(CohortSession)
+                .where(counted).group_by(cls.id, *columns).having(met))
+
     @staticmethod
     def completion_days(enrolment_ids, rule: Rule | None = None) -> dict[int, dt.date]:
         """enrolment id -> the day the rule was met on that enrolment's register."""
@@ -379,7 +385,7 @@ class Enrolment(BaseModel):
                 .join(CohortSession, pw.JOIN.CROSS)
                 .where(Attendance.session == CohortSession.id, Attendance.enrolment.in_(ids)))
         # The cursor's rows as they come (peewee's per-value conversion was most of the
-        # time for a cohort list's thousands of register lines); dates made here.
+        # time for thousands of register lines); dates made here.
         for enrolment_id, status, caught_up_on, number, held_on in db.execute(rows):
             marks[enrolment_id].append(Mark(number, _as_date(held_on), status, _as_date(caught_up_on)))
         found = {}
