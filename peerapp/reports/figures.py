@@ -305,8 +305,10 @@ def _named_leads(teams):
     return (D.select(D.team, pw.fn.COUNT(D.id))
             .join(User, on=(D.user == User.id))
             .where(D.team.in_(teams), User.active == True,  # noqa: E712
-                   User.team == D.team,
-                   User.id.in_(UserRole.select(UserRole.user).where(UserRole.role == "peer_lead")))
+                   User.team == D.team)
+            # Each lead's own role row (one per user and role), not every peer lead
+            # in the Trust read to test membership.
+            .join(UserRole, on=((UserRole.user == User.id) & (UserRole.role == "peer_lead")))
             .group_by(D.team).tuples())
 
 
@@ -375,10 +377,13 @@ def workforce(start: dt.date, end: dt.date, team_ids: list[int], today: dt.date 
 
 
 # --- Training --------------------------------------------------------------------------
-def _cohort_spans():
+def _cohort_spans(start, end):
+    """Each cohort that ran (or runs) at some time in the period, with its first and last
+    session: the Trust's other cohorts are left in the database."""
     from ..training.models import Cohort, CohortSession
-    return (Cohort.select(Cohort.id, pw.fn.MIN(CohortSession.held_on), pw.fn.MAX(CohortSession.held_on))
-            .join(CohortSession).group_by(Cohort.id).tuples())
+    first, last = pw.fn.MIN(CohortSession.held_on), pw.fn.MAX(CohortSession.held_on)
+    return (Cohort.select(Cohort.id, first, last).join(CohortSession).group_by(Cohort.id)
+            .having((first <= end) & (last >= start)).tuples())
 
 
 def _places(teams, *cohorts):
@@ -412,12 +417,10 @@ def training(start: dt.date, end: dt.date, team_ids: list[int], today: dt.date |
     from ..workforce.models import PeerRole
 
     today = today or clock.today()
-    spans = list(_COHORT_SPANS())
     cohort_state = {}
-    for cohort_id, first, last in spans:
+    for cohort_id, first, last in _COHORT_SPANS(start, end):
         first, last = _day(first), _day(last)
-        if first <= end and last >= start:  # ran (or runs) at some time in the period
-            cohort_state[cohort_id] = "planned" if today < first else "finished" if today > last else "running"
+        cohort_state[cohort_id] = "planned" if today < first else "finished" if today > last else "running"
     states = Counter(cohort_state.values())
     # A shape per number of teams and of cohorts in the period (a few of each).
     places = list(_PLACES(*team_ids, *cohort_state, variant=(len(team_ids), len(cohort_state))))
