@@ -168,15 +168,16 @@ def _cohort_extra(cohort: Cohort) -> tuple:
 def _cohort_page(cohort: Cohort, enrol_form: EnrolForm | None = None, status: int = 200):
     today = clock.today()
     sessions = list(cohort.sessions())
-    titles = Curriculum.current().titles()
+    curriculum = Curriculum.current()
+    titles, rule = curriculum.titles(), curriculum.rule()
     with_places = list(cohort.with_places())
     completions = cohort.completions()
-    enrol_form = (enrol_form or EnrolForm(cohort=cohort, formdata=None)).offering(services.may_be_offered(cohort).dicts())
+    enrol_form = (enrol_form or EnrolForm(cohort=cohort, formdata=None)).offering(services.offered_list(cohort, rule))
     return render("training/cohort.html", status=status, cohort=cohort, sessions=sessions, titles=titles,
                   with_places=with_places, waiting=list(cohort.waiting_list()), withdrawn=list(cohort.withdrawn()),
                   grid=cohort.grid(), completions=completions, enrol_form=enrol_form, today=today,
                   state=cohort.state(today), facilitators=list(cohort.facilitators()),
-                  places_left=cohort.places_left(), rule=Curriculum.current().rule(), STATUSES=STATUSES)
+                  places_left=cohort.places_left(), rule=rule, STATUSES=STATUSES)
 
 
 @bp.get("/cohorts/<int:cohort_id>")
