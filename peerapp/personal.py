@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+from .db import read_memo
 from .providers import Question
 
 ERASED = "Erased"
@@ -65,5 +66,11 @@ def account_of(person: Person) -> int | None:
     if person.kind == "staff":
         return person.id
     if person.kind == "peer":
-        return peer_account(person.id)
+        # Every area asks while one page gathers a person's records: asked once.
+        memo = read_memo("peer_account")
+        if memo is None:
+            return peer_account(person.id)
+        if person.id not in memo:
+            memo[person.id] = peer_account(person.id)
+        return memo[person.id]
     return None

@@ -16,6 +16,8 @@ The house adds the person's login account and, for every record, who viewed or c
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import operator
 from dataclasses import asdict, dataclass
 from typing import Callable
 
@@ -101,20 +103,19 @@ def gather(person: Person) -> dict:
     for subject_data in load_areas().subject_data:
         records += subject_data(person)
     records += _account(account_of(person))
-    by_type: dict[str, set[str]] = {}
-    for r in records:
-        by_type.setdefault(r.record_type, set()).add(str(r.record_id))
+    pairs = sorted({(r.record_type, str(r.record_id)) for r in records})
     views, changes = [], []
-    for record_type, ids in sorted(by_type.items()):
-        ids = sorted(ids)
-        for start in range(0, len(ids), 500):
-            chunk = ids[start:start + 500]
-            views += list(AuditEvent.select(AuditEvent, User).join(User, on=(AuditEvent.user == User.id),
-                                                                     join_type=JOIN.LEFT_OUTER)
-                          .where(AuditEvent.record_type == record_type, AuditEvent.record_id.in_(chunk))
-                          .order_by(AuditEvent.at))
-            changes += list(FieldChange.select().where(FieldChange.record_type == record_type,
-                                                       FieldChange.record_id.in_(chunk)).order_by(FieldChange.at))
+    # One query for the audit rows and one for the history of up to 500 records of any
+    # types (an OR of "this type, these ids", each an index search), not two per type:
+    # peewee spent more building 40 queries than SQLite answering them (issue #17).
+    for start in range(0, len(pairs), 500):
+        these = _of_records(pairs[start:start + 500])
+        views.extend(AuditEvent.select(AuditEvent, User).join(
+            User, on=(AuditEvent.user == User.id), join_type=JOIN.LEFT_OUTER).where(these(AuditEvent)))
+        changes.extend(FieldChange.select().where(these(FieldChange)))
+    # By record type, then oldest first, as the report has always listed them.
+    views.sort(key=lambda e: (e.record_type, e.at, e.id))
+    changes.sort(key=lambda c: (c.record_type, c.at, c.id))
     return {
         "person": asdict(person),
         "gathered_at": clock.now().isoformat(timespec="seconds"),
@@ -124,6 +125,18 @@ def gather(person: Person) -> dict:
         "audit": [{"at": _text(e.at), "by": e.user.name if e.user_id else "", "action": e.action,
                    "record_type": e.record_type, "record_id": e.record_id, "summary": e.summary} for e in views],
     }
+
+
+def _of_records(pairs: list[tuple[str, str]]):
+    """A condition on a table with ``record_type`` and ``record_id`` naming these records."""
+    by_type: dict[str, list[str]] = {}
+    for record_type, record_id in pairs:
+        by_type.setdefault(record_type, []).append(record_id)
+
+    def condition(model):
+        terms = [(model.record_type == t) & model.record_id.in_(ids) for t, ids in by_type.items()]
+        return functools.reduce(operator.or_, terms) if terms else (model.id == -1)
+    return condition
 
 
 def name_of(person: Person) -> str:
