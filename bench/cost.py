@@ -29,7 +29,6 @@ import os
 import pstats
 import re
 import shutil
-import sqlite3
 import statistics
 import sys
 import tempfile
@@ -40,25 +39,10 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-TOKEN = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"')
+# The form helpers bench/pages.py uses for the same contact POST.
+from pages import TOKEN, _open_referral, _prefilled  # noqa: E402
+
 LEAD = "lead@demo.peerapp"
-
-
-def _prefilled(page: str) -> dict[str, str]:
-    found = {}
-    for tag in re.findall(r"<input\b[^>]*>", page):
-        attributes = dict(re.findall(r'([\w-]+)="([^"]*)"', tag))
-        if attributes.get("name") and attributes.get("type", "text") in ("text", "date", "number", "hidden"):
-            found[attributes["name"]] = attributes.get("value", "")
-    return found
-
-
-def _open_referral(database: Path) -> int:
-    from peerapp.referrals.states import ACTIVE
-    with sqlite3.connect(database) as connection:
-        return connection.execute(
-            "SELECT r.id FROM referral r JOIN user u ON u.team_id = r.team_id "
-            "WHERE u.email = ? AND r.state = ? ORDER BY r.id LIMIT 1", (LEAD, ACTIVE)).fetchone()[0]
 
 
 def requests(app, database: Path, extra=()) -> dict:
