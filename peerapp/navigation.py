@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import request, url_for
+from flask import current_app, request, url_for
 
 from .access import may
 
@@ -93,20 +93,19 @@ def menu_for(user, endpoint: str | None = None) -> list[dict]:
 
 # Every page shows the menu and asks for the banners: which entries a person gets
 # depends only on their roles (``may``), and an entry's URL only on where the app is
-# mounted, so both are worked out once per set of roles (and mount point).
-_BY_ROLES: dict[tuple, tuple[tuple, tuple]] = {}
-
-
+# mounted, so both are worked out once per set of roles (and mount point), kept on
+# the app whose routes declared those roles.
 def _for_roles(user) -> tuple[tuple[tuple[NavItem, str], ...], tuple[str, ...]]:
     signed_in = getattr(user, "is_authenticated", False)
     key = (frozenset(user.roles) if signed_in else None, request.script_root, len(_NAV), len(_BANNERS))
-    found = _BY_ROLES.get(key)
+    by_roles = current_app.extensions.setdefault("peerapp_menus", {})
+    found = by_roles.get(key)
     if found is None:
         menu = tuple((i, url_for(i.endpoint)) for i in sorted(_NAV.values(), key=lambda i: (i.order, i.label))
                      if may(i.endpoint, user))
         banners = tuple(b.template for b in sorted(_BANNERS.values(), key=lambda p: (p.order, p.template))
                         if may(b.endpoint, user))
-        found = _BY_ROLES[key] = (menu, banners)
+        found = by_roles[key] = (menu, banners)
     return found
 
 

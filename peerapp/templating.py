@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import Flask, request, url_for
+from flask import Flask, current_app, request, url_for
 from flask_login import current_user
 
 from . import clock
@@ -13,8 +13,6 @@ from .models import ROLES
 from .navigation import banners_for, menu_for, sections_for
 
 
-# endpoint, id names, mount point -> the URL with "{name}" where each id goes
-_ROW_URLS: dict[tuple, str] = {}
 _MARK = 918273645546372  # an id no table reaches, to find where ids go in the URL
 
 
@@ -22,15 +20,17 @@ def row_url(endpoint: str, **ids) -> str:
     """``url_for(endpoint, **ids)`` for a link on every row of a list, ids being integers:
     the URL's shape is built once per endpoint (Werkzeug took ~30 us a link, 50-150
     links a page), then each row's ids are put in."""
+    # endpoint, id names, mount point -> the URL with "{name}" where each id goes (per app)
+    shapes = current_app.extensions.setdefault("peerapp_row_urls", {})
     key = (endpoint, tuple(ids), request.script_root)
-    shape = _ROW_URLS.get(key)
+    shape = shapes.get(key)
     if shape is None:
         marks = {name: _MARK + n for n, name in enumerate(ids)}
         shape = url_for(endpoint, **marks).replace("{", "{{").replace("}", "}}")
         for name, mark in marks.items():
             assert shape.count(str(mark)) == 1, (endpoint, name)
             shape = shape.replace(str(mark), "{" + name + "}")
-        _ROW_URLS[key] = shape
+        shapes[key] = shape
     return shape.format(**{name: int(value) for name, value in ids.items()})
 
 
