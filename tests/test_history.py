@@ -310,8 +310,10 @@ def test_every_edit_writes_who_when_field_old_and_new(app, clock, edit):
         clock.freeze(dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, microsecond=0))
         started = clock()
         record_type, record_id, who, expected = edit(clock)
+        # Oldest first, so a field changed twice (cleared, then set) is read at its last value.
         rows = {c.field: c for c in FieldChange.select().where(FieldChange.record_type == record_type,
-                                                                 FieldChange.record_id == str(record_id))}
+                                                                 FieldChange.record_id == str(record_id))
+                .order_by(FieldChange.at, FieldChange.id)}
         missing = set(expected) - set(rows)
         assert not missing, (missing, sorted(rows))
         for name, new in expected.items():
