@@ -260,3 +260,10 @@ def test_fuzzed_presence_forms_never_cause_a_server_error(people, go, login, clo
         assert "<script>alert(1)</script>" not in response.get_data(as_text=True)
     with db.connection_context():
         Visit.update(state="ended").where(Visit.worker == people["peer"].id).execute()
+
+
+def test_a_person_that_is_not_a_plain_number_is_refused_not_a_server_error(people, login):
+    """'²' passes str.isdigit() but not int(): it was a 500."""
+    lead = login(people["lead"])
+    for odd in ("²", "١٢", "-1", "x"):
+        assert lead.post("/presence/sign", data={"action": "in", "person": odd}).status_code == 400, odd

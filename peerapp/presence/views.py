@@ -24,6 +24,7 @@ from ..access import allow
 from ..audit import audit
 from ..changes import Refusal, StaleEdit, record_version
 from ..db import db
+from ..forms import int_arg
 from ..models import User
 from ..navigation import home_panel, nav_item, page_banner
 from ..pages import render, render_form, render_stale
@@ -87,10 +88,11 @@ def sign():
     """Sign in or out of the base: yourself, or (peer leads) someone who phoned in."""
     form = SignForm()
     action = request.form.get("action")
-    person_id = request.form.get("person", "")
-    if person_id and not (person_id.isdigit() and len(person_id) < 12):
+    # str.isdigit() let "²" through to int(), a 500: the house's one number reader instead.
+    person_id = int_arg("person", source=request.form)
+    if request.form.get("person") and person_id is None:
         abort(400)
-    person = User.get_or_none(User.id == int(person_id)) if person_id else current_user._get_current_object()
+    person = User.get_or_none(User.id == person_id) if person_id else current_user._get_current_object()
     if not form.validate() or action not in ("in", "out"):
         abort(400)
     if person is None:
