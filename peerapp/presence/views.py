@@ -40,7 +40,7 @@ page_banner("presence/_banner.html", "presence.board", order=10)
 
 PEOPLE = ("peer", "peer_lead", "manager")
 LEADS = services.LEADS
-BOARD_SECONDS = 20  # the tablet's refresh; PRESENCE_BOARD_SECONDS changes it (the browser tests use 2)
+BOARD_SECONDS = 20  # the tablet's refresh; PRESENCE_BOARD_SECONDS changes it (the browser tests use 1)
 
 
 @bp.app_context_processor

@@ -25,7 +25,7 @@ def _seed(server) -> Clock:
 
     moment = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, second=0, microsecond=0)
     ticking = Clock(moment)
-    server.app.config.update(CLOCK=ticking, PRESENCE_BOARD_SECONDS=2, PRESENCE_BOARD_RELOAD_SECONDS=4)
+    server.app.config.update(CLOCK=ticking, PRESENCE_BOARD_SECONDS=1, PRESENCE_BOARD_RELOAD_SECONDS=2)
     with server.app.app_context(), db.connection_context():
         hashed = passwords.hash_password(PASSWORD)
         team = Team.create(name="Journey EIP Team")
@@ -117,7 +117,7 @@ def test_with_javascript_off_the_board_reloads_itself(make_journey):
     base.login("priya@journey.nhs.uk", PASSWORD)
     base.visit("/presence/board")
     expect(base.page.locator("#overdue-board")).to_contain_text("0 late")
-    for _ in range(3):  # steps shorter than the idle timeout, each seen by a meta refresh (4 s here)
+    for _ in range(3):  # steps shorter than the idle timeout, each seen by a meta refresh (2 s here)
         ticking.advance(minutes=22)
         with base.page.expect_navigation(timeout=20_000):
             pass
