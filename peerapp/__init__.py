@@ -175,6 +175,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         ALLOW_DEMO=False,             # `make run` sets it: the demo logins are published
         SMALL_NUMBER_LIMIT=7,         # aggregates of 1-7 people are suppressed
         DISCLOSURE_ROUNDING=5,        # other counts rounded to the nearest 5 (1: not rounded)
+        REPORT_FIGURES_SECONDS=300,   # a report's figures are kept this long (peerapp/reports/kept.py)
         CLOCK=None,
     )
     if test_config is None:

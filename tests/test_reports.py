@@ -336,3 +336,64 @@ def test_a_table_whose_last_row_is_the_total_gets_secondary_suppression():
     rows = dict(shown(table, limit=7).rows)
     assert rows["No change"] == ["*"]
     assert "*" in (rows["Improved"][0], rows["Worse"][0], rows["People with a first and a latest score"][0])
+
+
+def test_figures_are_kept_for_the_set_minutes_and_the_page_says_since_when(app, make_user, team, login, frozen):
+    from peerapp.referrals.models import Referral, ServiceUser
+
+    app.config.update(SMALL_NUMBER_LIMIT=3, REPORT_FIGURES_SECONDS=300)
+    with db.connection_context():
+        world = _world(make_user, team)
+    manager = login(make_user("manager"))
+    viewer = login(make_user("viewer", team_=None))
+
+    def received(client, query=""):
+        html = client.get(f"/reports/uptake?period=q2026-4{query}").get_data(as_text=True)
+        return _cells(html, "table-uptake-referrals")["Received"], parse(html).one("#figures-worked-out").text
+
+    assert received(manager) == (["5"], "Figures worked out at 30 Nov 2026, 12:00. They are kept for up to "
+                                        "5 minutes, so something recorded since then may not be counted yet.")
+    with connected():
+        clinician = make_user("clinician")
+        for n in range(3):
+            su = ServiceUser.create(name=f"Late {n}", team=team)
+            Referral.create(service_user=su, team=team, referrer=clinician, referred_on=dt.date(2026, 11, 29),
+                            state="submitted")
+    frozen.advance(minutes=4)
+    assert received(manager)[0] == ["5"]  # kept: 8 would show as 10
+    # Kept per team: the viewer's other team is its own figures, not the manager's.
+    assert received(viewer, f"&team={world['other'].id}")[0] == ["*"]
+    frozen.advance(minutes=2)
+    assert received(manager) == (["10"], "Figures worked out at 30 Nov 2026, 12:06. They are kept for up to "
+                                         "5 minutes, so something recorded since then may not be counted yet.")
+    # A clock set back never makes old figures look current.
+    frozen.freeze(dt.datetime(2026, 11, 30, 11, 59))
+    assert "11:59" in received(manager)[1]
+    # 0: worked out on every view, and the page does not speak of keeping them.
+    app.config["REPORT_FIGURES_SECONDS"] = 0
+    with connected():
+        for n in range(3):
+            su = ServiceUser.create(name=f"Later {n}", team=team)
+            Referral.create(service_user=su, team=team, referrer=clinician, referred_on=dt.date(2026, 11, 29),
+                            state="submitted")
+    assert received(manager) == (["10"], "Figures worked out at 30 Nov 2026, 11:59.")  # 11 rounds to 10
+    with connected():
+        for n in range(2):
+            su = ServiceUser.create(name=f"Last {n}", team=team)
+            Referral.create(service_user=su, team=team, referrer=clinician, referred_on=dt.date(2026, 11, 29),
+                            state="submitted")
+    assert received(manager)[0] == ["15"]  # 13 rounds to 15
+
+
+def test_kept_figures_are_bounded_oldest_read_first_out(frozen):
+    from peerapp.reports.kept import KeptFigures
+
+    worked = []
+
+    def work_out(key):
+        return lambda: worked.append(key) or key
+    kept = KeptFigures(size=2)
+    for key in ("a", "b", "a", "c", "a", "b"):
+        kept.get((key,), 300, work_out(key))
+    # "a" was read again before "c" came, so "b" was the one let go and worked out again.
+    assert worked == ["a", "b", "c", "b"]

@@ -19,6 +19,7 @@ from ..navigation import home_panel, nav_item
 from ..pages import render
 from . import figures, periods
 from .forms import ReportFilterForm
+from .kept import KeptFigures
 from .shown import shown
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
@@ -75,21 +76,31 @@ def _scope():
 
 
 def _build(keys: list[str], period, team_ids):
+    """[(section, shown tables)] and when the oldest of them was worked out."""
     limit = current_app.config["SMALL_NUMBER_LIMIT"]
+    seconds = current_app.config["REPORT_FIGURES_SECONDS"]
+    kept = current_app.extensions.setdefault("report_figures", KeptFigures())
     today = clock.today()
-    built = []
+    built, oldest = [], None
     for key in keys:
-        section = figures.SECTIONS[key](period.start, period.end, team_ids, today)
+        def work_out(key=key):
+            return figures.SECTIONS[key](period.start, period.end, team_ids, today)
+        if seconds:
+            section, at = kept.get((key, period.start, period.end, tuple(team_ids), today), seconds, work_out)
+        else:
+            section, at = work_out(), clock.now()
+        oldest = at if oldest is None else min(oldest, at)
         built.append((section, [shown(t, limit) for t in section.tables]))
-    return built
+    return built, oldest
 
 
 def _page(keys: list[str], single: str | None = None):
     form, period, team_ids, team_label, problems = _scope()
-    sections = _build(keys, period, team_ids)
+    sections, worked_out = _build(keys, period, team_ids)
     return render("reports/index.html", form=form, period=period, team_label=team_label, problems=problems,
                   sections=sections, single=single, limit=current_app.config["SMALL_NUMBER_LIMIT"],
-                  allowed=_sections_for(current_user), query=_query(form),
+                  allowed=_sections_for(current_user), query=_query(form), worked_out=worked_out,
+                  kept_minutes=current_app.config["REPORT_FIGURES_SECONDS"] // 60,
                   status=422 if problems else 200)
 
 
@@ -120,7 +131,8 @@ def _csv_view(key: str):
         form, period, team_ids, team_label, problems = _scope()
         if problems:
             abort(404)
-        section, tables = _build([key], period, team_ids)[0]
+        built, _ = _build([key], period, team_ids)
+        section, tables = built[0]
         wanted = request.args.get("table")
         chosen = [t for t in tables if wanted in (None, t.key)]
         if not chosen:

@@ -56,7 +56,7 @@ def server(database_target):
     """A running peerapp on its own database of the engine under test (schema only;
     seed what you need with ``with server.app.app_context(): ...`` or ``seed_demo``)."""
     app = create_app({"DATABASE": database_target, "SECRET_KEY": "browser-tests",
-                      "WTF_CSRF_SSL_STRICT": False})
+                      "WTF_CSRF_SSL_STRICT": False, "REPORT_FIGURES_SECONDS": 0})
     with app.app_context():
         upgrade_schema()
     live = LiveServer(app)
