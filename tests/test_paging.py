@@ -180,3 +180,26 @@ def test_a_list_in_hand_pages_by_row_id(app):
     with app.test_request_context("/x?after=999"):  # a row no longer in the list: the first page
         first = paged_list(rows, lambda n: n)
     assert first.rows == list(range(1, 51)) and first.before is None
+
+
+@pytest.mark.parametrize("email", ["facilitator@demo.peerapp", "lead@demo.peerapp"])
+def test_training_candidates_come_50_a_page_by_name_each_once(seeded, email):
+    from peerapp.training.models import Candidate
+    client = _demo_client(seeded, email)
+    with seeded.app_context():
+        visible = Candidate.select()
+        if "lead" in email:  # a peer lead sees their own team's nominations only
+            visible = visible.where(Candidate.team == client.user.team_id)
+        expected = [c.id for c in visible.order_by(Candidate.name, Candidate.id)]
+    assert len(expected) > 50 or "lead" in email
+    seen, url = [], "/training/candidates"
+    while url:
+        page = parse(client.get(url))
+        rows = [int(n.get("data-candidate-id")) for n in page.select("[data-candidate-id]")]
+        assert 0 < len(rows) <= 50
+        assert f"shown of {len(expected)} candidates" in page.text
+        seen += rows
+        after = [href for href, _ in links(page) if href.startswith("/training/candidates?after=")]
+        assert all(href.removeprefix("/training/candidates?after=").isdigit() for href in after)  # an id, no name
+        url = after[0] if after else None
+    assert seen == expected

@@ -427,11 +427,13 @@ def _status_by_candidate(candidates) -> dict[int, str]:
 @bp.get("/candidates")
 @allow("facilitator", *TEAM_STAFF)
 def candidates():
-    """Facilitators: every candidate. Peer leads and managers: their team's candidates."""
-    found = list(Candidate.visible_to(current_user).order_by(Candidate.name))
+    """Facilitators: every candidate. Peer leads and managers: their team's candidates.
+    50 a page, by name (a facilitator's list is the whole Trust's, ~1,000 people)."""
+    page = paged(Candidate.visible_to(current_user), Candidate.name, Candidate.id)
     with db.atomic():
-        audit("view_list", record_type="candidate", summary=f"candidates list: {len(found)} candidate(s)")
-    return render_template("training/candidates.html", candidates=found, status=_status_by_candidate(found))
+        audit("view_list", record_type="candidate", summary=f"candidates list: {len(page.rows)} candidate(s)")
+    return render_template("training/candidates.html", candidates=page.rows, page=page,
+                           status=_status_by_candidate(page.rows))
 
 
 @bp.route("/candidates/new", methods=["GET", "POST"])
