@@ -288,6 +288,7 @@ def test_csv_is_escaped_has_a_bom_is_audited_and_asks_for_the_password(app, make
     assert response.headers["Content-Disposition"].startswith("attachment;")
     assert response.data.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(response.data.decode("utf-8-sig"))))
+    assert rows[0][-1] == "worked out 30 Nov 2026, 12:00"  # as the page says it
     assert sorted(rows[2:4]) == [["'=HYPERLINK(1)", "*"], ["community", "*"]]
     with db.connection_context():
         event = AuditEvent.select().where(AuditEvent.action == "export").get()

@@ -131,7 +131,7 @@ def _csv_view(key: str):
         form, period, team_ids, team_label, problems = _scope()
         if problems:
             abort(404)
-        built, _ = _build([key], period, team_ids)
+        built, worked_out = _build([key], period, team_ids)
         section, tables = built[0]
         wanted = request.args.get("table")
         chosen = [t for t in tables if wanted in (None, t.key)]
@@ -141,7 +141,8 @@ def _csv_view(key: str):
         writer = csv.writer(out)
         for table in chosen:
             writer.writerow([_csv_cell(f"{section.title}: {table.title}"), _csv_cell(team_label),
-                             _csv_cell(period.label)])
+                             _csv_cell(period.label),
+                             _csv_cell(f"worked out {clock.local(worked_out):%-d %b %Y, %H:%M}")])
             writer.writerow([_csv_cell(c) for c in ["", *table.columns]])
             for label, cells in table.rows:
                 writer.writerow([_csv_cell(v) for v in [label, *cells]])
