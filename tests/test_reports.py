@@ -384,6 +384,8 @@ def test_figures_are_kept_for_the_set_minutes_and_the_page_says_since_when(app, 
             Referral.create(service_user=su, team=team, referrer=clinician, referred_on=dt.date(2026, 11, 29),
                             state="submitted")
     assert received(manager)[0] == ["15"]  # 13 rounds to 15
+    app.config["REPORT_FIGURES_SECONDS"] = 30  # under a minute still says they are kept
+    assert "They are kept for up to 1 minute, so" in received(manager)[1]
 
 
 def test_kept_figures_are_bounded_oldest_read_first_out(frozen):

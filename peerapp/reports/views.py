@@ -100,7 +100,7 @@ def _page(keys: list[str], single: str | None = None):
     return render("reports/index.html", form=form, period=period, team_label=team_label, problems=problems,
                   sections=sections, single=single, limit=current_app.config["SMALL_NUMBER_LIMIT"],
                   allowed=_sections_for(current_user), query=_query(form), worked_out=worked_out,
-                  kept_minutes=current_app.config["REPORT_FIGURES_SECONDS"] // 60,
+                  kept_minutes=-(-current_app.config["REPORT_FIGURES_SECONDS"] // 60),  # rounded up: 30 s reads "up to 1 minute"
                   status=422 if problems else 200)
 
 
