@@ -123,12 +123,25 @@ def _cursor_arg(name: str) -> int | None:
     return None
 
 
+def without_joins(query: pw.ModelSelect) -> pw.ModelSelect:
+    """``query``'s rows without its joins, to count them: only for a query whose joins
+    add columns to show (inner joins along NOT NULL foreign keys: one match a row)
+    and whose WHERE names only its own model's columns. Counting a team's 2,000
+    referrals with the service user and team joined took 6 ms; from the referral's
+    own index, 0.2 ms."""
+    model = query.model
+    counted = model.select(model._meta.primary_key)
+    return counted if query._where is None else counted.where(query._where)
+
+
 def paged(query: pw.ModelSelect, *order, size: int = PAGE_SIZE, count: bool = True,
-          after: int | None = None, before: int | None = None) -> Page:
+          after: int | None = None, before: int | None = None,
+          count_query: pw.ModelSelect | None = None) -> Page:
     """One page of ``query`` in ``order`` (which must end with the primary key).
 
     ``after``/``before`` default to the request's ``?after=`` / ``?before=`` ids.
-    Returns a :class:`Page`; ``count=False`` skips the total (e.g. a home panel)."""
+    Returns a :class:`Page`; ``count=False`` skips the total (e.g. a home panel);
+    ``count_query`` counts the same rows more cheaply (see :func:`without_joins`)."""
     model = query.model
     keys = _orderings(order)
     if not keys or keys[-1][0] is not model._meta.primary_key:
@@ -164,7 +177,7 @@ def paged(query: pw.ModelSelect, *order, size: int = PAGE_SIZE, count: bool = Tr
     else:
         next_after = getattr(rows[-1], pk) if (rows and more) else None
         previous_before = getattr(rows[0], pk) if (rows and where is not None) else None
-    total, capped = count_capped(query) if count else (None, False)
+    total, capped = count_capped(count_query if count_query is not None else query) if count else (None, False)
     args = request.args.to_dict(flat=False) if in_request else {}
     return Page(rows=rows, total=total, total_capped=capped, after=next_after,
                 before=previous_before, args=args, size=size)

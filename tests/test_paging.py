@@ -2,6 +2,8 @@
 skipping or repeating a row, keep filters, and carry only ids in the URL."""
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from peerapp.db import db
@@ -203,3 +205,22 @@ def test_training_candidates_come_50_a_page_by_name_each_once(seeded, email):
         assert all(href.removeprefix("/training/candidates?after=").isdigit() for href in after)  # an id, no name
         url = after[0] if after else None
     assert seen == expected
+
+
+@pytest.mark.parametrize("email, path", [("clinician@demo.peerapp", "/referrals/mine"),
+                                         ("lead@demo.peerapp", "/referrals/closed"),
+                                         ("lead@demo.peerapp", "/referrals/screening"),
+                                         ("lead@demo.peerapp", "/referrals/awaiting-match")])
+def test_each_referral_list_says_how_many_it_has_and_shows_that_many(seeded, email, path):
+    """The total is counted without the joins that only add what a row shows: it must
+    still be the number of referrals the pages then list, each once."""
+    client = _demo_client(seeded, email)
+    seen, url, said = [], path, set()
+    while url:
+        page = parse(client.get(url))
+        seen += [int(n.get("data-referral-id")) for n in page.select("[data-referral-id]")]
+        said.add(re.search(r"shown of ([\d,]+) referrals", page.text).group(1))
+        after = [href for href, _ in links(page) if href.startswith(f"{path}?after=")]
+        url = after[0] if after else None
+    assert len(seen) == len(set(seen)) > 0
+    assert said == {f"{len(seen):,}"}

@@ -12,7 +12,7 @@ from ...forms import ActionForm
 from ...models import Team, User
 from ...changes import StaleEdit, record_version
 from ...pages import render, render_form, render_stale
-from ...paging import paged
+from ...paging import paged, without_joins
 from ...workforce.models import PeerRole
 from .. import services, states
 from ..forms import (AnswerForm, ArrangeMeetingForm, AssignForm, CloseForm, ContactCorrectionForm, ContactForm, ListFilterForm,
@@ -42,10 +42,13 @@ def _list_page(title: str, query, list_name: str, intro: str = "", show_filter: 
         # The team is joined, not looked up row by row in the template; only what a row
         # shows (templates/referrals/_referral_list.html) is read: making 50 referrals
         # with every field of the referral and the service user was a third of the page.
-        query = (_filtered(query, form).switch(Referral).join(Team, on=(Referral.team == Team.id))
+        filtered = _filtered(query, form)
+        query = (filtered.switch(Referral).join(Team, on=(Referral.team == Team.id))
                  .select(Referral.id, Referral.referred_on, Referral.state, Referral.risk_level,
                          Referral.service_user, Referral.team, ServiceUser.id, ServiceUser.name, Team.id, Team.name))
-        page = paged(query, Referral.referred_on.desc(), Referral.id.desc())
+        # Who may see which referral, and the filters, are conditions on the referral
+        # alone: the total is counted without the joins that only add what a row shows.
+        page = paged(query, Referral.referred_on.desc(), Referral.id.desc(), count_query=without_joins(filtered))
     rows = page.rows if page else []
     audit_list(list_name, rows)
     return render("referrals/list.html", "referrals/_referral_list.html", title=title, intro=intro,
@@ -62,7 +65,7 @@ def _queue_page(title: str, query, queue: str, order):
                      Referral.state_changed_at, Referral.volunteer_allowed, Referral.service_user,
                      Referral.referrer, Referral.team, ServiceUser.id, ServiceUser.name, ServiceUser.languages,
                      referrer.id, referrer.name))
-    page = paged(query, *order)
+    page = paged(query, *order, count_query=without_joins(query))
     audit_list(title.lower(), page.rows)
     return render("referrals/queue.html", title=title, referrals=page.rows, page=page, queue=queue)
 
