@@ -224,3 +224,22 @@ def test_each_referral_list_says_how_many_it_has_and_shows_that_many(seeded, ema
         url = after[0] if after else None
     assert len(seen) == len(set(seen)) > 0
     assert said == {f"{len(seen):,}"}
+
+
+def test_the_screening_queue_is_read_from_its_own_partial_index(app):
+    """The queue names its states as the literals of the partial index m0111 made:
+    with bound parameters, or another list, the engine cannot use it and walks the
+    team's every referral (3 ms at 2,000 a team, not 0.1)."""
+    from peerapp.db import is_sqlite
+    from peerapp.referrals.models import _SCREENING_QUEUE_LITERAL, Referral
+    with app.app_context(), db.connection_context():
+        sql, params = Referral.screening_queue(1).limit(51).sql()
+        assert f"IN {_SCREENING_QUEUE_LITERAL}" in sql
+        if is_sqlite():
+            made = db.execute_sql("SELECT sql FROM sqlite_master WHERE name = 'referral_screening_queue'").fetchone()
+            assert made[0].endswith(f"WHERE state IN {_SCREENING_QUEUE_LITERAL}")
+            plan = " ".join(row[-1] for row in db.execute_sql("EXPLAIN QUERY PLAN " + sql, params))
+            assert "USING INDEX referral_screening_queue" in plan, plan
+        else:
+            made = db.execute_sql("SELECT indexdef FROM pg_indexes WHERE indexname = 'referral_screening_queue'").fetchone()
+            assert made and all(f"'{state}'" in made[0] for state in ("submitted", "screening", "more information requested"))

@@ -261,7 +261,13 @@ class Referral(BaseModel):
 
     @classmethod
     def screening_queue(cls, team=None):
-        return cls.in_states(*states.SCREENING_QUEUE_STATES, team=team)
+        # The states as literals, not parameters: only then can either engine use the
+        # partial index that holds just the queue (migration m0111).
+        query = (cls.select(cls, ServiceUser).join(ServiceUser)
+                 .where(pw.Expression(cls.state, pw.OP.IN, pw.SQL(_SCREENING_QUEUE_LITERAL))))
+        if team is not None:
+            query = query.where(cls.team == team)
+        return query.order_by(cls.referred_on, cls.id)
 
     @classmethod
     def visible_to(cls, user: User, peer_role=None):
@@ -635,6 +641,10 @@ MODELS = [ServiceUser, PeerPreference, Intervention, Referral, ReferralIntervent
 
 
 # Built into SQL once per engine (db.SqlOnce): every referral page and the contact POST ask these.
+# The screening states as SQL literals, as the partial index of the queue (m0111) names them.
+_SCREENING_QUEUE_LITERAL = "(" + ", ".join("'" + state.replace("'", "''") + "'"
+                                           for state in states.SCREENING_QUEUE_STATES) + ")"
+
 _VISIBLE_ONE = SqlOnce(lambda doors, referral_id, *values: (
     Referral.select(Referral, ServiceUser).join(ServiceUser)
     .where(Referral._allowed(doors, *values), Referral.id == referral_id).limit(1)))
