@@ -243,3 +243,18 @@ def test_the_screening_queue_is_read_from_its_own_partial_index(app):
         else:
             made = db.execute_sql("SELECT indexdef FROM pg_indexes WHERE indexname = 'referral_screening_queue'").fetchone()
             assert made and all(f"'{state}'" in made[0] for state in ("submitted", "screening", "more information requested"))
+
+
+def test_the_team_filter_is_offered_only_to_those_who_see_several_teams(seeded):
+    """A peer lead's lists are their team's: 40 other teams to choose would only ever
+    give an empty list. A clinician's referrals can span teams, so they keep it."""
+    lead = _demo_client(seeded, "lead@demo.peerapp")
+    page = parse(lead.get("/referrals/"))
+    assert page.select_one("select#team") is None and page.select_one("select#state") is not None
+    with seeded.app_context():
+        other = Team.select().where(Team.id != lead.user.team_id).first()
+    refused = parse(lead.get(f"/referrals/?team={other.id}"))
+    assert refused.select("[data-referral-id]") == []  # another team's id is not a way in
+    clinician = _demo_client(seeded, "clinician@demo.peerapp")
+    offered = parse(clinician.get("/referrals/mine")).one("select#team")
+    assert len(offered.select("option")) == 1 + Team.select().count()

@@ -285,6 +285,13 @@ class Referral(BaseModel):
         return next(iter(_VISIBLE_ONE(referral_id, *values, variant=doors)), None)
 
     @classmethod
+    def only_team_seen_by(cls, user: User, peer_role=None) -> int | None:
+        """The one team whose referrals are all this person may see (a peer lead's or
+        manager's), or None when their doors may open onto several teams."""
+        doors, values = cls._doors(user, peer_role)
+        return values[0] if doors == ("team",) else None
+
+    @classmethod
     def _doors(cls, user: User, peer_role) -> tuple[tuple[str, ...], list]:
         """Which doors this person's roles open, and the value each door compares with."""
         doors, values = [], []

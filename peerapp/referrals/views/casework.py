@@ -19,7 +19,7 @@ from ..forms import (AnswerForm, ArrangeMeetingForm, AssignForm, CloseForm, Cont
                      MeetingOutcomeForm, ScreeningForm)
 from ..models import Contact, Intervention, Referral, ServiceUser, caseload
 from . import bp
-from .common import (REFUSED, audit_list, is_lead_of, lead_referral_or_404, not_now, peer_role,
+from .common import (REFUSED, audit_list, is_lead_of, lead_referral_or_404, not_now, opening_role, peer_role,
                      referral_or_404, refused, visible)
 
 # --- lists ----------------------------------------------------------------------
@@ -34,7 +34,7 @@ def _filtered(query, form: ListFilterForm):
 
 def _list_page(title: str, query, list_name: str, intro: str = "", show_filter: bool = True,
                state_choices=None):
-    form = ListFilterForm(request.args)
+    form = ListFilterForm(request.args, only_team=Referral.only_team_seen_by(current_user, opening_role()))
     if state_choices is not None:
         form.state.choices = [("", "Any state")] + [(s, s.capitalize()) for s in state_choices]
     page = None

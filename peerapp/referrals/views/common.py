@@ -35,18 +35,22 @@ def may_read_notes() -> bool:
     return role is not None and not role.is_volunteer
 
 
-def visible() -> "Referral":
+def opening_role():
+    """The person's current peer role when it opens referrals to them: a paid peer's
+    (a volunteer's referrals come through their peer lead)."""
     role = peer_role()
-    return Referral.visible_to(current_user, role if role and not role.is_volunteer else None)
+    return role if role and not role.is_volunteer else None
+
+
+def visible() -> "Referral":
+    return Referral.visible_to(current_user, opening_role())
 
 
 def referral_or_404(referral_id: int, purpose: str | None = None) -> Referral:
     """A referral this person may see, else 404. ``purpose`` audits the view (GET only)."""
     if not may_read_notes():
         abort(404)
-    role = peer_role()
-    referral = Referral.visible_one(current_user, role if role and not role.is_volunteer else None,
-                                    referral_id) or abort(404)
+    referral = Referral.visible_one(current_user, opening_role(), referral_id) or abort(404)
     if purpose and request.method == "GET":
         audit("view", referral, summary=purpose)
     return referral
