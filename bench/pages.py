@@ -207,7 +207,8 @@ def plans(database: Path) -> list[str]:
     from peerapp.cli import upgrade_schema
     from peerapp.db import db
     app = create_app({"DATABASE": str(database), "SECRET_KEY": "bench", "TESTING": False,
-                      "ALLOW_DEMO": True})  # the seeded database carries the demo logins
+                      "ALLOW_DEMO": True,  # the seeded database carries the demo logins
+                      "REPORT_FIGURES_SECONDS": 0})  # every report's queries sent, none kept
     with app.app_context():
         upgrade_schema()
         logins = {spec["key"]: (sign_in(app, spec["email"]), User.by_email(spec["email"])) for spec in DEMO_USERS}
