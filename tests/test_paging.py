@@ -98,6 +98,23 @@ def _demo_client(app, email):
     return client
 
 
+def _follow_next(client, path: str, row: str, noun: str) -> tuple[list[int], set[str]]:
+    """Follow a list's Next links from ``path`` to its end: (every row's id in the
+    order shown, every total the pages said). Each page holds 1 to 50 rows, and its
+    Next link carries only an id."""
+    seen, said, url = [], set(), path
+    while url:
+        page = parse(client.get(url))
+        rows = [int(n.get(row)) for n in page.select(f"[{row}]")]
+        assert 0 < len(rows) <= 50
+        seen += rows
+        said.add(re.search(rf"shown of ([\d,]+) {noun}", page.text).group(1))
+        after = [href for href, _ in links(page) if href.startswith(f"{path}?after=")]
+        assert all(href.removeprefix(f"{path}?after=").isdigit() for href in after)  # an id, no name
+        url = after[0] if after else None
+    return seen, said
+
+
 @pytest.fixture
 def seeded(app):
     from bench.seed import Sizes, seed
@@ -115,15 +132,8 @@ def test_team_referrals_come_50_a_page_and_the_links_carry_only_an_id(seeded):
     with seeded.app_context():
         team = [r.id for r in Referral.select().where(Referral.team == client.user.team_id)]
     assert len(team) > 100
-    seen, url = [], "/referrals/"
-    while url:
-        page = parse(client.get(url))
-        rows = [int(n.get("data-referral-id")) for n in page.select("[data-referral-id]")]
-        assert 0 < len(rows) <= 50
-        assert f"shown of {len(team)} referrals" in page.text
-        seen += rows
-        after = [href for href, _ in links(page) if href.startswith("/referrals/?after=")]
-        url = after[0] if after else None
+    seen, said = _follow_next(client, "/referrals/", "data-referral-id", "referrals")
+    assert said == {f"{len(team):,}"}
     assert sorted(seen) == sorted(team) and len(seen) == len(set(seen))
 
 
@@ -194,16 +204,8 @@ def test_training_candidates_come_50_a_page_by_name_each_once(seeded, email):
             visible = visible.where(Candidate.team == client.user.team_id)
         expected = [c.id for c in visible.order_by(Candidate.name, Candidate.id)]
     assert len(expected) > 50 or "lead" in email
-    seen, url = [], "/training/candidates"
-    while url:
-        page = parse(client.get(url))
-        rows = [int(n.get("data-candidate-id")) for n in page.select("[data-candidate-id]")]
-        assert 0 < len(rows) <= 50
-        assert f"shown of {len(expected)} candidates" in page.text
-        seen += rows
-        after = [href for href, _ in links(page) if href.startswith("/training/candidates?after=")]
-        assert all(href.removeprefix("/training/candidates?after=").isdigit() for href in after)  # an id, no name
-        url = after[0] if after else None
+    seen, said = _follow_next(client, "/training/candidates", "data-candidate-id", "candidates")
+    assert said == {f"{len(expected):,}"}
     assert seen == expected
 
 
@@ -215,13 +217,7 @@ def test_each_referral_list_says_how_many_it_has_and_shows_that_many(seeded, ema
     """The total is counted without the joins that only add what a row shows: it must
     still be the number of referrals the pages then list, each once."""
     client = _demo_client(seeded, email)
-    seen, url, said = [], path, set()
-    while url:
-        page = parse(client.get(url))
-        seen += [int(n.get("data-referral-id")) for n in page.select("[data-referral-id]")]
-        said.add(re.search(r"shown of ([\d,]+) referrals", page.text).group(1))
-        after = [href for href, _ in links(page) if href.startswith(f"{path}?after=")]
-        url = after[0] if after else None
+    seen, said = _follow_next(client, path, "data-referral-id", "referrals")
     assert len(seen) == len(set(seen)) > 0
     assert said == {f"{len(seen):,}"}
 
