@@ -1195,3 +1195,19 @@ def test_row_links_are_the_urls_flask_builds(app):
                 "referrals.contact_correct", referral_id=3, contact_id=4)
             with pytest.raises(ValueError):
                 row_url("referrals.show", referral_id="1/../../admin")
+
+
+def test_each_row_names_its_state_and_risk_in_words_beside_the_colour(world, login):
+    """The list's state and risk tags say what they mean: colour is never the only signal."""
+    from tests.dom import parse
+    high = make_referral(world, name="Hi Risk Person", risk="high")
+    advance(world, high, states.AWAITING_MATCH)
+    lead = login(world.lead)
+    page = parse(lead.get("/referrals/"))
+    rows = {row.attrs["data-referral-id"]: row for row in page.select("tr[data-referral-id]")}
+    state, risk = rows[str(high.id)].select("td strong.nhsuk-tag")
+    assert (state.text, state.attrs["class"]) == ("Awaiting match", "nhsuk-tag nhsuk-tag--orange")
+    assert (risk.text, risk.attrs["class"]) == ("High risk", "nhsuk-tag referrals-risk referrals-risk--high")
+    state, risk = rows[str(world.referral.id)].select("td strong.nhsuk-tag")
+    assert (state.text, state.attrs["class"]) == ("Submitted", "nhsuk-tag nhsuk-tag--blue")
+    assert risk.text == "Low risk"
