@@ -480,6 +480,30 @@ class Referral(BaseModel):
         return problems + [sentence for _, sentence in found]
 
 
+class ReferralRow:
+    """One row of a referral list, as plain values: what templates/referrals/
+    _referral_list.html shows. Making a referral, its service user and its team for
+    every row was a seventh of a 50-row list's time."""
+
+    __slots__ = ("id", "referred_on", "state", "risk_level", "service_user_name", "team_name")
+
+    def __init__(self, id, referred_on, state, risk_level, service_user_name, team_name):
+        self.id, self.referred_on, self.state, self.risk_level = id, referred_on, state, risk_level
+        self.service_user_name, self.team_name = service_user_name, team_name
+
+    @property
+    def label(self) -> str:
+        return Referral.label_for(self.id)
+
+    @classmethod
+    def of(cls, query: pw.ModelSelect) -> pw.ModelSelect:
+        """``query`` (of referrals with their service user joined) as these rows."""
+        return (query.switch(Referral).join(Team, on=(Referral.team == Team.id))
+                .select(Referral.id, Referral.referred_on, Referral.state, Referral.risk_level,
+                        ServiceUser.name.alias("service_user_name"), Team.name.alias("team_name"))
+                .objects(cls))
+
+
 class ReferralIntervention(BaseModel):
     """Interventions asked for by the referrer, and those screening found suitable."""
 

@@ -9,7 +9,7 @@ from ... import clock, history
 from ...access import allow
 from ...audit import audit
 from ...forms import ActionForm
-from ...models import Team, User
+from ...models import User
 from ...changes import StaleEdit, record_version
 from ...pages import render, render_form, render_stale
 from ...paging import paged, without_joins
@@ -17,7 +17,7 @@ from ...workforce.models import PeerRole
 from .. import services, states
 from ..forms import (AnswerForm, ArrangeMeetingForm, AssignForm, CloseForm, ContactCorrectionForm, ContactForm, ListFilterForm,
                      MeetingOutcomeForm, ScreeningForm)
-from ..models import Contact, Intervention, Referral, ServiceUser, caseload
+from ..models import Contact, Intervention, Referral, ReferralRow, ServiceUser, caseload
 from . import bp
 from .common import (REFUSED, audit_list, is_lead_of, lead_referral_or_404, not_now, opening_role, peer_role,
                      referral_or_404, refused, visible)
@@ -40,15 +40,13 @@ def _list_page(title: str, query, list_name: str, intro: str = "", show_filter: 
     page = None
     if form.validate():
         # The team is joined, not looked up row by row in the template; only what a row
-        # shows (templates/referrals/_referral_list.html) is read: making 50 referrals
-        # with every field of the referral and the service user was a third of the page.
+        # shows is read (ReferralRow): making 50 referrals with every field of the
+        # referral and the service user was a third of the page.
         filtered = _filtered(query, form)
-        query = (filtered.switch(Referral).join(Team, on=(Referral.team == Team.id))
-                 .select(Referral.id, Referral.referred_on, Referral.state, Referral.risk_level,
-                         Referral.service_user, Referral.team, ServiceUser.id, ServiceUser.name, Team.id, Team.name))
         # Who may see which referral, and the filters, are conditions on the referral
         # alone: the total is counted without the joins that only add what a row shows.
-        page = paged(query, Referral.referred_on.desc(), Referral.id.desc(), count_query=without_joins(filtered))
+        page = paged(ReferralRow.of(filtered), Referral.referred_on.desc(), Referral.id.desc(),
+                     count_query=without_joins(filtered))
     rows = page.rows if page else []
     audit_list(list_name, rows)
     return render("referrals/list.html", "referrals/_referral_list.html", title=title, intro=intro,
