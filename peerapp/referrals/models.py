@@ -504,6 +504,33 @@ class ReferralRow:
                 .objects(cls))
 
 
+class ReferralCard:
+    """One card of a queue (screening, awaiting match), as plain values: what
+    templates/referrals/queue.html shows, with the referrer's name joined."""
+
+    __slots__ = ("id", "state", "risk_level", "referred_on", "state_changed_at", "volunteer_allowed",
+                 "service_user_name", "languages", "referrer_name")
+
+    def __init__(self, **values):
+        for name in self.__slots__:
+            setattr(self, name, values[name])
+
+    @property
+    def label(self) -> str:
+        return Referral.label_for(self.id)
+
+    @classmethod
+    def of(cls, query: pw.ModelSelect) -> pw.ModelSelect:
+        """``query`` (of referrals with their service user joined) as these cards."""
+        referrer = User.alias()
+        return (query.switch(Referral).join(referrer, on=(Referral.referrer == referrer.id))
+                .select(Referral.id, Referral.state, Referral.risk_level, Referral.referred_on,
+                        Referral.state_changed_at, Referral.volunteer_allowed,
+                        ServiceUser.name.alias("service_user_name"), ServiceUser.languages,
+                        referrer.name.alias("referrer_name"))
+                .objects(cls))
+
+
 class ReferralIntervention(BaseModel):
     """Interventions asked for by the referrer, and those screening found suitable."""
 

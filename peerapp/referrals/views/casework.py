@@ -9,7 +9,6 @@ from ... import clock, history
 from ...access import allow
 from ...audit import audit
 from ...forms import ActionForm
-from ...models import User
 from ...changes import StaleEdit, record_version
 from ...pages import render, render_form, render_stale
 from ...paging import paged, without_joins
@@ -17,7 +16,7 @@ from ...workforce.models import PeerRole
 from .. import services, states
 from ..forms import (AnswerForm, ArrangeMeetingForm, AssignForm, CloseForm, ContactCorrectionForm, ContactForm, ListFilterForm,
                      MeetingOutcomeForm, ScreeningForm)
-from ..models import Contact, Intervention, Referral, ReferralRow, ServiceUser, caseload
+from ..models import Contact, Intervention, Referral, ReferralCard, ReferralRow, caseload
 from . import bp
 from .common import (REFUSED, audit_list, is_lead_of, lead_referral_or_404, not_now, opening_role, peer_role,
                      referral_or_404, refused, visible)
@@ -55,15 +54,9 @@ def _list_page(title: str, query, list_name: str, intro: str = "", show_filter: 
 
 def _queue_page(title: str, query, queue: str, order):
     """A queue of cards, 50 at a time, with the referrer joined (not looked up per card)."""
-    referrer = User.alias()
-    # Only what a card shows (templates/referrals/queue.html): making 50 referrals with
-    # every field of the referral, the service user and the referrer was a third of the page.
-    query = (query.switch(Referral).join(referrer, on=(Referral.referrer == referrer.id))
-             .select(Referral.id, Referral.state, Referral.risk_level, Referral.referred_on,
-                     Referral.state_changed_at, Referral.volunteer_allowed, Referral.service_user,
-                     Referral.referrer, Referral.team, ServiceUser.id, ServiceUser.name, ServiceUser.languages,
-                     referrer.id, referrer.name))
-    page = paged(query, *order, count_query=without_joins(query))
+    # Only what a card shows (ReferralCard): making 50 referrals with every field of
+    # the referral, the service user and the referrer was a third of the page.
+    page = paged(ReferralCard.of(query), *order, count_query=without_joins(query))
     audit_list(title.lower(), page.rows)
     return render("referrals/queue.html", title=title, referrals=page.rows, page=page, queue=queue)
 
