@@ -39,6 +39,25 @@ def _urls(app):
         yield rule.endpoint, url
 
 
+def _more_under_record_one(n: int) -> None:
+    """The seed adds records, but a detail page is rendered for record 1, whose own rows
+    (a referral's contacts) stayed as they were: give it ``n`` more, with and without an
+    intervention and by several peers and recorders, so a lookup per row would show."""
+    from peerapp.referrals.models import Contact, Intervention, Referral
+    from peerapp.workforce.models import PeerRole
+    if db.is_closed():  # left open, as the requests' own connection (closing it adds PRAGMAs to the next page)
+        db.connect()
+    with db.atomic():
+        referral = Referral.get_by_id(1)
+        roles = list(PeerRole.select(PeerRole.id).limit(3))
+        interventions = [None] + list(Intervention.select(Intervention.id).limit(2))
+        users = list(User.select(User.id).limit(3))
+        for i in range(n):
+            Contact.create(referral=referral.id, peer_role=roles[i % len(roles)].id,
+                           intervention=interventions[i % 3], recorded_by=users[i % len(users)].id,
+                           contact_on=referral.referred_on, attendance="attended", summary=f"More {i}")
+
+
 def _render_all(app, clients) -> dict[tuple[str, str], tuple[int, int]]:
     found = {}
     for key, (client, user) in clients.items():
@@ -59,6 +78,7 @@ def test_no_page_sends_more_queries_when_the_data_grows(app, clock):
     with app.app_context():
         load_demo()
         seed(SMALL, rng_seed=1)
+        _more_under_record_one(2)
     clients = {}
     for spec in DEMO_USERS:
         client = app.test_client()
@@ -72,6 +92,7 @@ def test_no_page_sends_more_queries_when_the_data_grows(app, clock):
     small = _render_all(app, clients)
     with app.app_context():
         seed(MORE, rng_seed=2)
+        _more_under_record_one(12)
     large = _render_all(app, clients)
 
     assert 500 not in {s for s, _ in small.values()} | {s for s, _ in large.values()}

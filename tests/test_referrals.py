@@ -1211,3 +1211,44 @@ def test_each_row_names_its_state_and_risk_in_words_beside_the_colour(world, log
     state, risk = rows[str(world.referral.id)].select("td strong.nhsuk-tag")
     assert (state.text, state.attrs["class"]) == ("Submitted", "nhsuk-tag nhsuk-tag--blue")
     assert risk.text == "Low risk"
+
+
+def test_a_referrals_contacts_come_50_a_page_newest_first_in_the_same_queries(world, login):
+    """A year of weekly contacts and more: the referral page shows the newest 50, each with
+    its intervention and who recorded it, and links to the older ones; the page sends
+    the same number of queries for 2 contacts as for 55 (nothing is looked up per row)."""
+    from peerapp.db import counting_queries
+    from tests.dom import parse
+    referral = advance(world, world.referral, states.ACTIVE)
+
+    def record(n, start):
+        with inside():
+            for i in range(start, start + n):
+                services.record_contact(
+                    referral, by=world.paid.user, contact_on=referral.referred_on + dt.timedelta(days=i % 10),
+                    attendance="attended", summary=f"Contact number {i:02d}",
+                    intervention=None if i % 2 else world.items["1:1 recovery conversations"])
+
+    lead = login(world.lead)
+    url = f"/referrals/{referral.id}"
+    record(2, 0)
+    with counting_queries() as few:
+        assert lead.get(url).status_code == 200
+    record(53, 2)
+    with counting_queries() as many:
+        page = parse(lead.get(url))
+    assert many.n == few.n, "\n".join(many.sql)
+    rows = page.select("#contacts tr[data-contact-id]")
+    assert len(rows) == 50
+    newest = Contact.select().where(Contact.referral == referral.id).order_by(
+        Contact.contact_on.desc(), Contact.id.desc())
+    assert [int(r.attrs["data-contact-id"]) for r in rows] == [c.id for c in newest[:50]]
+    texts = [r.text for r in rows]
+    assert all(f"Recorded by {world.paid.user.name}" in t for t in texts)
+    assert any("1:1 recovery conversations" in t for t in texts) and not any("None" in t for t in texts)
+    assert "50 shown of 55 contacts" in page.text
+    older = [a for a in page.select("nav a[rel=next]")]
+    assert len(older) == 1 and older[0].attrs["href"].startswith(url + "?after=")
+    rest = parse(lead.get(older[0].attrs["href"]))
+    assert [int(r.attrs["data-contact-id"]) for r in rest.select("#contacts tr[data-contact-id]")] == [
+        c.id for c in newest[50:]]

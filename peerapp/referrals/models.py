@@ -27,6 +27,7 @@ import peewee as pw
 from .. import clock
 from ..db import SqlOnce, is_sqlite
 from ..models import BaseModel, Team, User
+from ..training.models import Candidate
 from ..workforce.models import PeerRole
 from . import states
 from .nhs_number import formatted as _formatted_nhs
@@ -444,7 +445,19 @@ class Referral(BaseModel):
         return self.events.order_by(ReferralEvent.at, ReferralEvent.id)
 
     def contacts_in_order(self):
-        return self.contacts.order_by(Contact.contact_on.desc(), Contact.id.desc())
+        """The contacts, newest first, each with what its row shows joined (the
+        intervention, who recorded it, the peer it was reported for): a query a row
+        was 9,000 queries on a referral with 3,000 contacts."""
+        recorder = User.alias()
+        return (Contact.select(Contact, Intervention, recorder, PeerRole, Candidate)
+                .join(Intervention, pw.JOIN.LEFT_OUTER, on=(Contact.intervention == Intervention.id),
+                      attr="intervention")
+                .switch(Contact).join(recorder, on=(Contact.recorded_by == recorder.id), attr="recorded_by")
+                .switch(Contact).join(PeerRole, pw.JOIN.LEFT_OUTER, on=(Contact.peer_role == PeerRole.id),
+                                      attr="peer_role")
+                .join(Candidate, pw.JOIN.LEFT_OUTER, on=(PeerRole.candidate == Candidate.id), attr="candidate")
+                .where(Contact.referral == self.id)
+                .order_by(Contact.contact_on.desc(), Contact.id.desc()))
 
     def first_meetings(self):
         return self.meeting_rows.order_by(FirstMeeting.id.desc())

@@ -136,11 +136,14 @@ def show(referral_id: int):
     """Clinicians (their referrals), peer leads and managers (their team's), paid peers
     (assigned to them): the referral with its history, screening, first meeting and contacts."""
     referral = referral_or_404(referral_id)
-    contacts = list(referral.contacts_in_order())
+    # A year of weekly contacts is 50; 50 at a time, newest first, like every list.
+    page = paged(referral.contacts_in_order(), Contact.contact_on.desc(), Contact.id.desc())
+    contacts = page.rows
     audit("view", referral, summary=f"referral viewed with service user #{referral.service_user_id} "
                                     f"and {len(contacts)} contact(s)")
     role = peer_role()
     return render("referrals/show.html", referral=referral, su=referral.service_user, contacts=contacts,
+                  page=page,
                   # Asked once for the whole table (a contact's history is its referral's readers').
                   contact_history=bool(contacts) and history.readable_record(
                       current_user._get_current_object(), "contact", contacts[0].id) is not None,
