@@ -41,10 +41,11 @@ def _urls(app):
 
 def _more_under_record_one(n: int) -> None:
     """The seed adds records, but a detail page is rendered for record 1, whose own rows
-    (a referral's contacts) stayed as they were: give it ``n`` more, with and without an
-    intervention and by several peers and recorders, so a lookup per row would show."""
+    (a referral's contacts, a peer role's supervisions) stayed as they were: give each
+    ``n`` more, contacts with and without an intervention and by several peers and
+    recorders, so a lookup per row would show."""
     from peerapp.referrals.models import Contact, Intervention, Referral
-    from peerapp.workforce.models import PeerRole
+    from peerapp.workforce.models import PeerRole, Supervision
     if db.is_closed():  # left open, as the requests' own connection (closing it adds PRAGMAs to the next page)
         db.connect()
     with db.atomic():
@@ -52,6 +53,10 @@ def _more_under_record_one(n: int) -> None:
         roles = list(PeerRole.select(PeerRole.id).limit(3))
         interventions = [None] + list(Intervention.select(Intervention.id).limit(2))
         users = list(User.select(User.id).limit(3))
+        role_one = PeerRole.get_by_id(1)
+        for i in range(n):
+            Supervision.create(role=1, held_on=role_one.start_date, duration_minutes=30, how_they_are="ok",
+                               recorded_by=users[i % len(users)].id)
         for i in range(n):
             Contact.create(referral=referral.id, peer_role=roles[i % len(roles)].id,
                            intervention=interventions[i % 3], recorded_by=users[i % len(users)].id,
