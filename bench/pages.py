@@ -150,11 +150,16 @@ def measure(database: Path, repeat: int, only: str | None = None,
             times.append((time.perf_counter() - started) * 1000)
             response.close()  # after the response, as a WSGI server does: runs call_on_close
             cpu.append((time.process_time() - cpu_started) * 1000)
-        with counting_queries() as counted:
-            response = call(client)
+        # Two requests in a row, the fewer queries: the session's last-seen time is written
+        # at most once a minute, so one of them may carry it (a slow page took 20 s here).
+        counts = []
+        for _ in range(2):
+            with counting_queries() as counted:
+                response = call(client)
+            counts.append(counted.n)
         times.sort()
         found[(label, key)] = {"status": response.status_code, "bytes": len(response.get_data()),
-                               "queries": counted.n, "p50": statistics.median(times),
+                               "queries": min(counts), "p50": statistics.median(times),
                                "cpu": statistics.median(cpu),
                                "p95": times[min(len(times) - 1, int(round(0.95 * len(times))) - 1)]}
 
