@@ -251,6 +251,8 @@ def test_the_team_filter_is_offered_only_to_those_who_see_several_teams(seeded):
         other = Team.select().where(Team.id != lead.user.team_id).first()
     refused = parse(lead.get(f"/referrals/?team={other.id}"))
     assert refused.select("[data-referral-id]") == []  # another team's id is not a way in
+    # ...and the list does not just look empty: the box comes back with what is wrong.
+    assert "Not a valid choice" in refused.one("select#team").parent.text
     clinician = _demo_client(seeded, "clinician@demo.peerapp")
     offered = parse(clinician.get("/referrals/mine")).one("select#team")
     assert len(offered.select("option")) == 1 + Team.select().count()
