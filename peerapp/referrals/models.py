@@ -493,20 +493,26 @@ class Referral(BaseModel):
         return problems + [sentence for _, sentence in found]
 
 
-class ReferralRow:
-    """One row of a referral list, as plain values: what templates/referrals/
-    _referral_list.html shows. Making a referral, its service user and its team for
-    every row was a seventh of a 50-row list's time."""
+class _ReferralValues:
+    """A referral as the plain values one row of a list shows (peewee's ``.objects()``
+    passes them by name). Making a referral, its service user and its team or referrer
+    for every row was a seventh of a 50-row list's time."""
 
-    __slots__ = ("id", "referred_on", "state", "risk_level", "service_user_name", "team_name")
+    __slots__ = ()
 
-    def __init__(self, id, referred_on, state, risk_level, service_user_name, team_name):
-        self.id, self.referred_on, self.state, self.risk_level = id, referred_on, state, risk_level
-        self.service_user_name, self.team_name = service_user_name, team_name
+    def __init__(self, **values):
+        for name in self.__slots__:
+            setattr(self, name, values[name])
 
     @property
     def label(self) -> str:
         return Referral.label_for(self.id)
+
+
+class ReferralRow(_ReferralValues):
+    """One row of a referral list: what templates/referrals/_referral_list.html shows."""
+
+    __slots__ = ("id", "referred_on", "state", "risk_level", "service_user_name", "team_name")
 
     @classmethod
     def of(cls, query: pw.ModelSelect) -> pw.ModelSelect:
@@ -517,20 +523,12 @@ class ReferralRow:
                 .objects(cls))
 
 
-class ReferralCard:
-    """One card of a queue (screening, awaiting match), as plain values: what
-    templates/referrals/queue.html shows, with the referrer's name joined."""
+class ReferralCard(_ReferralValues):
+    """One card of a queue (screening, awaiting match): what templates/referrals/
+    queue.html shows, with the referrer's name joined."""
 
     __slots__ = ("id", "state", "risk_level", "referred_on", "state_changed_at", "volunteer_allowed",
                  "service_user_name", "languages", "referrer_name")
-
-    def __init__(self, **values):
-        for name in self.__slots__:
-            setattr(self, name, values[name])
-
-    @property
-    def label(self) -> str:
-        return Referral.label_for(self.id)
 
     @classmethod
     def of(cls, query: pw.ModelSelect) -> pw.ModelSelect:
