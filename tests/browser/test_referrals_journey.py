@@ -165,3 +165,35 @@ def test_screening_works_without_javascript(make_journey, seed_demo):
     expect(page.locator(".peerapp-flash--success")).to_contain_text(f"{label} accepted")
     page.goto(lead.url("/referrals/awaiting-match"))
     expect(page.get_by_role("link", name=f"Assign a peer to {label}")).to_be_visible()
+
+
+def test_a_long_run_of_contacts_pages_on_a_tablet(make_journey, seed_demo):
+    """A referral with more contacts than a page holds: the peer lead on a tablet sees
+    the newest 50 and moves to the older ones with a real link, page by page."""
+    import datetime as dt
+
+    from peerapp.db import db
+    from peerapp.models import User
+    from peerapp.referrals import services
+    from peerapp.referrals.models import Referral
+    lead = make_journey("tablet")
+    seed_demo(lead.server)
+    with lead.server.app.app_context(), db.connection_context():
+        referral = Referral.in_states("active").first()
+        peer = User.get_by_id(referral.current_assignment().peer_role.user_id)
+        today = clock.today()
+        for i in range(55):
+            services.record_contact(referral, by=peer, contact_on=max(referral.referred_on, today - dt.timedelta(days=i)),
+                                    attendance="attended", summary=f"Weekly call {i:02d}")
+        path = f"/referrals/{referral.id}"
+    page = lead.page
+    lead.login("lead@demo.peerapp", DEMO_PASSWORD)
+    lead.visit(path)
+    contacts = page.locator("#contacts tr[data-contact-id]")
+    expect(contacts).to_have_count(50)
+    expect(contacts.first).to_contain_text("Weekly call 00")
+    expect(page.get_by_text(re.compile(r"50 shown of \d+ contacts"))).to_be_visible()
+    page.get_by_role("navigation", name="Pages of contacts").get_by_role("link", name="Next 50").click()
+    expect(page.locator("#contacts")).to_contain_text("Weekly call 54")
+    assert "after=" in page.url and "Weekly" not in page.url
+    lead.check_accessibility()
