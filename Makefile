@@ -55,10 +55,13 @@ run: setup
 	$(FLASK) init-db
 	$(FLASK) demo-data --if-empty
 	@echo "peerapp on http://$(HOST):$(PORT)  (Ctrl-C stops it)"
-	@# The presence sweep (late-visit e-mails, forgotten sign-outs) runs beside the
-	@# server every minute and stops with it. The demo's logins are published:
-	@# only this demo may serve them (ALLOW_DEMO).
-	@$(FLASK) presence-sweep --every 60 >/dev/null & sweep=$$!; trap 'kill $$sweep 2>/dev/null' EXIT INT TERM; \
+	@# Two sweeps run beside the server and stop with it: presence every minute
+	@# (late-visit e-mails, forgotten sign-outs) and the report figures every 2
+	@# minutes (this quarter's, worked out before a reader asks). The demo's logins
+	@# are published: only this demo may serve them (ALLOW_DEMO).
+	@$(FLASK) presence-sweep --every 60 >/dev/null & sweep=$$!; \
+	$(FLASK) report-figures --every 120 >/dev/null & figures=$$!; \
+	trap 'kill $$sweep $$figures 2>/dev/null' EXIT INT TERM; \
 	PEERAPP_ALLOW_DEMO=true $(BIN)/waitress-serve --host=$(HOST) --port=$(PORT) --call peerapp:create_app
 
 # The whole suite on SQLite, then again on a throwaway PostgreSQL 15 cluster that

@@ -388,6 +388,102 @@ def test_figures_are_kept_for_the_set_minutes_and_the_page_says_since_when(app, 
     assert "They are kept for up to 1 minute, so" in received(manager)[1]
 
 
+def _figure_queries(client, url) -> tuple[str, list[str]]:
+    """(page, the statements it sent that read the records figures are counted from)."""
+    from peerapp.db import counting_queries
+    with counting_queries() as counted:
+        html = client.get(url).get_data(as_text=True)
+    return html, [sql for sql in counted.sql if '"contact"' in sql or '"referral_event"' in sql]
+
+
+def test_the_figures_sweep_works_them_out_before_anyone_asks_for_every_process(app, make_user, team, login, frozen):
+    """This quarter's figures, for all teams and each team, are worked out by
+    ``flask report-figures`` and stored: a reader in any server process (here: one
+    with nothing kept in memory, as after a restart) sees them without the records
+    being read again, and a period the sweep does not cover is worked out once."""
+    from peerapp.referrals.models import Referral, ServiceUser
+    from peerapp.reports.models import StoredReportFigures
+
+    app.config.update(SMALL_NUMBER_LIMIT=3, REPORT_FIGURES_SECONDS=300)
+    with db.connection_context():
+        world = _world(make_user, team)
+        teams = Team.select().count()
+    viewer = login(make_user("viewer", team_=None))
+    manager = login(make_user("manager"))
+    said = app.test_cli_runner().invoke(args=["report-figures"]).output
+    assert f"{6 * (teams + 1)} section(s) of October to December 2026 worked out" in said
+    with connected():
+        assert StoredReportFigures.select().count() == 6 * (teams + 1)
+
+    def another_process():
+        app.extensions.pop("report_figures", None)
+
+    another_process()
+    html, read = _figure_queries(viewer, "/reports/?period=q2026-4")
+    assert read == []
+    assert _cells(html, "table-uptake-referrals")["Received"] == ["5"]  # 7 in all teams rounds to 5
+    assert "Figures worked out at 30 Nov 2026, 12:00." in parse(html).one("#figures-worked-out").text
+    another_process()
+    html, read = _figure_queries(viewer, f"/reports/delivery?period=q2026-4&team={world['other'].id}")
+    assert read == []
+    html, read = _figure_queries(manager, "/reports/uptake?period=q2026-4")
+    assert read == [] and _cells(html, "table-uptake-referrals")["Received"] == ["5"]
+
+    # Recorded since: the stored figures stand until they are 5 minutes old, in every process.
+    with connected():
+        clinician = make_user("clinician")
+        for n in range(3):
+            su = ServiceUser.create(name=f"Late {n}", team=team)
+            Referral.create(service_user=su, team=team, referrer=clinician, referred_on=dt.date(2026, 11, 29),
+                            state="submitted")
+    frozen.advance(minutes=4)
+    another_process()
+    assert _cells(_figure_queries(manager, "/reports/uptake?period=q2026-4")[0],
+                  "table-uptake-referrals")["Received"] == ["5"]
+    # The sweep's next run (every 2 minutes on an install) counts them.
+    app.test_cli_runner().invoke(args=["report-figures"])
+    another_process()
+    html, read = _figure_queries(manager, "/reports/uptake?period=q2026-4")
+    assert read == [] and _cells(html, "table-uptake-referrals")["Received"] == ["10"]  # 8 rounds to 10
+    assert "Figures worked out at 30 Nov 2026, 12:04." in parse(html).one("#figures-worked-out").text
+
+    # Last quarter is not swept: its first reader waits for it, the next process does not.
+    html, read = _figure_queries(viewer, "/reports/uptake?period=q2026-3")
+    assert read != []
+    another_process()
+    assert _figure_queries(viewer, "/reports/uptake?period=q2026-3")[1] == []
+
+    # Figures over a day old are removed by the sweep.
+    with connected():
+        before = StoredReportFigures.select().count()
+    frozen.advance(days=2)
+    said = app.test_cli_runner().invoke(args=["report-figures"]).output
+    assert f"; {before} old removed." in said
+    with connected():
+        assert StoredReportFigures.select().count() == 6 * (teams + 1)
+
+
+def test_stored_figures_come_back_as_they_were_worked_out(app, make_user, team):
+    """Every section's tables, rates (pairs) and waiting times (halves, none) survive
+    being stored and read back, on each engine."""
+    from peerapp.reports.kept import decode, encode
+
+    from peerapp.reports.kept import store, stored
+
+    with db.connection_context():
+        world = _world(make_user, team)
+        for key, work_out in figures.SECTIONS.items():
+            section = work_out(START, END, [team.id, world["other"].id], TODAY)
+            assert decode(encode(section)) == section, key
+        # Figures stored by an older version of the tables' shape are worked out again, never a 500.
+        at = dt.datetime(2026, 11, 30, 12)
+        store({"uptake-old": figures.SECTIONS["uptake"](START, END, [team.id], TODAY)}, at)
+        assert stored("uptake-old", at, 300) is not None
+        from peerapp.reports.models import StoredReportFigures as S
+        S.update(figures='{"key": "uptake", "shape": "gone"}').where(S.key == "uptake-old").execute()
+        assert stored("uptake-old", at, 300) is None
+
+
 def test_kept_figures_are_bounded_oldest_read_first_out(frozen):
     from peerapp.reports.kept import KeptFigures
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import csv
 import io
+import time
 from urllib.parse import quote_plus
 
+import click
 from flask import Blueprint, Response, abort, current_app, g, request, url_for
 from flask_login import current_user
 
@@ -19,10 +21,10 @@ from ..navigation import home_panel, nav_item
 from ..pages import render
 from . import figures, periods
 from .forms import ReportFilterForm
-from .kept import KeptFigures
+from .kept import KeptFigures, figures_key
 from .shown import shown
 
-bp = Blueprint("reports", __name__, url_prefix="/reports")
+bp = Blueprint("reports", __name__, url_prefix="/reports", cli_group=None)
 
 READERS = ("viewer", "manager")
 # Who may read which section: facilitators run training for every team.
@@ -79,14 +81,14 @@ def _build(keys: list[str], period, team_ids):
     """[(section, shown tables)] and when the oldest of them was worked out."""
     limit = current_app.config["SMALL_NUMBER_LIMIT"]
     seconds = current_app.config["REPORT_FIGURES_SECONDS"]
-    kept = current_app.extensions.setdefault("report_figures", KeptFigures())
+    kept = current_app.extensions.setdefault("report_figures", KeptFigures(shared=True))
     today = clock.today()
     built, oldest = [], None
     for key in keys:
         def work_out(key=key):
             return figures.SECTIONS[key](period.start, period.end, team_ids, today)
         if seconds:
-            section, at = kept.get((key, period.start, period.end, tuple(team_ids), today), seconds, work_out)
+            section, at = kept.get(figures_key(key, period.start, period.end, team_ids, today), seconds, work_out)
         else:
             section, at = work_out(), clock.now()
         oldest = at if oldest is None else min(oldest, at)
@@ -176,3 +178,31 @@ def report_csv_url(section_key: str, table_key: str, query: dict) -> str:
     if key not in urls:
         urls[key] = url_for(f"reports.{section_key}_csv", table=_TABLE_MARK, **query)
     return urls[key].replace(_TABLE_MARK, quote_plus(table_key, safe="!$'()*,/:;?@"), 1)
+
+
+# --- the figures sweep -------------------------------------------------------------------
+
+@bp.cli.command("report-figures")
+@click.option("--every", type=click.IntRange(0, 3600), default=0,
+              help="Repeat every this many seconds until stopped (make run uses 120). 0: run once.")
+def figures_command(every: int):
+    """Work out this quarter's report figures for all teams and each team, before anyone
+    asks, and store them for every server process. Run it more often than
+    REPORT_FIGURES_SECONDS (cron or a systemd timer every 2 minutes for the default 5)."""
+    from . import sweep
+    while True:
+        try:
+            with db.connection_context():
+                done = sweep.run()
+            click.echo(f"{clock.local(clock.now()):%H:%M:%S} report figures: {done['stored']} section(s) of "
+                       f"{done['period']} worked out in {done['seconds']:.1f} s; {done['removed']} old removed.")
+        except Exception as error:  # noqa: BLE001 - a loop that dies silently would leave readers waiting
+            if not every:
+                raise
+            click.echo(f"report figures failed ({type(error).__name__}); trying again in {every} s", err=True)
+        if not every:
+            return
+        try:
+            time.sleep(every)
+        except KeyboardInterrupt:
+            return
