@@ -4,12 +4,36 @@ from __future__ import annotations
 import sqlite3
 import time
 from pathlib import Path
+from typing import Callable
 
 import click
 from flask import Flask
 
 from . import migrations, passwords
 from .db import db, is_sqlite, self_check
+
+
+def run_repeatedly(every: int, name: str, once: Callable[[], str]) -> None:
+    """A sweep's command: ``once()`` in its own connection, printing what it says
+    (stamped with the time); with ``every``, again every that many seconds until
+    stopped. A failure in the loop is printed and tried again: a loop that died
+    silently would stop the e-mails, or leave report readers waiting."""
+    from . import clock
+    while True:
+        try:
+            with db.connection_context():
+                said = once()
+            click.echo(f"{clock.local(clock.now()):%H:%M:%S} {name}: {said}")
+        except Exception as error:  # noqa: BLE001
+            if not every:
+                raise
+            click.echo(f"{name} failed ({type(error).__name__}); trying again in {every} s", err=True)
+        if not every:
+            return
+        try:
+            time.sleep(every)
+        except KeyboardInterrupt:
+            return
 
 
 def register_commands(app: Flask) -> None:

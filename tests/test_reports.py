@@ -339,9 +339,18 @@ def test_a_table_whose_last_row_is_the_total_gets_secondary_suppression():
     assert "*" in (rows["Improved"][0], rows["Worse"][0], rows["People with a first and a latest score"][0])
 
 
-def test_figures_are_kept_for_the_set_minutes_and_the_page_says_since_when(app, make_user, team, login, frozen):
+def _referred_since(make_user, team, prefix: str, n: int) -> None:
+    """``n`` more referrals to ``team`` on 29 Nov 2026, made after figures were worked out."""
     from peerapp.referrals.models import Referral, ServiceUser
+    with connected():
+        clinician = make_user("clinician")
+        for i in range(n):
+            su = ServiceUser.create(name=f"{prefix} {i}", team=team)
+            Referral.create(service_user=su, team=team, referrer=clinician, referred_on=dt.date(2026, 11, 29),
+                            state="submitted")
 
+
+def test_figures_are_kept_for_the_set_minutes_and_the_page_says_since_when(app, make_user, team, login, frozen):
     app.config.update(SMALL_NUMBER_LIMIT=3, REPORT_FIGURES_SECONDS=300)
     with db.connection_context():
         world = _world(make_user, team)
@@ -354,12 +363,7 @@ def test_figures_are_kept_for_the_set_minutes_and_the_page_says_since_when(app, 
 
     assert received(manager) == (["5"], "Figures worked out at 30 Nov 2026, 12:00. They are kept for up to "
                                         "5 minutes, so something recorded since then may not be counted yet.")
-    with connected():
-        clinician = make_user("clinician")
-        for n in range(3):
-            su = ServiceUser.create(name=f"Late {n}", team=team)
-            Referral.create(service_user=su, team=team, referrer=clinician, referred_on=dt.date(2026, 11, 29),
-                            state="submitted")
+    _referred_since(make_user, team, "Late", 3)
     frozen.advance(minutes=4)
     assert received(manager)[0] == ["5"]  # kept: 8 would show as 10
     # Kept per team: the viewer's other team is its own figures, not the manager's.
@@ -372,17 +376,9 @@ def test_figures_are_kept_for_the_set_minutes_and_the_page_says_since_when(app, 
     assert "11:59" in received(manager)[1]
     # 0: worked out on every view, and the page does not speak of keeping them.
     app.config["REPORT_FIGURES_SECONDS"] = 0
-    with connected():
-        for n in range(3):
-            su = ServiceUser.create(name=f"Later {n}", team=team)
-            Referral.create(service_user=su, team=team, referrer=clinician, referred_on=dt.date(2026, 11, 29),
-                            state="submitted")
+    _referred_since(make_user, team, "Later", 3)
     assert received(manager) == (["10"], "Figures worked out at 30 Nov 2026, 11:59.")  # 11 rounds to 10
-    with connected():
-        for n in range(2):
-            su = ServiceUser.create(name=f"Last {n}", team=team)
-            Referral.create(service_user=su, team=team, referrer=clinician, referred_on=dt.date(2026, 11, 29),
-                            state="submitted")
+    _referred_since(make_user, team, "Last", 2)
     assert received(manager)[0] == ["15"]  # 13 rounds to 15
     app.config["REPORT_FIGURES_SECONDS"] = 30  # under a minute still says they are kept
     assert "They are kept for up to 1 minute, so" in received(manager)[1]
@@ -401,7 +397,6 @@ def test_the_figures_sweep_works_them_out_before_anyone_asks_for_every_process(a
     ``flask report-figures`` and stored: a reader in any server process (here: one
     with nothing kept in memory, as after a restart) sees them without the records
     being read again, and a period the sweep does not cover is worked out once."""
-    from peerapp.referrals.models import Referral, ServiceUser
     from peerapp.reports.models import StoredReportFigures
 
     app.config.update(SMALL_NUMBER_LIMIT=3, REPORT_FIGURES_SECONDS=300)
@@ -430,12 +425,7 @@ def test_the_figures_sweep_works_them_out_before_anyone_asks_for_every_process(a
     assert read == [] and _cells(html, "table-uptake-referrals")["Received"] == ["5"]
 
     # Recorded since: the stored figures stand until they are 5 minutes old, in every process.
-    with connected():
-        clinician = make_user("clinician")
-        for n in range(3):
-            su = ServiceUser.create(name=f"Late {n}", team=team)
-            Referral.create(service_user=su, team=team, referrer=clinician, referred_on=dt.date(2026, 11, 29),
-                            state="submitted")
+    _referred_since(make_user, team, "Late", 3)
     frozen.advance(minutes=4)
     another_process()
     assert _cells(_figure_queries(manager, "/reports/uptake?period=q2026-4")[0],

@@ -12,8 +12,6 @@ overdue board audits its page load, not each 20-second poll.
 """
 from __future__ import annotations
 
-import time
-
 import click
 import peewee as pw
 from flask import Blueprint, abort, current_app, flash, redirect, request, url_for
@@ -23,7 +21,7 @@ from .. import clock
 from ..access import allow
 from ..audit import audit
 from ..changes import Refusal, StaleEdit, record_version
-from ..db import db
+from ..cli import run_repeatedly
 from ..forms import int_arg
 from ..models import User
 from ..navigation import home_panel, nav_item, page_banner
@@ -354,20 +352,9 @@ def sweep_command(every: int):
     escalation ladder owes (when MAIL_SERVER is set). Run it every minute (cron or a
     systemd timer); two at once send each e-mail once."""
     from . import sweep
-    while True:
-        try:
-            with db.connection_context():
-                found = sweep.run(current_app.config)
-            click.echo(f"{clock.local(clock.now()):%H:%M:%S} presence sweep: {found['closed']} sign-out(s) closed, "
-                       f"{found['blanked']} place(s) blanked, {found['queued']} e-mail(s) queued, "
-                       f"{found['sent']} sent, {found['failed']} failed (will retry).")
-        except Exception as error:  # noqa: BLE001 - a loop that dies silently would stop the e-mails
-            if not every:
-                raise
-            click.echo(f"presence sweep failed ({type(error).__name__}); trying again in {every} s", err=True)
-        if not every:
-            return
-        try:
-            time.sleep(every)
-        except KeyboardInterrupt:
-            return
+
+    def once() -> str:
+        found = sweep.run(current_app.config)
+        return (f"{found['closed']} sign-out(s) closed, {found['blanked']} place(s) blanked, "
+                f"{found['queued']} e-mail(s) queued, {found['sent']} sent, {found['failed']} failed (will retry).")
+    run_repeatedly(every, "presence sweep", once)

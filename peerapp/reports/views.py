@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import csv
 import io
-import time
 from urllib.parse import quote_plus
 
 import click
@@ -15,6 +14,7 @@ from flask_login import current_user
 from .. import clock
 from ..access import allow, recent_login
 from ..audit import audit
+from ..cli import run_repeatedly
 from ..db import db
 from ..models import Team
 from ..navigation import home_panel, nav_item
@@ -190,19 +190,9 @@ def figures_command(every: int):
     asks, and store them for every server process. Run it more often than
     REPORT_FIGURES_SECONDS (cron or a systemd timer every 2 minutes for the default 5)."""
     from . import sweep
-    while True:
-        try:
-            with db.connection_context():
-                done = sweep.run()
-            click.echo(f"{clock.local(clock.now()):%H:%M:%S} report figures: {done['stored']} section(s) of "
-                       f"{done['period']} worked out in {done['seconds']:.1f} s; {done['removed']} old removed.")
-        except Exception as error:  # noqa: BLE001 - a loop that dies silently would leave readers waiting
-            if not every:
-                raise
-            click.echo(f"report figures failed ({type(error).__name__}); trying again in {every} s", err=True)
-        if not every:
-            return
-        try:
-            time.sleep(every)
-        except KeyboardInterrupt:
-            return
+
+    def once() -> str:
+        done = sweep.run()
+        return (f"{done['stored']} section(s) of {done['period']} worked out in {done['seconds']:.1f} s; "
+                f"{done['removed']} old removed.")
+    run_repeatedly(every, "report figures", once)
