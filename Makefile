@@ -57,7 +57,7 @@ run: setup
 	@echo "peerapp on http://$(HOST):$(PORT)  (Ctrl-C stops it)"
 	@# Two sweeps run beside the server and stop with it: presence every minute
 	@# (late-visit e-mails, forgotten sign-outs) and the report figures every 2
-	@# minutes (this quarter's, worked out before a reader asks). The demo's logins
+	@# minutes (this and last quarter's, worked out before a reader asks). The demo's logins
 	@# are published: only this demo may serve them (ALLOW_DEMO).
 	@$(FLASK) presence-sweep --every 60 >/dev/null & sweep=$$!; \
 	$(FLASK) report-figures --every 120 >/dev/null & figures=$$!; \

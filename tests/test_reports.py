@@ -393,7 +393,7 @@ def _figure_queries(client, url) -> tuple[str, list[str]]:
 
 
 def test_the_figures_sweep_works_them_out_before_anyone_asks_for_every_process(app, make_user, team, login, frozen):
-    """This quarter's figures, for all teams and each team, are worked out by
+    """This and last quarter's figures, for all teams and each team, are worked out by
     ``flask report-figures`` and stored: a reader in any server process (here: one
     with nothing kept in memory, as after a restart) sees them without the records
     being read again, and a period the sweep does not cover is worked out once."""
@@ -406,9 +406,11 @@ def test_the_figures_sweep_works_them_out_before_anyone_asks_for_every_process(a
     viewer = login(make_user("viewer", team_=None))
     manager = login(make_user("manager"))
     said = app.test_cli_runner().invoke(args=["report-figures"]).output
-    assert f"{6 * (teams + 1)} section(s) of October to December 2026 worked out" in said
+    swept = 2 * 6 * (teams + 1)  # this quarter and the last, each section, all teams and each team
+    assert (f"{swept} section(s) of October to December 2026 and July to September 2026 worked out"
+            in said)
     with connected():
-        assert StoredReportFigures.select().count() == 6 * (teams + 1)
+        assert StoredReportFigures.select().count() == swept
 
     def another_process():
         app.extensions.pop("report_figures", None)
@@ -437,11 +439,14 @@ def test_the_figures_sweep_works_them_out_before_anyone_asks_for_every_process(a
     assert read == [] and _cells(html, "table-uptake-referrals")["Received"] == ["10"]  # 8 rounds to 10
     assert "Figures worked out at 30 Nov 2026, 12:04." in parse(html).one("#figures-worked-out").text
 
-    # Last quarter is not swept: its first reader waits for it, the next process does not.
-    html, read = _figure_queries(viewer, "/reports/uptake?period=q2026-3")
-    assert read != []
+    # Last quarter, which commissioners report on, is swept too.
     another_process()
     assert _figure_queries(viewer, "/reports/uptake?period=q2026-3")[1] == []
+    # The quarter before is not: its first reader waits for it, the next process does not.
+    html, read = _figure_queries(viewer, "/reports/uptake?period=q2026-2")
+    assert read != []
+    another_process()
+    assert _figure_queries(viewer, "/reports/uptake?period=q2026-2")[1] == []
 
     # Figures over a day old are removed by the sweep.
     with connected():
@@ -450,7 +455,7 @@ def test_the_figures_sweep_works_them_out_before_anyone_asks_for_every_process(a
     said = app.test_cli_runner().invoke(args=["report-figures"]).output
     assert f"; {before} old removed." in said
     with connected():
-        assert StoredReportFigures.select().count() == 6 * (teams + 1)
+        assert StoredReportFigures.select().count() == swept
 
 
 def test_stored_figures_come_back_as_they_were_worked_out(app, make_user, team):

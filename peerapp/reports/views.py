@@ -186,13 +186,13 @@ def report_csv_url(section_key: str, table_key: str, query: dict) -> str:
 @click.option("--every", type=click.IntRange(0, 3600), default=0,
               help="Repeat every this many seconds until stopped (make run uses 120). 0: run once.")
 def figures_command(every: int):
-    """Work out this quarter's report figures for all teams and each team, before anyone
-    asks, and store them for every server process. Run it more often than
+    """Work out this and last quarter's report figures for all teams and each team,
+    before anyone asks, and store them for every server process. Run it more often than
     REPORT_FIGURES_SECONDS (cron or a systemd timer every 2 minutes for the default 5)."""
     from . import sweep
 
     def once() -> str:
         done = sweep.run()
-        return (f"{done['stored']} section(s) of {done['period']} worked out in {done['seconds']:.1f} s; "
+        return (f"{done['stored']} section(s) of {done['periods']} worked out in {done['seconds']:.1f} s; "
                 f"{done['removed']} old removed.")
     run_repeatedly(every, "report figures", once)
