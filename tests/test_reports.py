@@ -461,9 +461,8 @@ def test_the_figures_sweep_works_them_out_before_anyone_asks_for_every_process(a
 def test_stored_figures_come_back_as_they_were_worked_out(app, make_user, team):
     """Every section's tables, rates (pairs) and waiting times (halves, none) survive
     being stored and read back, on each engine."""
-    from peerapp.reports.kept import decode, encode
-
-    from peerapp.reports.kept import store, stored
+    from peerapp.reports.kept import decode, encode, store, stored
+    from peerapp.reports.models import StoredReportFigures as S
 
     with db.connection_context():
         world = _world(make_user, team)
@@ -474,7 +473,6 @@ def test_stored_figures_come_back_as_they_were_worked_out(app, make_user, team):
         at = dt.datetime(2026, 11, 30, 12)
         store({"uptake-old": figures.SECTIONS["uptake"](START, END, [team.id], TODAY)}, at)
         assert stored("uptake-old", at, 300) is not None
-        from peerapp.reports.models import StoredReportFigures as S
         S.update(figures='{"key": "uptake", "shape": "gone"}').where(S.key == "uptake-old").execute()
         assert stored("uptake-old", at, 300) is None
 
