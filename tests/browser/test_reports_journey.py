@@ -6,7 +6,9 @@ from __future__ import annotations
 
 from playwright.sync_api import expect
 
+from peerapp.db import db
 from peerapp.demo import DEMO_PASSWORD
+from peerapp.reports.models import StoredReportFigures
 
 
 def test_manager_filters_prints_and_downloads(journey, seed_demo):
@@ -53,3 +55,29 @@ def test_the_filter_works_without_javascript(make_journey, seed_demo):
     page.locator("#team").select_option(label="South Vale Community Mental Health Team")
     page.get_by_role("button", name="Show figures").click()
     expect(page.locator("#report-scope")).to_contain_text("South Vale")
+
+
+def test_a_viewer_on_a_tablet_reads_figures_the_sweep_worked_out(make_journey, seed_demo):
+    """As served: figures kept 5 minutes and this quarter's worked out by the figures
+    sweep before the viewer asks; another period is worked out once, then kept."""
+    journey = make_journey("tablet")
+    seed_demo(journey.server)
+    app = journey.server.app
+    app.config["REPORT_FIGURES_SECONDS"] = 300
+    said = app.test_cli_runner().invoke(args=["report-figures"]).output
+    assert "section(s) of" in said and "worked out in" in said, said
+    page = journey.page
+    journey.login("viewer@demo.peerapp", DEMO_PASSWORD)
+    page.get_by_role("link", name="Reports").first.click()
+    expect(page.locator("#figures-worked-out")).to_contain_text("They are kept for up to 5 minutes")
+    for section in ("Uptake", "Delivery", "Impact", "Workforce", "Training", "Safety"):
+        expect(page.get_by_role("heading", name=section, exact=True)).to_be_visible()
+    journey.check_accessibility()
+    page.locator("#period").select_option(label="The last 12 months")
+    page.get_by_role("button", name="Show figures").click()
+    expect(page.locator("#report-scope")).to_contain_text("The last 12 months")
+    expect(page.locator("#figures-worked-out")).to_contain_text("Figures worked out at")
+    with app.app_context(), db.connection_context():
+        # This quarter and the last, all teams and each (the demo's two): 36; the last
+        # 12 months for all teams, stored by the viewer's page for the other processes: 6.
+        assert StoredReportFigures.select().count() == 36 + 6
