@@ -46,9 +46,12 @@ def seed(demo) -> None:
     ben = demo.add_user("presence_ben", "ben.carter@demo.peerapp", "Ben Carter", ["peer"], "")
 
     # In the base: Priya and Sam signed themselves in; Tom phoned in and Priya recorded it.
+    # Their stays close at the closing hour after now, not after they signed in: the demo
+    # shows a team at work whatever the hour it is made (made after 20:00, a stay begun
+    # before 20:00 would already read "did not sign out").
     for person, since, by in ((peer, 95, peer), (lead, 120, lead), (demo.users["lead2"], 40, lead)):
         BaseSignIn.create(team=team, user=person, signed_in_at=now - minutes(since), signed_in_by=by,
-                          closes_at=closing_time(settings, now - minutes(since)))
+                          closes_at=closing_time(settings, now))
     # Sam's morning visit, back safe; a planned one later today.
     _visit(team, peer, peer, left=-minutes(240), back=-minutes(150), place="Eastgate Community Café",
            phone="07700 900101", ended=-minutes(155))
