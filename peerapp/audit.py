@@ -15,10 +15,13 @@ from .models import BaseModel, User
 
 
 class AuditEvent(BaseModel):
-    at = pw.DateTimeField(default=clock.now, index=True)
-    user = pw.ForeignKeyField(User, null=True, backref="audit_events", on_delete="RESTRICT")
-    action = pw.CharField(max_length=40, index=True)  # view, create, update, delete, login, ...
-    record_type = pw.CharField(max_length=40, default="", index=True)
+    # Indexed by (action, at, id), (record_type, record_id, at, id), (user_id, at, id)
+    # and (at, id) (migration m0006): one a filter, each also serving its first column
+    # alone, so no single-column index is written with every row (m0113).
+    at = pw.DateTimeField(default=clock.now)
+    user = pw.ForeignKeyField(User, null=True, backref="audit_events", on_delete="RESTRICT", index=False)
+    action = pw.CharField(max_length=40)  # view, create, update, delete, login, ...
+    record_type = pw.CharField(max_length=40, default="")
     record_id = pw.CharField(max_length=40, default="")
     summary = pw.CharField(max_length=255, default="")
 

@@ -217,3 +217,19 @@ def test_a_read_memo_lasts_one_get_request_and_never_a_write(app):
         assert read_memo("answers") is None
     with app.app_context():
         assert read_memo("answers") is None
+
+
+def test_rows_written_on_every_view_and_contact_carry_no_index_a_wider_one_gives(app):
+    """Each index on the audit log, contacts and referral events is written and fsynced
+    with every row: none may repeat the first columns of a wider index on its table
+    (m0113 dropped six that did). The wider ones are all still there, on each engine."""
+    with db.connection_context():
+        for table, wider in (("audit_event", {"audit_event_action_at", "audit_event_record_at",
+                                              "audit_event_user_at", "audit_event_at_id"}),
+                             ("contact", {"contact_referral_on_kind"}),
+                             ("referral_event", {"referral_event_referral_at"})):
+            indexes = {index.name: index.columns for index in db.get_indexes(table)}
+            assert wider <= set(indexes), (table, sorted(indexes))
+            covered = [(name, other) for name, columns in indexes.items() for other, longer in indexes.items()
+                       if other != name and len(longer) > len(columns) and longer[:len(columns)] == columns]
+            assert covered == [], table

@@ -556,7 +556,8 @@ class ReferralIntervention(BaseModel):
 class ReferralEvent(BaseModel):
     """Every change of state: who, when, from where to where, and why."""
 
-    referral = pw.ForeignKeyField(Referral, backref="events", on_delete="CASCADE")
+    # Indexed by (referral_id, at, id) (m0113 dropped the index of referral_id alone).
+    referral = pw.ForeignKeyField(Referral, backref="events", on_delete="CASCADE", index=False)
     from_state = pw.CharField(max_length=40)
     to_state = pw.CharField(max_length=40)
     by_user = pw.ForeignKeyField(User, backref="+", on_delete="RESTRICT")
@@ -645,7 +646,9 @@ class Contact(BaseModel):
     """One contact between the peer and the service user. Volunteers' contacts are
     entered by their peer lead at the end-of-day debrief."""
 
-    referral = pw.ForeignKeyField(Referral, backref="contacts", on_delete="CASCADE")
+    # Indexed by (referral_id, contact_on, id, attendance, setting, intervention_id)
+    # (m0110; m0113 dropped the index of referral_id alone).
+    referral = pw.ForeignKeyField(Referral, backref="contacts", on_delete="CASCADE", index=False)
     peer_role = pw.ForeignKeyField(PeerRole, null=True, backref="referral_contacts", on_delete="RESTRICT")
     contact_on = pw.DateField()
     minutes = pw.IntegerField(null=True)
