@@ -58,6 +58,13 @@ def render_stale(page: str, form, /, fragment: str | None = None, **context) -> 
     return render(page, fragment, status=409 if not is_fragment_request() else 200, form=form, **context)
 
 
+def here(with_query: bool = False) -> str:
+    """This request's path as the browser asked for it: under the path the app is
+    served at (waitress --url-prefix, a proxy's SCRIPT_NAME), which ``request.path``
+    leaves out."""
+    return request.script_root + (request.full_path.rstrip("?") if with_query else request.path)
+
+
 def safe_next(target: str | None, default: str = "/") -> str:
     """Only ever an internal path: refuses https://evil, //evil and /\\evil."""
     if not target:
@@ -127,18 +134,18 @@ def init_app(app: Flask) -> None:
             from .auth.forms import LoginForm
             form = LoginForm(formdata=None)
             response = make_response(render_template(
-                "auth/login.html", form=form, resume_to=request.path,
+                "auth/login.html", form=form, resume_to=here(),
                 resume=resume_fields(), expired=True), 401)
             if is_fragment_request():
                 response = make_response("", 401)
-                response.headers["HX-Redirect"] = url_for("auth.login", next=request.full_path.rstrip("?"))
+                response.headers["HX-Redirect"] = url_for("auth.login", next=here(with_query=True))
             return response
         if is_fragment_request():
             response = make_response("", 401)
-            response.headers["HX-Redirect"] = url_for("auth.login", next=request.full_path.rstrip("?"))
+            response.headers["HX-Redirect"] = url_for("auth.login", next=here(with_query=True))
             return response
         flash("Please sign in to continue.", "info")
-        return redirect(url_for("auth.login", next=safe_next(request.full_path.rstrip("?"))))
+        return redirect(url_for("auth.login", next=safe_next(here(with_query=True))))
 
     @app.errorhandler(MustChangePassword)
     def must_change_password(error: MustChangePassword):
@@ -155,13 +162,13 @@ def init_app(app: Flask) -> None:
         from .auth.forms import ConfirmPasswordForm
         if is_fragment_request():
             response = make_response("", 401)
-            response.headers["HX-Redirect"] = url_for("auth.confirm", next=request.full_path.rstrip("?"))
+            response.headers["HX-Redirect"] = url_for("auth.confirm", next=here(with_query=True))
             return response
         if request.method == "POST":
             return make_response(render_template(
-                "auth/confirm.html", form=ConfirmPasswordForm(formdata=None), resume_to=request.path,
-                resume=resume_fields(), next_path=request.path), 401)
-        return redirect(url_for("auth.confirm", next=safe_next(request.full_path.rstrip("?"))))
+                "auth/confirm.html", form=ConfirmPasswordForm(formdata=None), resume_to=here(),
+                resume=resume_fields(), next_path=here()), 401)
+        return redirect(url_for("auth.confirm", next=safe_next(here(with_query=True))))
 
     @app.errorhandler(CSRFError)
     def csrf_refused(error: CSRFError):
@@ -176,7 +183,7 @@ def init_app(app: Flask) -> None:
         message = ("This page had expired, so your form was not sent. "
                    "Check what you entered below, change it if needed, and send it only if you meant to.")
         return make_response(render_template(
-            "resume.html", message=message, resume_to=request.path, resume=resume_fields(),
+            "resume.html", message=message, resume_to=here(), resume=resume_fields(),
             visible=True), 400)
 
     @app.errorhandler(HTTPException)

@@ -21,6 +21,7 @@ that the page says "more than 10,000".
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import peewee as pw
 from flask import has_request_context, request
@@ -53,13 +54,14 @@ class Page:
         params = {k: v for k, v in self.args.items() if k not in ("after", "before")}
         params.update({k: v for k, v in cursor.items() if v is not None})
         query = urlencode(params, doseq=True)
-        return request.path + ("?" + query if query else "")
+        return request.script_root + request.path + ("?" + query if query else "")
 
-    @property
+    # Cached: the pager asks for each link up to three times.
+    @cached_property
     def next_url(self) -> str | None:
         return self.url(after=self.after) if self.after is not None else None
 
-    @property
+    @cached_property
     def previous_url(self) -> str | None:
         return self.url(before=self.before) if self.before is not None else None
 

@@ -3,6 +3,7 @@ skipping or repeating a row, keep filters, and carry only ids in the URL."""
 from __future__ import annotations
 
 import re
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
@@ -256,3 +257,36 @@ def test_the_team_filter_is_offered_only_to_those_who_see_several_teams(seeded):
     clinician = _demo_client(seeded, "clinician@demo.peerapp")
     offered = parse(clinician.get("/referrals/mine")).one("select#team")
     assert len(offered.select("option")) == 1 + Team.select().count()
+
+
+def test_an_app_mounted_under_a_path_keeps_people_under_that_path(seeded):
+    """An intranet may serve peerapp under a path (waitress --url-prefix=/peer-support).
+    Signing in brings the person back to the page they asked for, under that path; every
+    link, form, style and script of a page points under it, the list's filter and pager
+    included. The same process answering at the root (templates build fixed URLs once,
+    templating.fixed_url) still links at the root."""
+    from peerapp.demo import DEMO_PASSWORD
+
+    anon = seeded.test_client()
+    mount = "/peer-support"
+    base = "http://localhost" + mount
+    asked = anon.get("/referrals/?state=accepted", base_url=base)
+    assert asked.status_code in (302, 303)
+    to_login = urlsplit(asked.headers["Location"])
+    assert to_login.path == mount + "/login" and parse_qs(to_login.query)["next"] == [mount + "/referrals/?state=accepted"]
+    form = parse(anon.get(to_login.path[len(mount):] + "?" + to_login.query, base_url=base)).one("form#login, form")
+    signed_in = anon.post(to_login.path[len(mount):], base_url=base, data={
+        "email": "lead@demo.peerapp", "password": DEMO_PASSWORD,
+        **{i.get("name"): i.get("value") for i in form.select("input[type=hidden]") if i.get("name") != "csrf_token"}})
+    assert signed_in.headers["Location"] == mount + "/referrals/?state=accepted"
+    for at in (mount, "", mount):
+        page = parse(anon.get("/referrals/", base_url="http://localhost" + at))
+        local = [element.get(attribute) for element, attribute in
+                 [(e, "href") for e in page.select("a[href], link[href]")]
+                 + [(e, "src") for e in page.select("script[src]")]
+                 + [(e, "action") for e in page.select("form[action]")]
+                 if not element.get(attribute).startswith("#")]
+        assert any("after=" in url for url in local)  # the pager's next page
+        assert page.one("form#referral-filter").get("action") == at + "/referrals/"
+        elsewhere = [url for url in local if not url.startswith(at + "/") or url.startswith(at + mount + "/")]
+        assert elsewhere == [], at

@@ -499,7 +499,8 @@ def action_done(action_id: int):
         flash("Action marked done.", "success")
     else:
         flash(message, "error")
-    target = back if back.startswith("/readiness/") and "//" not in back else url_for("readiness.index")
+    target = (back if back.startswith(request.script_root + "/readiness/") and "//" not in back
+              else url_for("readiness.index"))
     if is_fragment_request():
         return render("readiness/_action_row.html", "readiness/_action_row.html", action=action, today=clock.today(),
                       action_overdue=action_overdue, back=back, message=message)
