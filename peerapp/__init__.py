@@ -8,6 +8,7 @@ import logging
 import os
 import secrets
 import sys
+import threading
 from pathlib import Path
 
 
@@ -56,16 +57,28 @@ class BoundedInt(IntegerConverter):
 class LazyRule(Rule):
     """Werkzeug writes and compiles two URL builders for every rule as it is added
     (0.2 s of every start for ~200 rules), though a worker builds URLs of few of
-    them: each builder is compiled the first time a URL of its rule is built."""
+    them: each builder is compiled the first time a URL of its rule is built.
+
+    Werkzeug compiles them while the app is made, in one thread; here it happens while
+    serving, and waitress serves in several threads. Compiling Python syntax trees in
+    two threads at once raised SystemError in CPython 3.11 (once, a 500 in a race
+    test): one thread compiles at a time, and a rule's builder is compiled once."""
 
     def _compile_builder(self, append_unknown: bool = True):
         compile_now = super()._compile_builder
+        name = "_build_unknown" if append_unknown else "_build"
 
         def build(rule, **values):
-            compiled = compile_now(append_unknown).__get__(rule, None)
-            setattr(rule, "_build_unknown" if append_unknown else "_build", compiled)
+            with _COMPILING:
+                compiled = rule.__dict__.get(name)
+                if getattr(compiled, "__func__", None) is build:  # still this lazy one
+                    compiled = compile_now(append_unknown).__get__(rule, None)
+                    setattr(rule, name, compiled)
             return compiled(**values)
         return build
+
+
+_COMPILING = threading.Lock()
 
 
 class LimitedRequest(Request):
