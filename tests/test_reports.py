@@ -3,6 +3,7 @@ page and in the CSV, who sees which teams, and the CSV's safety (BOM, formulas, 
 from __future__ import annotations
 
 import csv
+import dataclasses
 import datetime as dt
 import io
 
@@ -475,6 +476,29 @@ def test_stored_figures_come_back_as_they_were_worked_out(app, make_user, team):
         assert stored("uptake-old", at, 300) is not None
         S.update(figures='{"key": "uptake", "shape": "gone"}').where(S.key == "uptake-old").execute()
         assert stored("uptake-old", at, 300) is None
+
+
+def test_stored_figures_worked_out_earlier_never_replace_later_ones(app, make_user, team, frozen):
+    """The sweep works for seconds before it stores; a page may store the same section
+    meanwhile. The later figures stay, whichever write comes last; figures dated after
+    now (a clock set back) are replaced."""
+    from peerapp.reports.kept import store, stored
+
+    with app.app_context(), db.connection_context():  # the app's clock, as in a request or the sweep
+        _world(make_user, team)
+        uptake = figures.SECTIONS["uptake"]
+        earlier = uptake(START, END, [team.id], TODAY)
+        later = dataclasses.replace(earlier, title="Later")
+        noon = dt.datetime(2026, 11, 30, 12)
+        frozen.freeze(noon + dt.timedelta(minutes=1))
+        store({"k": later}, noon + dt.timedelta(seconds=30))
+        store({"k": earlier}, noon)  # the sweep's, begun before the page's
+        assert stored("k", noon + dt.timedelta(minutes=1), 300) == (later, noon + dt.timedelta(seconds=30))
+        store({"k": earlier}, noon + dt.timedelta(seconds=45))  # worked out later: replaces
+        assert stored("k", noon + dt.timedelta(minutes=1), 300)[1] == noon + dt.timedelta(seconds=45)
+        frozen.freeze(noon - dt.timedelta(hours=2))  # the clock set back two hours
+        store({"k": later}, noon - dt.timedelta(hours=2))
+        assert stored("k", noon - dt.timedelta(hours=2), 300) == (later, noon - dt.timedelta(hours=2))
 
 
 def test_kept_figures_are_bounded_oldest_read_first_out(frozen):

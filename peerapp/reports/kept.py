@@ -22,6 +22,8 @@ from collections import OrderedDict
 from decimal import Decimal
 from typing import Callable
 
+import peewee as pw
+
 from .. import clock
 from ..db import db
 from ..report_tables import Section, Table
@@ -56,13 +58,16 @@ def _fresh(at: dt.datetime, now: dt.datetime, seconds: int) -> bool:
 
 def store(sections: dict[str, Section], at: dt.datetime) -> None:
     """Keep these figures (by key) in the database for every process, in one short
-    write: the newest write wins."""
+    write. Figures worked out earlier never replace later ones: the sweep takes
+    seconds, and a page may have stored a section meanwhile. Figures dated after
+    now (a clock set back) are replaced, or they would be neither read nor removed."""
     from .models import StoredReportFigures as S
     rows = [{"key": key, "worked_out_at": at, "figures": encode(section)} for key, section in sections.items()]
+    newer = (S.worked_out_at < pw.EXCLUDED.worked_out_at) | (S.worked_out_at > clock.now())
     with db.atomic():
         for start in range(0, len(rows), 100):  # 100 rows, 300 parameters a statement
             (S.insert_many(rows[start:start + 100])
-             .on_conflict(conflict_target=[S.key], preserve=[S.worked_out_at, S.figures]).execute())
+             .on_conflict(conflict_target=[S.key], preserve=[S.worked_out_at, S.figures], where=newer).execute())
 
 
 def stored(key: str, now: dt.datetime, seconds: int) -> tuple[Section, dt.datetime] | None:
