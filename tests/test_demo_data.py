@@ -146,3 +146,20 @@ def test_people_are_greeted_by_name_not_by_title(app, make_user, login):
     doctor = make_user("clinician", name="Dr Hannah Cole")
     page = login(doctor).get("/").get_data(as_text=True)
     assert "Hello, Hannah" in page and "Hello, Dr" not in page
+
+
+def test_the_demo_made_at_any_hour_shows_people_in_the_base(app, clock):
+    """`make run` may be started at any hour: the demo's three people in the base are
+    in, not "did not sign out", even when it is made after the closing hour (20:00)."""
+    import datetime as dt
+
+    from peerapp.presence.services import day_board
+
+    clock.freeze(dt.datetime(2026, 12, 1, 21, 30))  # London is on GMT in December
+    with app.app_context():
+        load_demo()
+        with db.connection_context():
+            lead = User.get(User.email == "lead@demo.peerapp")
+            rows = day_board(lead.team_id, clock())
+    inside = sorted(row["person"].name for row in rows if row["where"] == "in")
+    assert len(inside) == 3 and not any(row["auto_closed"] for row in rows), inside
