@@ -26,6 +26,8 @@ from functools import cached_property
 import peewee as pw
 from flask import has_request_context, request
 
+from .pages import here
+
 PAGE_SIZE = 50
 COUNT_CAP = 10_000
 
@@ -54,7 +56,7 @@ class Page:
         params = {k: v for k, v in self.args.items() if k not in ("after", "before")}
         params.update({k: v for k, v in cursor.items() if v is not None})
         query = urlencode(params, doseq=True)
-        return request.script_root + request.path + ("?" + query if query else "")
+        return here() + ("?" + query if query else "")
 
     # Cached: the pager asks for each link up to three times.
     @cached_property

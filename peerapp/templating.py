@@ -11,6 +11,7 @@ from .access import may
 from .forms import ActionForm, marked_optional
 from .models import ROLES
 from .navigation import banners_for, menu_for, sections_for
+from .pages import here
 
 
 _MARK = 918273645546372  # an id no table reaches, to find where ids go in the URL
@@ -51,7 +52,6 @@ def fixed_url(endpoint: str, **values) -> str:
 
 
 def init_app(app: Flask) -> None:
-    from .pages import here
     app.jinja_env.globals.update(url_for=fixed_url, here=here)
 
     @app.context_processor
