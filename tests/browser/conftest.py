@@ -39,10 +39,17 @@ def browser_type_launch_args():
 
 
 class LiveServer:
-    def __init__(self, app):
+    """``mount``: serve the app under that path, as waitress --url-prefix does."""
+
+    def __init__(self, app, mount: str = ""):
         self.app = app
-        self._server = make_server("127.0.0.1", 0, app, threaded=True)
-        self.url = f"http://127.0.0.1:{self._server.server_port}"
+        served = app
+        if mount:
+            from werkzeug.exceptions import NotFound
+            from werkzeug.middleware.dispatcher import DispatcherMiddleware
+            served = DispatcherMiddleware(NotFound(), {mount: app})
+        self._server = make_server("127.0.0.1", 0, served, threaded=True)
+        self.url = f"http://127.0.0.1:{self._server.server_port}{mount}"
         # shutdown() waits for the serving loop's next poll: half a second by default,
         # after every journey.
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
@@ -148,7 +155,7 @@ class Journey:
             return
         # Loaded from our own origin: the CSP allows it, as it allows nothing inline.
         if not self.page.evaluate("typeof window.axe !== 'undefined'"):
-            self.page.add_script_tag(url="/static/vendor/axe-core-4.14.1.min.js")
+            self.page.add_script_tag(url=self.url("/static/vendor/axe-core-4.14.1.min.js"))
         result = self.page.evaluate(
             "async (tags) => { const r = await axe.run(document, {runOnly: {type: 'tag', values: tags}});"
             " return r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,"
