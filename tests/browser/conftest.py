@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import threading
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Error as PlaywrightError
+from playwright.sync_api import expect
 from werkzeug.serving import make_server
 
 from peerapp import create_app
@@ -115,8 +117,9 @@ class Journey:
         self.page.get_by_label("Email address").fill(email)
         self.page.get_by_label("Password").fill(password)
         self.page.get_by_role("button", name="Sign in").click()
+        # click() may return before the POST's redirect lands: wait for the page after it.
+        expect(self.page, "sign-in failed").not_to_have_url(re.compile(r"/login(\?|$)"))
         self.page.wait_for_load_state()
-        assert "/login" not in self.page.url, "sign-in failed"
         self.check_accessibility()
 
     def logout(self) -> None:

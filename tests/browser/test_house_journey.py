@@ -42,7 +42,7 @@ def test_user_filter_works_without_javascript(make_journey, seed_demo):
     page.goto(journey.url("/admin/users"))
     page.get_by_label("Name or email").fill("Tom")
     page.get_by_role("button", name="Filter").click()
-    assert page.locator("#user-list tbody tr").count() == 1
+    expect(page.locator("#user-list tbody tr")).to_have_count(1)
     assert "Tom Okafor" in page.locator("#user-list").inner_text()
 
 

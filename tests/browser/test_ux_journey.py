@@ -61,6 +61,9 @@ def test_approve_all_counts_what_is_still_open_after_each_approval(make_journey,
     journey.login("lead@demo.peerapp", DEMO_PASSWORD)
     journey.visit("/matching/")
     page.get_by_role("button", name="Start a matching run").click()
+    # click() does not wait for the run's page: count its rows once it is there.
+    page.wait_for_url("**/matching/runs/*")
+    expect(page.locator("#proposals")).to_be_visible()
     rows = page.locator("#proposals tbody tr[data-status=proposed]")
     total = rows.count()
     assert total >= 2
