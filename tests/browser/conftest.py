@@ -149,6 +149,9 @@ class Journey:
         axe needs JavaScript: with it off, the same pages are checked by the JS-on journeys."""
         if not self.java_script:
             return
+        # Its stylesheets too: contrast (and a test's sizes after this) depend on them,
+        # and a page can be shown before they have arrived.
+        self.page.wait_for_load_state()
         # A page whose markup and viewport axe has already passed gives the same
         # answer again (the sign-in page, a list revisited): check each once per run.
         markup = self._markup()

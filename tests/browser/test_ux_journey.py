@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import re
+from urllib.parse import urljoin
 
 import pytest
 from playwright.sync_api import expect
@@ -87,6 +88,9 @@ def test_the_attendance_grid_shows_completed_and_withdraw_without_swiping(make_j
     page.locator("#training-home").get_by_role("link", name="Round 1 – Spring").click()
     grid = page.locator("#attendance-grid")
     expect(grid).to_be_visible()
+    # Sizes are measured once the cohort page's own stylesheet has loaded (it came
+    # after the measuring once, and the link measured 21 px high).
+    page.wait_for_load_state()
     journey.check_accessibility()
     width = page.viewport_size["width"]
     assert page.evaluate("document.documentElement.scrollWidth") <= width, "the page scrolls sideways"
@@ -109,20 +113,22 @@ PRESSED_AT_LEAST = {"facilitator@demo.peerapp": 20, "lead@demo.peerapp": 1, "pee
 
 
 def _resolve(page, base: str, key: str) -> str:
-    """Paths found by following the demo's own links (ids differ between runs)."""
+    """Paths found by following the demo's own links (ids differ between runs). Each
+    link's href is read and opened, not clicked: page.url right after a click can
+    still be the page before."""
+    def follow(link) -> str:
+        page.goto(urljoin(page.url, link.get_attribute("href")))
+        return page.url.removeprefix(base)
     if key == "cohort":
         page.goto(base + "/")
-        page.locator("#training-home").get_by_role("link", name="Round 1 – Spring").click()
-        return page.url.removeprefix(base)
+        return follow(page.locator("#training-home").get_by_role("link", name="Round 1 – Spring"))
     if key == "register":
         page.goto(base + "/")
-        page.get_by_role("link", name="Open the register").click()
-        return page.url.removeprefix(base)
+        return follow(page.get_by_role("link", name="Open the register"))
     if key == "certificate":
         _resolve(page, base, "cohort")
-        page.get_by_role("link", name="Sam Rivers", exact=True).click()
-        page.get_by_role("link", name="Certificate").click()
-        return page.url.removeprefix(base)
+        follow(page.get_by_role("link", name="Sam Rivers", exact=True))
+        return follow(page.get_by_role("link", name="Certificate"))
     return key
 
 
