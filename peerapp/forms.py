@@ -5,7 +5,9 @@ import re
 
 from flask import request
 from flask_wtf import FlaskForm
+from markupsafe import escape
 from wtforms import HiddenField, IntegerField, SelectMultipleField, StringField, TextAreaField, widgets
+from wtforms import SelectField as _WTFormsSelectField
 from wtforms.validators import DataRequired, Length, Optional, StopValidation, ValidationError
 
 from . import clock
@@ -38,6 +40,31 @@ class ActionForm(FlaskForm):
 class SearchForm(FlaskForm):
     """Searches are POSTs, so names never travel in a URL."""
     q = StringField("Search", validators=[Length(max=100)])
+
+
+class Select(widgets.Select):
+    """WTForms' select, each plain option written directly: the same HTML (``selected``
+    before ``value``, value and label escaped) without ``html_params`` and a formatted
+    Markup per option (~25 us an option: 0.3 ms of every list view for its state
+    filter; ~16 ms for the ~230 people a Trust-size cohort page offers)."""
+
+    @classmethod
+    def render_option(cls, choice, **kwargs):
+        if kwargs or choice.render_kw or isinstance(choice.value, bool):
+            return super().render_option(choice, **kwargs)
+        return (f'<option {"selected " if choice.selected else ""}value="{escape(choice.value)}">'
+                f'{escape(choice.label or choice.value)}</option>')
+
+    @classmethod
+    def _dispatch_render_option(cls):
+        # WTForms inspects render_option's signature on every render (~13 us) to
+        # support pre-3.3 overrides; this one has the current signature.
+        return cls.render_option
+
+
+class SelectField(_WTFormsSelectField):
+    """Every select in peerapp: WTForms' field with the widget above."""
+    widget = Select()
 
 
 class CheckboxesField(SelectMultipleField):

@@ -1,8 +1,8 @@
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, HiddenField, SelectField
+from wtforms import BooleanField, EmailField, HiddenField
 from wtforms.validators import DataRequired, Length, Regexp, ValidationError
 
-from ..forms import CheckboxesField, VersionedForm, long_text, text_field
+from ..forms import CheckboxesField, SelectField, VersionedForm, long_text, text_field
 from ..models import ROLES, Team, User
 
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 import math
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, FloatField, SelectField
+from wtforms import BooleanField, FloatField
 from wtforms.validators import DataRequired, InputRequired, ValidationError
 
-from ..forms import long_text
+from ..forms import SelectField, long_text
 from .engine import DEFAULT_WEIGHTS, WEIGHT_LABELS
 from .models import MAX_WEIGHT
 

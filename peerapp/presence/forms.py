@@ -5,11 +5,11 @@ from __future__ import annotations
 import datetime as dt
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, HiddenField, RadioField, SelectField
+from wtforms import BooleanField, DateField, HiddenField, RadioField
 from wtforms.validators import InputRequired, Optional, ValidationError
 
 from .. import clock
-from ..forms import VersionedForm, bounded_integer, long_text, text_field
+from ..forms import SelectField, VersionedForm, bounded_integer, long_text, text_field
 from .services import EXTEND_CHOICES
 
 TIME_HINT = "24-hour clock, for example 14:30"

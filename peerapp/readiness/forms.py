@@ -6,11 +6,11 @@ import datetime as dt
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import BooleanField, DateField, HiddenField, PasswordField, RadioField, SelectField
+from wtforms import BooleanField, DateField, HiddenField, PasswordField, RadioField
 from wtforms.validators import DataRequired, InputRequired, Optional, ValidationError
 from wtforms.widgets import HiddenInput
 
-from ..forms import CheckboxesField, NeededWhen, bounded_integer, long_text, text_field
+from ..forms import CheckboxesField, NeededWhen, SelectField, bounded_integer, long_text, text_field
 from .rules import ITEM_STATUSES, SIGNING_ROLES, THEMES
 
 

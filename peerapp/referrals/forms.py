@@ -3,10 +3,10 @@ meetings, contacts, closing, the catalogue and declared conflicts."""
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, HiddenField, RadioField, SelectField
+from wtforms import BooleanField, DateField, HiddenField, RadioField
 from wtforms.validators import DataRequired, InputRequired, Optional, ValidationError
 
-from ..forms import CheckboxesField, CorrectionForm, NeededWhen, SearchForm, VersionedForm, bounded_integer, long_text, not_in_future, text_field
+from ..forms import CheckboxesField, CorrectionForm, NeededWhen, SearchForm, SelectField, VersionedForm, bounded_integer, long_text, not_in_future, text_field
 from ..models import Team, User
 from ..workforce.forms import AGE_BANDS
 from . import states

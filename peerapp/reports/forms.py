@@ -3,7 +3,8 @@ A GET form with no CSRF token: it changes nothing, and its values name no one.""
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import SelectField
+
+from ..forms import SelectField
 
 
 class ReportFilterForm(FlaskForm):

@@ -2,10 +2,9 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import SelectField
 from wtforms.validators import DataRequired
 
-from ..forms import bounded_integer, text_field
+from ..forms import SelectField, bounded_integer, text_field
 
 
 class ErasureForm(FlaskForm):

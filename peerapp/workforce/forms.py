@@ -6,10 +6,10 @@ import datetime as dt
 import math
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, FloatField, HiddenField, RadioField, SelectField
+from wtforms import BooleanField, DateField, FloatField, HiddenField, RadioField
 from wtforms.validators import DataRequired, InputRequired, Optional, ValidationError
 
-from ..forms import CheckboxesField, CorrectionForm, NeededWhen, bounded_integer, long_text, text_field
+from ..forms import CheckboxesField, CorrectionForm, NeededWhen, SelectField, bounded_integer, long_text, text_field
 from .models import DBS_LEVELS, DBS_OUTCOMES, KINDS
 
 DAYS = [("mon", "Monday"), ("tue", "Tuesday"), ("wed", "Wednesday"), ("thu", "Thursday"),

@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, HiddenField, PasswordField, SelectField
+from wtforms import BooleanField, DateField, HiddenField, PasswordField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
-from ..forms import CheckboxesField, VersionedForm, bounded_integer, long_text, text_field
+from ..forms import CheckboxesField, SelectField, VersionedForm, bounded_integer, long_text, text_field
 from .models import WrapSection
 
 SECTION_TEXT_LIMIT = 20_000
