@@ -109,6 +109,22 @@ def _for_roles(user) -> tuple[tuple[tuple[NavItem, str], ...], tuple[str, ...]]:
     return found
 
 
+def tabs_for(user, tabs) -> tuple[tuple[str, str, str], ...]:
+    """An area's own sub-navigation: (endpoint, label, url) for each of ``tabs``
+    ((endpoint, label) pairs, in order) this person may open. Like the menu, worked out
+    once per set of roles and mount point: a list page's nine tabs, each asking
+    ``may`` and building its URL, were ~0.15 ms of every page."""
+    signed_in = getattr(user, "is_authenticated", False)
+    tabs = tuple(tuple(tab) for tab in tabs)
+    key = (tabs, frozenset(user.roles) if signed_in else None, request.script_root)
+    by_roles = current_app.extensions.setdefault("peerapp_tabs", {})
+    found = by_roles.get(key)
+    if found is None:
+        found = by_roles[key] = tuple((endpoint, label, url_for(endpoint)) for endpoint, label in tabs
+                                      if may(endpoint, user))
+    return found
+
+
 def panels_for(user) -> list[str]:
     panels = sorted(_PANELS.values(), key=lambda p: (p.order, p.template))
     return [p.template for p in panels if may(p.endpoint, user)]

@@ -10,7 +10,7 @@ from . import clock
 from .access import may
 from .forms import ActionForm, marked_optional
 from .models import ROLES
-from .navigation import banners_for, menu_for, sections_for
+from .navigation import banners_for, menu_for, sections_for, tabs_for
 from .pages import here
 
 
@@ -60,6 +60,7 @@ def init_app(app: Flask) -> None:
             "menu": (lambda: menu_for(current_user, request.endpoint)),
             "banners": (lambda: banners_for(current_user)),
             "sections": (lambda page: sections_for(page, current_user)),
+            "tabs": (lambda tabs: tabs_for(current_user, tabs)),
             "may": may,
             "row_url": row_url,
             "action_form": ActionForm,

@@ -111,3 +111,30 @@ def test_a_route_without_a_declaration_refuses_everyone(database_target, client_
         session["sid"], session["_user_id"] = token, str(admin.id)
     assert client.get("/forgotten").status_code == 403
     assert b"secret" not in client.get("/forgotten").data
+
+
+@pytest.mark.same_on_every_engine("which tabs a person is offered is decided in Python (peerapp.navigation)")
+def test_an_areas_tabs_offer_only_pages_the_person_may_open(app, client_for):
+    """Each area's sub-navigation (templates/*/_tabs.html, through navigation.tabs_for)
+    is reached from the menu by every role; every tab it offers opens for that role."""
+    from tests.dom import parse
+    adapter = app.url_map.bind("localhost")
+    offered: dict[str, set[str]] = {}
+    for role in ROLES:
+        client = client_for(role)
+        home = parse(client.get("/"))
+        areas = [a.get("href") for a in home.select("header nav[aria-label=Menu] a")]
+        for area in areas:
+            page = parse(client.get(area))
+            tabs = [a for nav in page.select("main nav") if nav.get("aria-label") not in ("Breadcrumb", "Pages")
+                    for a in nav.select("li a")]
+            for tab in tabs:
+                endpoint, _ = adapter.match(tab.get("href").split("?")[0])
+                allowed = allowed_roles(endpoint, app)
+                assert role in allowed or SIGNED_IN in allowed, (role, area, tab.text)
+                offered.setdefault(role, set()).add(endpoint)
+    # The lists differ by role: a peer lead screens, a clinician refers and sees their own.
+    assert {"referrals.screening_queue", "referrals.index", "referrals.new"} <= offered["peer_lead"]
+    assert {"referrals.mine", "referrals.new"} <= offered["clinician"]
+    assert "referrals.screening_queue" not in offered["clinician"]
+    assert {"admin.users", "admin.audit_log"} <= offered["admin"]
