@@ -370,9 +370,10 @@ class ListFilterForm(FlaskForm):
                         default="")
     team = SelectField("Team", coerce=int, default=0)
 
-    def __init__(self, *args, only_team: int | None = None, **kwargs):
+    def __init__(self, *args, only_team: Team | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         # Someone who sees one team's referrals only is not offered the others: the
         # list would be empty (and 40 teams were a fifth of the list page's time).
-        teams = Team.listed() if only_team is None else Team.listed().where(Team.id == only_team)
+        # Their team came with them at sign-in: no query (it was ~0.15 ms a list).
+        teams = Team.listed() if only_team is None else [only_team]
         self.team.choices = [(0, "Any team")] + [(t.id, t.name) for t in teams]

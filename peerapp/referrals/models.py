@@ -286,11 +286,12 @@ class Referral(BaseModel):
         return next(iter(_VISIBLE_ONE(referral_id, *values, variant=doors)), None)
 
     @classmethod
-    def only_team_seen_by(cls, user: User, peer_role=None) -> int | None:
+    def only_team_seen_by(cls, user: User, peer_role=None) -> Team | None:
         """The one team whose referrals are all this person may see (a peer lead's or
-        manager's), or None when their doors may open onto several teams."""
-        doors, values = cls._doors(user, peer_role)
-        return values[0] if doors == ("team",) else None
+        manager's own, loaded with them at sign-in), or None when their doors may open
+        onto several teams."""
+        doors, _ = cls._doors(user, peer_role)
+        return user.team if doors == ("team",) else None
 
     @classmethod
     def _doors(cls, user: User, peer_role) -> tuple[tuple[str, ...], list]:
