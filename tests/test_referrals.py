@@ -1182,7 +1182,8 @@ def test_a_peer_lead_ends_a_match_before_the_first_meeting(world, login):
 
 def test_row_links_are_the_urls_flask_builds(app):
     """Lists build each row's link from a shape made once per endpoint (templating.row_url):
-    the same URL url_for gives, for every id, under any mount point."""
+    the same URL url_for gives, for every id, under any mount point; an id that is not a
+    whole number is refused, and an endpoint with more than one id is not served by it."""
     from flask import url_for
 
     from peerapp.templating import row_url
@@ -1190,11 +1191,15 @@ def test_row_links_are_the_urls_flask_builds(app):
         with app.test_request_context(base_url=f"http://localhost{root}"):
             for referral_id in (1, 42, 2**63 - 1):
                 for endpoint in ("referrals.show", "referrals.screen", "referrals.assign"):
-                    assert row_url(endpoint, referral_id=referral_id) == url_for(endpoint, referral_id=referral_id)
-            assert row_url("referrals.contact_correct", referral_id=3, contact_id=4) == url_for(
-                "referrals.contact_correct", referral_id=3, contact_id=4)
+                    assert row_url(referral_id, endpoint) == url_for(endpoint, referral_id=referral_id)
             with pytest.raises(ValueError):
-                row_url("referrals.show", referral_id="1/../../admin")
+                row_url("1/../../admin", "referrals.show")
+            with pytest.raises(ValueError):
+                row_url(3, "referrals.contact_correct")
+    # Through a template, as the lists use it.
+    with app.test_request_context(base_url="http://localhost/peer"):
+        html = app.jinja_env.from_string("{{ 7|row_url('referrals.show') }}").render()
+        assert html == url_for("referrals.show", referral_id=7) == "/peer/referrals/7"
 
 
 def test_each_row_names_its_state_and_risk_in_words_beside_the_colour(world, login):
