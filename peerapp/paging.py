@@ -26,6 +26,7 @@ from functools import cached_property
 import peewee as pw
 from flask import has_request_context, request
 
+from .db import SqlOnce, db
 from .pages import here
 
 PAGE_SIZE = 50
@@ -109,6 +110,27 @@ def _after(keys: list[tuple[pw.Node, bool]], values: list, reverse: bool) -> pw.
             for p in prefix:
                 term = p & term
             clauses = term if clauses is None else (clauses | term)
+    return clauses
+
+
+def _each_use(values: list) -> list:
+    """A cursor row's sort values once for every place :func:`_after_each_use` puts
+    them in the SQL, in that order."""
+    return [value for i in range(len(values)) for value in (values[i], *values[:i])]
+
+
+def _after_each_use(keys: list[tuple[pw.Node, bool]], uses, reverse: bool) -> pw.Expression:
+    """:func:`_after` for NOT NULL sort keys, taking each value from ``uses`` (an
+    iterator over :func:`_each_use`) at each place it goes: the same condition, with
+    a parameter of its own for every use (as ``db.SqlOnce`` needs)."""
+    clauses = None
+    for i, (column, descending) in enumerate(keys):
+        forward = descending == reverse
+        value = next(uses)
+        term = (column > value) if forward else (column < value)
+        for j in range(i):
+            term = (keys[j][0] == next(uses)) & term
+        clauses = term if clauses is None else (clauses | term)
     return clauses
 
 
@@ -211,3 +233,95 @@ def paged_list(rows: list, ident, size: int | None = None) -> Page:
     args = request.args.to_dict(flat=False) if has_request_context() else {}
     return Page(rows=shown, total=len(rows), after=idents[end - 1] if end < len(rows) else None,
                 before=idents[start] if start > 0 else None, args=args, size=size)
+
+
+class ListQuery:
+    """A list people open all day (a team's referrals, a queue), paged exactly as
+    :func:`paged` pages a query, with its SQL built once per engine and shape
+    (``db.SqlOnce``) and its rows read as plain tuples: peewee took ~0.4 ms to turn
+    such a list's queries into SQL and ~10 us to make each row, on every visit.
+
+    ``build(variant, *values)`` makes the list's query, selecting what a row shows
+    in the order of ``row_type.__slots__``; ``count(variant, *values)`` makes the
+    same rows for counting (e.g. :func:`without_joins`). Each value must reach the
+    SQL as one parameter (``db.SqlOnce``); ``variant`` says which shape. ``order``
+    ends with the primary key and names only NOT NULL columns."""
+
+    # Text and whole numbers come from either driver as they are shown (these classes
+    # exactly: a subclass may convert, as the service user's languages do).
+    _AS_STORED = (pw.CharField, pw.TextField, pw.IntegerField, pw.AutoField)
+
+    def __init__(self, build, count, *order, row_type, size: int = PAGE_SIZE):
+        self.build, self.count, self.row_type, self.size = build, count, row_type, size
+        self.keys = _orderings(order)
+        if not all(isinstance(column, pw.Field) and not column.null for column, _ in self.keys):
+            raise ValueError("ListQuery: the ordering must name NOT NULL columns")
+        if not self.keys[-1][0].primary_key:
+            raise ValueError("ListQuery: the ordering must end with the primary key")
+        self._page = SqlOnce(self._page_query)
+        self._cursor = SqlOnce(self._cursor_query)
+        self._count = SqlOnce(self._count_query)
+        self._converters: dict = {}
+
+    def _page_query(self, variant, *values):
+        shape, direction = variant
+        uses = len(self.keys) * (len(self.keys) + 1) // 2 if direction else 0
+        query = self.build(shape, *values[:len(values) - uses])
+        reverse = direction == "before"
+        query = query.order_by(*[(c.desc() if d != reverse else c.asc()) for c, d in self.keys])
+        if direction:
+            query = query.where(_after_each_use(self.keys, iter(values[-uses:]), reverse))
+        return query.limit(self.size + 1)
+
+    def _cursor_query(self, variant, *values):
+        """The sort values of the cursor's row, read through the list's own query."""
+        query = self.build(variant[0], *values[:-1]).order_by()
+        return query.where(self.keys[-1][0] == values[-1]).select(*[c for c, _ in self.keys]).limit(1)
+
+    def _count_query(self, variant, *values):
+        capped = self.count(variant[0], *values).order_by().limit(COUNT_CAP + 1).select(pw.SQL("1"))
+        return pw.Select([capped.alias("_wrapped")], [pw.fn.COUNT(pw.SQL("1"))]).bind(db)
+
+    def _rows(self, cursor, shape, values) -> list:
+        converters = self._converters.get(shape)
+        if converters is None:
+            # Each column's own conversion (dates from SQLite's text, a list from its
+            # JSON), worked out once from the query (peewee keeps its columns there).
+            columns = [node.node if isinstance(node, pw.Alias) else node
+                       for node in self.build(shape, *values)._returning]
+            converters = self._converters[shape] = [
+                None if not isinstance(c, pw.Field) or type(c) in self._AS_STORED else c.python_value
+                for c in columns]
+            if len(converters) != len(self.row_type.__slots__):
+                raise ValueError(f"{self.row_type.__name__}: a column for each of its values")
+        make = self.row_type.from_values
+        if not any(converters):
+            return [make(row) for row in cursor]
+        return [make([v if f is None or v is None else f(v) for f, v in zip(converters, row)]) for row in cursor]
+
+    def page(self, *values, variant=None) -> Page:
+        """One page of the list for ``values``: the request's ``?after=`` / ``?before=``
+        as in :func:`paged`, and the total counted up to ``COUNT_CAP``."""
+        after = _cursor_arg("after")
+        before = _cursor_arg("before") if after is None else None
+        cursor, direction, uses = (after if after is not None else before), None, []
+        if cursor is not None:
+            found = self._cursor.rows(*values, cursor, variant=(variant,)).fetchone()
+            if found is not None:
+                direction = "after" if after is not None else "before"
+                uses = _each_use(list(found))
+        rows = self._rows(self._page.rows(*values, *uses, variant=(variant, direction)), variant, values)
+        more = len(rows) > self.size
+        rows = rows[:self.size]
+        pk = self.keys[-1][0].name
+        if direction == "before":
+            rows.reverse()
+            next_after = getattr(rows[-1], pk) if rows else None
+            previous_before = getattr(rows[0], pk) if (rows and more) else None
+        else:
+            next_after = getattr(rows[-1], pk) if (rows and more) else None
+            previous_before = getattr(rows[0], pk) if (rows and direction) else None
+        counted = self._count.rows(*values, variant=(variant,)).fetchone()[0]
+        total, capped = (COUNT_CAP, True) if counted > COUNT_CAP else (counted, False)
+        return Page(rows=rows, total=total, total_capped=capped, after=next_after, before=previous_before,
+                    args=request.args.to_dict(flat=False), size=self.size)

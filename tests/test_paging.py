@@ -10,7 +10,7 @@ import pytest
 from peerapp.db import db
 from peerapp.models import Team
 from peerapp.paging import count_capped, paged
-from tests.dom import links, parse
+from tests.dom import links, parse, squash
 
 
 @pytest.fixture
@@ -221,6 +221,54 @@ def test_each_referral_list_says_how_many_it_has_and_shows_that_many(seeded, ema
     seen, said = _follow_next(client, path, "data-referral-id", "referrals")
     assert len(seen) == len(set(seen)) > 0
     assert said == {f"{len(seen):,}"}
+
+
+@pytest.mark.parametrize("path", ["/referrals/", "/referrals/?state=closed", "/referrals/screening",
+                                  "/referrals/awaiting-match"])
+def test_the_busiest_lists_page_back_through_exactly_the_pages_they_showed(seeded, path, monkeypatch):
+    """The lead's lists are paging.ListQuery (SQL built once, rows read as tuples):
+    forward by Next and back by Previous they show the same pages, in the same order,
+    with the same dates, as they were (4 rows a page here)."""
+    from peerapp.referrals import lists
+    for query in (lists._VISIBLE, lists._SCREENING, lists._AWAITING):
+        monkeypatch.setattr(query, "size", 4)
+    client = _demo_client(seeded, "lead@demo.peerapp")
+
+    def shown(url):
+        page = parse(client.get(url))
+        rows = [(n.get("data-referral-id"), squash(n.text)) for n in page.select("[data-referral-id]")]
+        nav = {n.get("rel"): n.get("href") for n in page.select("a[rel]")}
+        return rows, nav
+
+    forward, url = [], path
+    while url:
+        rows, nav = shown(url)
+        assert 0 < len(rows) <= 4
+        forward.append(rows)
+        url = nav.get("next")
+    assert len(forward) >= 3, "too few pages to walk back"
+    back, url = [], nav.get("prev")
+    while url:
+        rows, nav = shown(url)
+        back.append(rows)
+        url = nav.get("prev")
+    assert back == forward[-2::-1]
+    assert all(re.search(r"\d{1,2} [A-Z][a-z]{2} \d{4}", text) for page in forward for _, text in page)
+
+
+def test_the_list_querys_keyset_condition_is_pageds(app):
+    """ListQuery's condition, a parameter for each use of a value, is paged()'s own."""
+    from peerapp.paging import _after, _after_each_use, _each_use, _orderings
+    from peerapp.referrals.models import Referral
+    with app.app_context():
+        for order in [(Referral.referred_on.desc(), Referral.id.desc()), (Referral.referred_on, Referral.id),
+                      (Referral.state, Referral.referred_on.desc(), Referral.id)]:
+            keys = _orderings(order)
+            values = ["active", "2026-01-02", 7][-len(keys):]
+            for reverse in (False, True):
+                ours = Referral.select().where(_after_each_use(keys, iter(_each_use(values)), reverse)).sql()
+                theirs = Referral.select().where(_after(keys, values, reverse)).sql()
+                assert ours == theirs
 
 
 def test_the_screening_queue_is_read_from_its_own_partial_index(app):

@@ -276,6 +276,12 @@ class Referral(BaseModel):
         they made or whose service user they care-co-ordinate (clinicians), the ones
         assigned to them now (paid peers: pass their current role). Nobody else."""
         doors, values = cls._doors(user, peer_role)
+        return cls.through_doors(doors, *values)
+
+    @classmethod
+    def through_doors(cls, doors: tuple[str, ...], *values):
+        """The referrals these doors open, each value the one its door compares with
+        (``_doors``), with the service user joined: ``visible_to``'s query."""
         return cls.select(cls, ServiceUser).join(ServiceUser).where(cls._allowed(doors, *values))
 
     @classmethod
@@ -504,6 +510,14 @@ class _ReferralValues:
     def __init__(self, **values):
         for name in self.__slots__:
             setattr(self, name, values[name])
+
+    @classmethod
+    def from_values(cls, values) -> "_ReferralValues":
+        """From the values in ``__slots__`` order (paging.ListQuery's rows)."""
+        made = cls.__new__(cls)
+        for name, value in zip(cls.__slots__, values):
+            setattr(made, name, value)
+        return made
 
     @property
     def label(self) -> str:

@@ -13,10 +13,10 @@ from ...changes import StaleEdit, record_version
 from ...pages import render, render_form, render_stale
 from ...paging import paged, without_joins
 from ...workforce.models import PeerRole
-from .. import services, states
+from .. import lists, services, states
 from ..forms import (AnswerForm, ArrangeMeetingForm, AssignForm, CloseForm, ContactCorrectionForm, ContactForm, ListFilterForm,
                      MeetingOutcomeForm, ScreeningForm)
-from ..models import Contact, Intervention, Referral, ReferralCard, ReferralRow, caseload
+from ..models import Contact, Intervention, Referral, ReferralRow, caseload
 from . import bp
 from .common import (REFUSED, audit_list, is_lead_of, lead_referral_or_404, not_now, opening_role, peer_role,
                      referral_or_404, refused, visible)
@@ -32,31 +32,33 @@ def _filtered(query, form: ListFilterForm):
 
 
 def _list_page(title: str, query, list_name: str, intro: str = "", show_filter: bool = True,
-               state_choices=None):
+               state_choices=None, page_of=None):
+    """A list of referrals with its filter. ``page_of(form)``, when given, makes the
+    page (a ``lists`` query, SQL built once); else ``query`` filtered is paged."""
     form = ListFilterForm(request.args, only_team=Referral.only_team_seen_by(current_user, opening_role()))
     if state_choices is not None:
         form.state.choices = [("", "Any state")] + [(s, s.capitalize()) for s in state_choices]
     page = None
     if form.validate():
-        # The team is joined, not looked up row by row in the template; only what a row
-        # shows is read (ReferralRow): making 50 referrals with every field of the
-        # referral and the service user was a third of the page.
-        filtered = _filtered(query, form)
-        # Who may see which referral, and the filters, are conditions on the referral
-        # alone: the total is counted without the joins that only add what a row shows.
-        page = paged(ReferralRow.of(filtered), Referral.referred_on.desc(), Referral.id.desc(),
-                     count_query=without_joins(filtered))
+        if page_of is not None:
+            page = page_of(form)
+        else:
+            # The team is joined, not looked up row by row in the template; only what a
+            # row shows is read (ReferralRow): making 50 referrals with every field of
+            # the referral and the service user was a third of the page.
+            filtered = _filtered(query, form)
+            # Who may see which referral, and the filters, are conditions on the referral
+            # alone: the total is counted without the joins that only add what a row shows.
+            page = paged(ReferralRow.of(filtered), Referral.referred_on.desc(), Referral.id.desc(),
+                         count_query=without_joins(filtered))
     rows = page.rows if page else []
     audit_list(list_name, rows)
     return render("referrals/list.html", "referrals/_referral_list.html", title=title, intro=intro,
                   form=form, referrals=rows, page=page, show_filter=show_filter)
 
 
-def _queue_page(title: str, query, queue: str, order):
+def _queue_page(title: str, page, queue: str):
     """A queue of cards, 50 at a time, with the referrer joined (not looked up per card)."""
-    # Only what a card shows (ReferralCard): making 50 referrals with every field of
-    # the referral, the service user and the referrer was a third of the page.
-    page = paged(ReferralCard.of(query), *order, count_query=without_joins(query))
     audit_list(title.lower(), page.rows)
     return render("referrals/queue.html", title=title, referrals=page.rows, page=page, queue=queue)
 
@@ -65,7 +67,8 @@ def _queue_page(title: str, query, queue: str, order):
 @allow("peer_lead", "manager")
 def index():
     """Peer leads and managers: every referral of their team, filtered by state."""
-    return _list_page("Team referrals", visible(), "team referrals")
+    return _list_page("Team referrals", None, "team referrals", page_of=lambda form: lists.visible_page(
+        current_user, opening_role(), state=form.state.data, team=form.team.data))
 
 
 @bp.get("/mine")
@@ -80,16 +83,14 @@ def mine():
 @allow("peer_lead", "manager")
 def screening_queue():
     """Peer leads and managers: referrals of their team waiting for a screening decision."""
-    return _queue_page("Screening queue", Referral.screening_queue(current_user.team_id or -1), "screening",
-                       (Referral.referred_on, Referral.id))
+    return _queue_page("Screening queue", lists.screening_page(current_user.team_id or -1), "screening")
 
 
 @bp.get("/awaiting-match")
 @allow("peer_lead", "manager")
 def awaiting():
     """Peer leads and managers: accepted referrals of their team waiting for a peer."""
-    return _queue_page("Awaiting match", Referral.awaiting_match(current_user.team_id or -1), "awaiting",
-                       (Referral.state_changed_at, Referral.id))
+    return _queue_page("Awaiting match", lists.awaiting_page(current_user.team_id or -1), "awaiting")
 
 
 @bp.get("/closed")

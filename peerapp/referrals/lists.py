@@ -1,0 +1,54 @@
+"""The lists peer leads and managers open all day: their team's referrals and the two
+queues. Each is a ``paging.ListQuery``: paged as every list is, with its SQL built
+once per engine and shape instead of on every visit."""
+from __future__ import annotations
+
+from ..paging import ListQuery, Page, without_joins
+from .models import Referral, ReferralCard, ReferralRow
+
+
+def _visible(variant, *values):
+    """The referrals these doors open (``Referral._doors``), filtered by state and
+    team when the variant says so (their values come after the doors')."""
+    doors, by_state, by_team = variant
+    values = list(values)
+    team = values.pop() if by_team else None
+    state = values.pop() if by_state else None
+    query = Referral.through_doors(doors, *values)
+    if by_state:
+        query = query.where(Referral.state == state)
+    if by_team:
+        query = query.where(Referral.team == team)
+    return query
+
+
+_VISIBLE = ListQuery(lambda variant, *values: ReferralRow.of(_visible(variant, *values)),
+                     lambda variant, *values: without_joins(_visible(variant, *values)),
+                     Referral.referred_on.desc(), Referral.id.desc(), row_type=ReferralRow)
+
+_SCREENING = ListQuery(lambda _, team_id: ReferralCard.of(Referral.screening_queue(team_id)),
+                       lambda _, team_id: without_joins(Referral.screening_queue(team_id)),
+                       Referral.referred_on, Referral.id, row_type=ReferralCard)
+
+_AWAITING = ListQuery(lambda _, team_id: ReferralCard.of(Referral.awaiting_match(team_id)),
+                      lambda _, team_id: without_joins(Referral.awaiting_match(team_id)),
+                      Referral.state_changed_at, Referral.id, row_type=ReferralCard)
+
+
+def visible_page(user, peer_role, state: str = "", team: int = 0) -> Page:
+    """A page of the referrals ``Referral.visible_to(user, peer_role)`` gives, newest
+    first, as list rows; only those in ``state`` and ``team`` when given."""
+    doors, values = Referral._doors(user, peer_role)
+    values += [state] if state else []
+    values += [team] if team else []
+    return _VISIBLE.page(*values, variant=(doors, bool(state), bool(team)))
+
+
+def screening_page(team_id: int) -> Page:
+    """The team's screening queue, oldest referral first, as cards."""
+    return _SCREENING.page(team_id, variant="screening")
+
+
+def awaiting_page(team_id: int) -> Page:
+    """The team's accepted referrals waiting for a peer, longest waiting first, as cards."""
+    return _AWAITING.page(team_id, variant="awaiting")
