@@ -245,7 +245,8 @@ class ListQuery:
     such a list's queries into SQL and ~10 us to make each row, on every visit.
 
     ``build(variant, *values)`` makes the list's query, selecting what a row shows
-    in the order of ``row_type.__slots__``; ``count(variant, *values)`` makes the
+    in the order of ``row_type.__slots__`` (``row_type.from_values(values)`` makes a
+    row from them, converted); ``count(variant, *values)`` makes the
     same rows for counting (e.g. :func:`without_joins`). Each value must reach the
     SQL as one parameter (``db.SqlOnce``); ``variant`` says which shape. ``order``
     ends with the primary key and names only NOT NULL columns."""
