@@ -85,3 +85,15 @@ def test_the_csrf_token_is_checked_for_control_characters_too(app):
         # Flask-WTF's own token check runs first and refuses it too; what matters is
         # that the control-character check stops the field, so nothing else sees it.
         assert CONTROL_CHARACTERS_MESSAGE in form.errors["csrf_token"]
+
+
+def test_the_rule_is_c0_controls_but_tab_and_line_breaks_and_del():
+    """has_control_characters (a pattern, for speed) judges each character as the rule
+    says: below U+0020 except tab, CR and LF, and DEL; nothing else."""
+    for code in [*range(0x200), 0x2028, 0x2029, 0xFEFF, 0xFFFD, 0x10FFFF]:
+        character = chr(code)
+        wanted = (code < 0x20 and character not in "\t\r\n") or code == 0x7F
+        for text in (character, f"ab{character}", f"{character}cd"):
+            assert has_control_characters(text) is wanted, hex(code)
+    assert not has_control_characters("") and not has_control_characters(None)
+    assert not has_control_characters("Line one\r\nLine two\tend")
