@@ -223,16 +223,20 @@ def test_each_referral_list_says_how_many_it_has_and_shows_that_many(seeded, ema
     assert said == {f"{len(seen):,}"}
 
 
-@pytest.mark.parametrize("path", ["/referrals/", "/referrals/?state=closed", "/referrals/screening",
-                                  "/referrals/awaiting-match"])
-def test_the_busiest_lists_page_back_through_exactly_the_pages_they_showed(seeded, path, monkeypatch):
-    """The lead's lists are paging.ListQuery (SQL built once, rows read as tuples):
+@pytest.mark.parametrize("email, path", [("lead@demo.peerapp", "/referrals/"),
+                                         ("lead@demo.peerapp", "/referrals/?state=closed"),
+                                         ("lead@demo.peerapp", "/referrals/closed"),
+                                         ("lead@demo.peerapp", "/referrals/screening"),
+                                         ("lead@demo.peerapp", "/referrals/awaiting-match"),
+                                         ("clinician@demo.peerapp", "/referrals/mine")])
+def test_the_referral_lists_page_back_through_exactly_the_pages_they_showed(seeded, email, path, monkeypatch):
+    """The referral lists are paging.ListQuery (SQL built once, rows read as tuples):
     forward by Next and back by Previous they show the same pages, in the same order,
     with the same dates, as they were (4 rows a page here)."""
     from peerapp.referrals import lists
     for query in (lists._VISIBLE, lists._SCREENING, lists._AWAITING):
         monkeypatch.setattr(query, "size", 4)
-    client = _demo_client(seeded, "lead@demo.peerapp")
+    client = _demo_client(seeded, email)
 
     def shown(url):
         page = parse(client.get(url))

@@ -1,20 +1,24 @@
-"""The lists peer leads and managers open all day: their team's referrals and the two
-queues. Each is a ``paging.ListQuery``: paged as every list is, with its SQL built
+"""The referral lists: a team's (peer leads, managers), a clinician's own, the closed
+ones, and the two queues peer leads open all day. Each is a ``paging.ListQuery``: paged as every list is, with its SQL built
 once per engine and shape instead of on every visit."""
 from __future__ import annotations
 
 from ..paging import ListQuery, Page, without_joins
+from . import states
 from .models import Referral, ReferralCard, ReferralRow
 
 
 def _visible(variant, *values):
-    """The referrals these doors open (``Referral._doors``), filtered by state and
-    team when the variant says so (their values come after the doors')."""
-    doors, by_state, by_team = variant
+    """The referrals these doors open (``Referral._doors``), only finished ones when the
+    variant says so, filtered by state and team when it says so (their values come
+    after the doors')."""
+    doors, finished, by_state, by_team = variant
     values = list(values)
     team = values.pop() if by_team else None
     state = values.pop() if by_state else None
     query = Referral.through_doors(doors, *values)
+    if finished:
+        query = query.where(Referral.state.in_(states.FINISHED_STATES))
     if by_state:
         query = query.where(Referral.state == state)
     if by_team:
@@ -35,13 +39,13 @@ _AWAITING = ListQuery(lambda _, team_id: ReferralCard.of(Referral.awaiting_match
                       Referral.state_changed_at, Referral.id, row_type=ReferralCard)
 
 
-def visible_page(user, peer_role, state: str = "", team: int = 0) -> Page:
-    """A page of the referrals ``Referral.visible_to(user, peer_role)`` gives, newest
-    first, as list rows; only those in ``state`` and ``team`` when given."""
-    doors, values = Referral._doors(user, peer_role)
-    values += [state] if state else []
-    values += [team] if team else []
-    return _VISIBLE.page(*values, variant=(doors, bool(state), bool(team)))
+def referrals_page(doors: tuple[str, ...], values: list, *, finished: bool = False, state: str = "",
+                   team: int = 0) -> Page:
+    """A page of the referrals these doors open (``Referral._doors``: who may see
+    which), newest first, as list rows: only closed and declined ones when
+    ``finished``; only those in ``state`` and ``team`` when given."""
+    values = [*values, *([state] if state else []), *([team] if team else [])]
+    return _VISIBLE.page(*values, variant=(doors, finished, bool(state), bool(team)))
 
 
 def screening_page(team_id: int) -> Page:

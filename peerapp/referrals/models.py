@@ -307,8 +307,9 @@ class Referral(BaseModel):
             doors.append("team")
             values.append(user.team_id)
         if user.has_role("clinician"):
-            doors.append("clinician")
-            values += [user.id, user.id]
+            door, door_values = cls.clinicians_door(user)
+            doors += door
+            values += door_values
         if peer_role is not None and not peer_role.is_volunteer and user.has_role("peer"):
             doors.append("peer")
             values.append(peer_role.id)
@@ -340,9 +341,15 @@ class Referral(BaseModel):
         return made | coordinated
 
     @classmethod
+    def clinicians_door(cls, user: User) -> tuple[tuple[str, ...], list]:
+        """The clinician's door alone (``_doors``): the referrals they made or whose service
+        user they care-co-ordinate, whatever other roles they hold."""
+        return ("clinician",), [user.id, user.id]
+
+    @classmethod
     def made_or_coordinated_by(cls, user: User):
-        return (cls.select(cls, ServiceUser).join(ServiceUser)
-                .where(cls.id.in_(cls._made_or_coordinated_ids(user.id, user.id))))
+        doors, values = cls.clinicians_door(user)
+        return cls.through_doors(doors, *values)
 
     @classmethod
     def assigned_to(cls, role: PeerRole):

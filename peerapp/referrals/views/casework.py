@@ -11,50 +11,30 @@ from ...audit import audit
 from ...forms import ActionForm
 from ...changes import StaleEdit, record_version
 from ...pages import render, render_form, render_stale
-from ...paging import paged, without_joins
+from ...paging import paged
 from ...workforce.models import PeerRole
 from .. import lists, services, states
 from ..forms import (AnswerForm, ArrangeMeetingForm, AssignForm, CloseForm, ContactCorrectionForm, ContactForm, ListFilterForm,
                      MeetingOutcomeForm, ScreeningForm)
-from ..models import Contact, Intervention, Referral, ReferralRow, caseload
+from ..models import Contact, Intervention, Referral, caseload
 from . import bp
 from .common import (REFUSED, audit_list, is_lead_of, lead_referral_or_404, not_now, opening_role, peer_role,
-                     referral_or_404, refused, visible)
+                     referral_or_404, refused)
 
 # --- lists ----------------------------------------------------------------------
 
-def _filtered(query, form: ListFilterForm):
-    if form.state.data:
-        query = query.where(Referral.state == form.state.data)
-    if form.team.data:
-        query = query.where(Referral.team == form.team.data)
-    return query
-
-
-def _list_page(title: str, query, list_name: str, intro: str = "", show_filter: bool = True,
-               state_choices=None, page_of=None):
-    """A list of referrals with its filter. ``page_of(form)``, when given, makes the
-    page (a ``lists`` query, SQL built once); else ``query`` filtered is paged."""
+def _list_page(title: str, list_name: str, doors, values, intro: str = "", finished: bool = False):
+    """A list of the referrals these doors open, with its filter (state and team)."""
     form = ListFilterForm(request.args, only_team=Referral.only_team_seen_by(current_user, opening_role()))
-    if state_choices is not None:
-        form.state.choices = [("", "Any state")] + [(s, s.capitalize()) for s in state_choices]
+    if finished:
+        form.state.choices = [("", "Any state")] + [(s, s.capitalize()) for s in states.FINISHED_STATES]
     page = None
     if form.validate():
-        if page_of is not None:
-            page = page_of(form)
-        else:
-            # The team is joined, not looked up row by row in the template; only what a
-            # row shows is read (ReferralRow): making 50 referrals with every field of
-            # the referral and the service user was a third of the page.
-            filtered = _filtered(query, form)
-            # Who may see which referral, and the filters, are conditions on the referral
-            # alone: the total is counted without the joins that only add what a row shows.
-            page = paged(ReferralRow.of(filtered), Referral.referred_on.desc(), Referral.id.desc(),
-                         count_query=without_joins(filtered))
+        page = lists.referrals_page(doors, values, finished=finished, state=form.state.data, team=form.team.data)
     rows = page.rows if page else []
     audit_list(list_name, rows)
     return render("referrals/list.html", "referrals/_referral_list.html", title=title, intro=intro,
-                  form=form, referrals=rows, page=page, show_filter=show_filter)
+                  form=form, referrals=rows, page=page)
 
 
 def _queue_page(title: str, page, queue: str):
@@ -67,15 +47,14 @@ def _queue_page(title: str, page, queue: str):
 @allow("peer_lead", "manager")
 def index():
     """Peer leads and managers: every referral of their team, filtered by state."""
-    return _list_page("Team referrals", None, "team referrals", page_of=lambda form: lists.visible_page(
-        current_user, opening_role(), state=form.state.data, team=form.team.data))
+    return _list_page("Team referrals", "team referrals", *Referral._doors(current_user, opening_role()))
 
 
 @bp.get("/mine")
 @allow("clinician")
 def mine():
     """Clinicians: the referrals they made or whose service user they care-co-ordinate."""
-    return _list_page("My referrals", Referral.made_or_coordinated_by(current_user), "my referrals",
+    return _list_page("My referrals", "my referrals", *Referral.clinicians_door(current_user),
                       intro="Referrals you made, and referrals of people you care-co-ordinate.")
 
 
@@ -97,8 +76,8 @@ def awaiting():
 @allow("clinician", "peer_lead", "manager")
 def closed():
     """Clinicians, peer leads and managers: closed and declined referrals they may see."""
-    return _list_page("Closed referrals", visible().where(Referral.state.in_(states.FINISHED_STATES)),
-                      "closed referrals", state_choices=states.FINISHED_STATES)
+    return _list_page("Closed referrals", "closed referrals", *Referral._doors(current_user, opening_role()),
+                      finished=True)
 
 
 @bp.get("/caseload", endpoint="caseload")
