@@ -13,7 +13,7 @@ name: ids are not personal data, names are (SECURITY.md). The helper reads the
 sort values of that row back through the same query, so a row the person may
 not see is never a starting point (they get the first page).
 
-A list people open all day (the lead's team referrals, the queues) is a
+A list people open all day (the referral lists and queues) is a
 :class:`ListQuery` instead: the same pages, with its SQL built once.
 
 The ordering must end with the model's primary key, so it is total. Other query
