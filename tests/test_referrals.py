@@ -702,6 +702,35 @@ def test_a_contact_that_differs_in_one_field_is_a_second_contact_not_a_double_ta
         assert AuditEvent.select().where(AuditEvent.record_type == "contact").count() == 5  # each POST audited
 
 
+def test_only_the_latest_contact_a_person_recorded_on_the_referral_is_double_tapped(world, login):
+    """A double tap is one form sent twice before anything else is sent: the check reads
+    only the person's latest contact on the referral (one seek in m0114's index, however
+    many that day), so repeating an earlier contact after another is a new contact, and
+    so is the same contact entered by someone else."""
+    from peerapp.db import is_sqlite
+    from peerapp.referrals.models import _LATEST_RECORDED
+    referral = advance(world, world.referral, states.ACTIVE)
+    paid, lead = login(world.paid.user), login(world.lead)
+    walked = {"contact_on": "2026-04-30", "minutes": "45", "setting": "community", "attendance": "attended",
+              "intervention": str(world.items["1:1 recovery conversations"].id), "summary": "Walked"}
+    phoned = {**walked, "setting": "phone", "summary": "Phoned"}
+    url = f"/referrals/{referral.id}/contacts/new"
+    for client, contact in ((paid, walked), (paid, phoned), (paid, phoned), (paid, walked), (lead, walked)):
+        assert client.post(url, data=contact).status_code == 302
+    with inside():
+        kept = Contact.select().where(Contact.referral == referral.id).order_by(Contact.id)
+        assert [(c.summary, c.recorded_by_id) for c in kept] == [
+            ("Walked", world.paid.user.id), ("Phoned", world.paid.user.id), ("Walked", world.paid.user.id),
+            ("Walked", world.lead.id)]
+        sql, params = _LATEST_RECORDED.build(world.lead.id, referral.id, dt.datetime(2026, 4, 30)).sql()
+        if is_sqlite():
+            plan = " ".join(row[-1] for row in db.execute_sql("EXPLAIN QUERY PLAN " + sql, params))
+            assert "USING INDEX contact_recorded_by_referral_at" in plan and "TEMP B-TREE" not in plan, plan
+        else:
+            made = db.execute_sql("SELECT indexdef FROM pg_indexes WHERE indexname = 'contact_recorded_by_referral_at'")
+            assert "(recorded_by_id, referral_id, recorded_at)" in made.fetchone()[0]
+
+
 def test_the_contact_form_lists_what_the_referral_asks_for_first(world):
     """Screening's choice (else the referrer's) heads the contact form's list, then the rest
     of the current catalogue; a retired intervention only when this referral asked for it."""

@@ -684,7 +684,8 @@ class Contact(BaseModel):
     attendance = pw.CharField(max_length=20, default="attended")  # attended | did not attend | cancelled
     cancelled_by = pw.CharField(max_length=20, default="")  # service user | peer | team
     summary = pw.TextField(default="")
-    recorded_by = pw.ForeignKeyField(User, backref="+", on_delete="RESTRICT")
+    # Indexed by (recorded_by_id, referral_id, recorded_at) (m0114): the double-tap check.
+    recorded_by = pw.ForeignKeyField(User, backref="+", on_delete="RESTRICT", index=False)
     recorded_at = pw.DateTimeField(default=clock.now)
     # Debrief: reported by a volunteer peer, entered by their peer lead.
     debrief_on = pw.DateField(null=True)
@@ -703,10 +704,11 @@ class Contact(BaseModel):
         return f"Recorded by {self.recorded_by.name}"
 
     @classmethod
-    def just_recorded(cls, referral_id: int, user_id: int, since: dt.datetime, contact_on: dt.date, summary: str):
-        """Contacts this user recorded on this referral since then, on that day with that
-        summary (a double tap's first: the caller compares the other fields)."""
-        return _JUST_RECORDED(referral_id, user_id, since, contact_on, summary)
+    def latest_recorded(cls, referral_id: int, user_id: int, since: dt.datetime) -> "Contact | None":
+        """The contact this user recorded last on this referral, if it was since then (a
+        double tap's first: the caller compares the fields). One seek in m0114's index,
+        however many contacts the referral has that day."""
+        return next(iter(_LATEST_RECORDED(user_id, referral_id, since)), None)
 
 
 def caseload(peer_role) -> int:
@@ -775,7 +777,7 @@ _INTERVENTION_CHOICES = SqlOnce(lambda referral_id: (
     .where((Intervention.retired == False) | ReferralIntervention.id.is_null(False))  # noqa: E712
     .order_by(Intervention.name, Intervention.id).tuples()))
 
-_JUST_RECORDED = SqlOnce(lambda referral_id, user_id, since, contact_on, summary: (
-    Contact.select().where(Contact.referral == referral_id, Contact.recorded_by == user_id,
-                           Contact.recorded_at >= since, Contact.contact_on == contact_on,
-                           Contact.summary == summary)))
+_LATEST_RECORDED = SqlOnce(lambda user_id, referral_id, since: (
+    Contact.select().where(Contact.recorded_by == user_id, Contact.referral == referral_id,
+                           Contact.recorded_at >= since)
+    .order_by(Contact.recorded_at.desc(), Contact.id.desc()).limit(1)))

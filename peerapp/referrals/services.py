@@ -497,14 +497,15 @@ _NEW_CONTACT = InsertOnce(Contact)  # the commonest write: its INSERT is built o
 
 
 def _same_contact_just_sent(referral: Referral, by: User, now: dt.datetime, fields: dict) -> Contact | None:
-    """The contact this person recorded on this referral in the last ``DOUBLE_TAP`` with
-    every one of these fields the same (a double tap), or None."""
+    """The contact this person recorded last on this referral, if that was in the last
+    ``DOUBLE_TAP`` and every one of these fields is the same (a double tap), or None. A
+    repeat of an earlier contact, with another recorded since, is a new contact: a
+    second tap arrives before anything else can be sent from that page."""
+    latest = Contact.latest_recorded(referral.id, by.id, now - DOUBLE_TAP)
+    if latest is None:
+        return None
     wanted = {name: value.id if isinstance(value, pw.Model) else value for name, value in fields.items()}
-    for contact in Contact.just_recorded(referral.id, by.id, now - DOUBLE_TAP, wanted["contact_on"],
-                                         wanted.get("summary", "")):
-        if all(contact.__data__.get(name) == value for name, value in wanted.items()):
-            return contact
-    return None
+    return latest if all(latest.__data__.get(name) == value for name, value in wanted.items()) else None
 
 
 def correct_contact(contact: Contact, *, by: User, reason: str, seen: str | None, **fields) -> list:
