@@ -16,6 +16,9 @@ sent. The requests:
 - ``page``: the cheapest real signed-in page, /account/confirm (base.html with the menu);
 - ``insert``: the bare insert route (POST /bench/insert, public, no form);
 - ``contact``: the contact form POST of a lead on an active referral, a new contact each time;
+- ``floor``: the same form posted to /bench/floor/<the referral's id>, which does only what any such POST
+  must (session, CSRF, the form, the contact and its audit row, the flash), so
+  ``contact`` minus ``floor`` is what the contact's own checks cost;
 - any path (``--only /referrals/screening``): that page, GET by the lead.
 
 ``--profile NAME`` runs cProfile over that request's ``--n`` sends and prints the
@@ -64,14 +67,16 @@ def requests(app, database: Path, extra=()) -> dict:
     # follows the redirect, which shows and removes it).
     signed_in = lead.get_cookie("peerapp_session").value
 
-    def contact():
-        lead.set_cookie("peerapp_session", signed_in)
-        response = lead.post(contact_path, data={
-            **filled, "minutes": "30", "attendance": "attended", "setting": "community",
-            "summary": f"Bench write {next(written)}.", "cancelled_by": "",
-            "intervention": options[1] if len(options) > 1 else "0"})
-        assert response.status_code in (302, 303), (response.status_code, response.get_data(as_text=True)[:2000])
-        return response
+    def posted(path):
+        def send():
+            lead.set_cookie("peerapp_session", signed_in)
+            response = lead.post(path, data={
+                **filled, "minutes": "30", "attendance": "attended", "setting": "community",
+                "summary": f"Bench write {next(written)}.", "cancelled_by": "",
+                "intervention": options[1] if len(options) > 1 else "0"})
+            assert response.status_code in (302, 303), (response.status_code, response.get_data(as_text=True)[:2000])
+            return response
+        return send
 
     def checked(client, method, path, status=200):
         def send():
@@ -84,7 +89,8 @@ def requests(app, database: Path, extra=()) -> dict:
             "signed-in": checked(lead, "GET", "/bench/signed-in"),
             "page": checked(lead, "GET", "/account/confirm"),
             "insert": checked(anonymous, "POST", "/bench/insert"),
-            "contact": contact,
+            "contact": posted(contact_path),
+            "floor": posted(contact_path.replace("/referrals/", "/bench/floor/").replace("/contacts/new", "")),
             **{path: checked(lead, "GET", path) for path in extra}}
 
 
@@ -108,7 +114,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("database")
     parser.add_argument("--n", type=int, default=500)
-    parser.add_argument("--only", default="healthz,signed-in,page,insert,contact")
+    parser.add_argument("--only", default="healthz,signed-in,page,insert,floor,contact")
     parser.add_argument("--profile")
     parser.add_argument("--callees", nargs="*", help="with --profile: what these functions call")
     parser.add_argument("--sql", action="store_true", help="print the statements each request sends")
