@@ -16,9 +16,9 @@ sent. The requests:
 - ``page``: the cheapest real signed-in page, /account/confirm (base.html with the menu);
 - ``insert``: the bare insert route (POST /bench/insert, public, no form);
 - ``contact``: the contact form POST of a lead on an active referral, a new contact each time;
-- ``floor``: the same form posted to /bench/floor/<the referral's id>, which does only what any such POST
-  must (session, CSRF, the form, the contact and its audit row, the flash), so
-  ``contact`` minus ``floor`` is what the contact's own checks cost;
+- ``floor``: the same form posted to /bench/floor/<the referral's id>, which does
+  only what any such POST must (session, CSRF, the form, the contact and its audit
+  row, the flash), so ``contact`` minus ``floor`` is what the contact's own checks cost;
 - any path (``--only /referrals/screening``): that page, GET by the lead.
 
 ``--profile NAME`` runs cProfile over that request's ``--n`` sends and prints the

@@ -55,8 +55,8 @@ def add_bench_routes(app: Flask) -> Flask:
         if not form.validate_on_submit():
             return str(form.errors), 400
         with db.atomic():
-            contact = _NEW_CONTACT(referral=referral_id, peer_role=None, recorded_by=current_user.id, recorded_at=clock.now(),
-                                   contact_on=form.contact_on.data, minutes=form.minutes.data,
+            contact = _NEW_CONTACT(referral=referral_id, peer_role=None, recorded_by=current_user.id,
+                                   recorded_at=clock.now(), contact_on=form.contact_on.data, minutes=form.minutes.data,
                                    intervention=form.intervention.data or None, setting=form.setting.data,
                                    attendance=form.attendance.data, cancelled_by="",
                                    summary=form.summary.data, debrief_on=None)
