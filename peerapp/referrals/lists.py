@@ -1,6 +1,7 @@
 """The referral lists: a team's (peer leads, managers), a clinician's own, the closed
-ones, and the two queues peer leads open all day. Each is a ``paging.ListQuery``: paged as every list is, with its SQL built
-once per engine and shape instead of on every visit."""
+ones, and the two queues peer leads open all day. Each is a ``paging.ListQuery``:
+paged as every list is, with its SQL built once per engine and shape instead of on
+every visit."""
 from __future__ import annotations
 
 from ..paging import ListQuery, Page, without_joins
@@ -9,7 +10,7 @@ from .models import Referral, ReferralCard, ReferralRow
 
 
 def _visible(variant, *values):
-    """The referrals these doors open (``Referral._doors``), only finished ones when the
+    """The referrals these doors open (``Referral.doors_for``), only finished ones when the
     variant says so, filtered by state and team when it says so (their values come
     after the doors')."""
     doors, finished, by_state, by_team = variant
@@ -41,7 +42,7 @@ _AWAITING = ListQuery(lambda _, team_id: ReferralCard.of(Referral.awaiting_match
 
 def referrals_page(doors: tuple[str, ...], values: list, *, finished: bool = False, state: str = "",
                    team: int = 0) -> Page:
-    """A page of the referrals these doors open (``Referral._doors``: who may see
+    """A page of the referrals these doors open (``Referral.doors_for``: who may see
     which), newest first, as list rows: only closed and declined ones when
     ``finished``; only those in ``state`` and ``team`` when given."""
     values = [*values, *([state] if state else []), *([team] if team else [])]

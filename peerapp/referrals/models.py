@@ -275,20 +275,20 @@ class Referral(BaseModel):
         """Referrals this person may see: their team's (peer leads, managers), the ones
         they made or whose service user they care-co-ordinate (clinicians), the ones
         assigned to them now (paid peers: pass their current role). Nobody else."""
-        doors, values = cls._doors(user, peer_role)
+        doors, values = cls.doors_for(user, peer_role)
         return cls.through_doors(doors, *values)
 
     @classmethod
     def through_doors(cls, doors: tuple[str, ...], *values):
         """The referrals these doors open, each value the one its door compares with
-        (``_doors``), with the service user joined: ``visible_to``'s query."""
+        (``doors_for``), with the service user joined: ``visible_to``'s query."""
         return cls.select(cls, ServiceUser).join(ServiceUser).where(cls._allowed(doors, *values))
 
     @classmethod
     def visible_one(cls, user: User, peer_role, referral_id: int) -> "Referral | None":
         """``visible_to(user, peer_role)``'s referral with this id, or None: the same doors,
         whose SQL is built once for each combination of them (every referral page asks)."""
-        doors, values = cls._doors(user, peer_role)
+        doors, values = cls.doors_for(user, peer_role)
         return next(iter(_VISIBLE_ONE(referral_id, *values, variant=doors)), None)
 
     @classmethod
@@ -296,11 +296,11 @@ class Referral(BaseModel):
         """The one team whose referrals are all this person may see (a peer lead's or
         manager's own, loaded with them at sign-in), or None when their doors may open
         onto several teams."""
-        doors, _ = cls._doors(user, peer_role)
+        doors, _ = cls.doors_for(user, peer_role)
         return user.team if doors == ("team",) else None
 
     @classmethod
-    def _doors(cls, user: User, peer_role) -> tuple[tuple[str, ...], list]:
+    def doors_for(cls, user: User, peer_role) -> tuple[tuple[str, ...], list]:
         """Which doors this person's roles open, and the value each door compares with."""
         doors, values = [], []
         if user.has_role("peer_lead", "manager") and user.team_id:
@@ -342,7 +342,7 @@ class Referral(BaseModel):
 
     @classmethod
     def clinicians_door(cls, user: User) -> tuple[tuple[str, ...], list]:
-        """The clinician's door alone (``_doors``): the referrals they made or whose service
+        """The clinician's door alone (``doors_for``): the referrals they made or whose service
         user they care-co-ordinate, whatever other roles they hold."""
         return ("clinician",), [user.id, user.id]
 

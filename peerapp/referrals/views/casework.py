@@ -18,8 +18,8 @@ from ..forms import (AnswerForm, ArrangeMeetingForm, AssignForm, CloseForm, Cont
                      MeetingOutcomeForm, ScreeningForm)
 from ..models import Contact, Intervention, Referral, caseload
 from . import bp
-from .common import (REFUSED, audit_list, is_lead_of, lead_referral_or_404, not_now, opening_role, peer_role,
-                     referral_or_404, refused)
+from .common import (REFUSED, audit_list, is_lead_of, lead_referral_or_404, my_doors, not_now, opening_role,
+                     peer_role, referral_or_404, refused)
 
 # --- lists ----------------------------------------------------------------------
 
@@ -47,7 +47,7 @@ def _queue_page(title: str, page, queue: str):
 @allow("peer_lead", "manager")
 def index():
     """Peer leads and managers: every referral of their team, filtered by state."""
-    return _list_page("Team referrals", "team referrals", *Referral._doors(current_user, opening_role()))
+    return _list_page("Team referrals", "team referrals", *my_doors())
 
 
 @bp.get("/mine")
@@ -76,7 +76,7 @@ def awaiting():
 @allow("clinician", "peer_lead", "manager")
 def closed():
     """Clinicians, peer leads and managers: closed and declined referrals they may see."""
-    return _list_page("Closed referrals", "closed referrals", *Referral._doors(current_user, opening_role()),
+    return _list_page("Closed referrals", "closed referrals", *my_doors(),
                       finished=True)
 
 

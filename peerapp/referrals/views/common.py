@@ -49,6 +49,11 @@ def visible() -> "Referral":
     return Referral.visible_to(current_user, opening_role())
 
 
+def my_doors() -> tuple[tuple[str, ...], list]:
+    """``visible()``'s doors and their values, for the lists (``referrals.lists``)."""
+    return Referral.doors_for(current_user, opening_role())
+
+
 def referral_or_404(referral_id: int, purpose: str | None = None) -> Referral:
     """A referral this person may see, else 404. ``purpose`` audits the view (GET only)."""
     if not may_read_notes():
